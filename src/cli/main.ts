@@ -1,0 +1,28 @@
+import { Command } from 'commander';
+import { reportError } from './errors.js';
+import { registerRulesCommand } from './rules.js';
+import { VERSION } from '../version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('shadowcheck')
+    .description('Audit a Redis cache against its source-of-truth database by shadow reads.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerRulesCommand(program);
+  // Subcommands inherit exitOverride only when set before they are added, so set it on each.
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+/** Runs the CLI. Sets process.exitCode rather than exiting, so piped stdout is never cut off. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}

@@ -1,0 +1,109 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CodecName, FamilyRule, NormalizerSpec, RedisValueType } from '../core/rule.js';
+import { parseDuration } from './duration.js';
+import { compilePattern } from './key-pattern.js';
+import { parseNormalizer } from './normalizer-spec.js';
+import type { RulesConfig, SourceKind, SourceSpec } from './types.js';
+
+/** The rules data as the schema guarantees it (only used after validation found no problem). */
+export interface RawSource {
+  kind: SourceKind;
+  url?: string;
+  module?: string;
+}
+
+export interface RawFamily {
+  name: string;
+  pattern: string;
+  type?: RedisValueType;
+  codec?: string;
+  source: string;
+  query?: string;
+  table?: string;
+  key?: string;
+  fields?: string[];
+  exclude?: string[];
+  version?: string;
+  updatedAt?: string;
+  ttl: string;
+  maxStaleness?: string;
+  clockSkew?: string;
+  normalize?: Record<string, string>;
+  redact?: string[];
+  negativeMarker?: string;
+  minConsistency?: number;
+}
+
+export interface RawRules {
+  version: 1;
+  sources: Record<string, RawSource>;
+  families: RawFamily[];
+}
+
+/** Used when a family gives no clockSkew: enough for hosts kept in sync by NTP. */
+export const DEFAULT_CLOCK_SKEW_MS = 1_000;
+
+/**
+ * Module paths are relative to the rules file, not to the working directory, so a rules file
+ * and its loaders can move together and be run from anywhere.
+ */
+export function resolveModulePath(module: string, rulesFile: string): string {
+  if (module.startsWith('file:')) return fileURLToPath(module);
+  if (isAbsolute(module)) return module;
+  return resolve(dirname(resolve(rulesFile)), module);
+}
+
+function duration(text: string): number {
+  const ms = parseDuration(text);
+  // Validation already rejected every duration this could fail on.
+  if (ms === undefined) throw new Error(`invalid duration "${text}" after validation`);
+  return ms;
+}
+
+function compileFamily(raw: RawFamily): FamilyRule {
+  const pattern = compilePattern(raw.pattern);
+  const ttlMs = duration(raw.ttl);
+  const normalize: Record<string, NormalizerSpec> = {};
+  for (const [field, text] of Object.entries(raw.normalize ?? {})) {
+    const spec = parseNormalizer(text);
+    if (spec === undefined) throw new Error(`invalid normalizer "${text}" after validation`);
+    normalize[field] = spec;
+  }
+  return {
+    name: raw.name,
+    pattern,
+    type: raw.type ?? 'string',
+    // The schema's enum is the list of codecs; this cast is the one place the two meet.
+    codec: (raw.codec ?? 'json') as CodecName,
+    source: raw.source,
+    ...(raw.query === undefined ? {} : { query: raw.query }),
+    ...(raw.table === undefined ? {} : { table: raw.table }),
+    key: raw.key ?? pattern.placeholder,
+    ...(raw.fields === undefined ? {} : { fields: raw.fields }),
+    ...(raw.exclude === undefined ? {} : { exclude: raw.exclude }),
+    ...(raw.version === undefined ? {} : { version: raw.version }),
+    ...(raw.updatedAt === undefined ? {} : { updatedAt: raw.updatedAt }),
+    ttlMs,
+    maxStalenessMs: raw.maxStaleness === undefined ? ttlMs : duration(raw.maxStaleness),
+    clockSkewMs: raw.clockSkew === undefined ? DEFAULT_CLOCK_SKEW_MS : duration(raw.clockSkew),
+    normalize,
+    redact: raw.redact ?? [],
+    ...(raw.negativeMarker === undefined ? {} : { negativeMarker: raw.negativeMarker }),
+    ...(raw.minConsistency === undefined ? {} : { minConsistency: raw.minConsistency }),
+  };
+}
+
+/** Turns validated rules data into the compiled config the audit runs on. */
+export function compileRules(raw: RawRules, file: string): RulesConfig {
+  const sources: Record<string, SourceSpec> = {};
+  for (const [name, source] of Object.entries(raw.sources)) {
+    sources[name] = {
+      name,
+      kind: source.kind,
+      ...(source.url === undefined ? {} : { url: source.url }),
+      ...(source.module === undefined ? {} : { module: resolveModulePath(source.module, file) }),
+    };
+  }
+  return { file, sources, families: raw.families.map(compileFamily) };
+}

@@ -1,0 +1,113 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { RulesError } from '../errors.js';
+import type { RulesProblem } from '../errors.js';
+import { compileRules } from './compile-rules.js';
+import type { RawRules } from './compile-rules.js';
+import { interpolateDocument } from './interpolate-document.js';
+import { createProblemCollector } from './problem-collector.js';
+import { validateRulesSchema } from './schema-validation.js';
+import { checkRules } from './semantic-checks.js';
+import type { RulesConfig } from './types.js';
+import { createLocator, parseYaml } from './yaml-document.js';
+import type { DataPath } from './yaml-document.js';
+
+const EMPTY_FILE = 'the rules file is empty; expected a YAML mapping starting with "version: 1", then "sources" and "families" (see rules/example.yaml)';
+
+/** Reads, validates and compiles a rules file. Every problem ends up in one RulesError. */
+export async function loadRulesFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<RulesConfig> {
+  const fail = (message: string, cause?: unknown): never => {
+    throw new RulesError([{ file, message }], cause === undefined ? {} : { cause });
+  };
+  let bytes: Buffer;
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) fail('is a directory; pass the path of a rules file (YAML), like rules/example.yaml');
+    bytes = await readFile(file);
+  } catch (error) {
+    if (error instanceof RulesError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return fail(`rules file not found (looked for ${resolve(file)}); check the path`, error);
+    if (code === 'EACCES' || code === 'EPERM') return fail('cannot read the rules file: permission denied; check its permissions', error);
+    return fail(`cannot read the rules file: ${(error as Error).message}`, error);
+  }
+  const text = decodeUtf8(bytes, file);
+  return parseRules(text, file, env);
+}
+
+/** Strict UTF-8 (a BOM is dropped). Invalid bytes point at their line instead of turning into U+FFFD. */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    const offset = firstInvalidUtf8(bytes);
+    const problem: RulesProblem = { file, message: 'the rules file is not valid UTF-8; save it as UTF-8 text' };
+    if (offset !== undefined) {
+      const before = bytes.subarray(0, offset);
+      const lineStart = before.lastIndexOf(0x0a) + 1;
+      problem.line = before.filter((b) => b === 0x0a).length + 1;
+      problem.column = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
+      problem.message = `the rules file is not valid UTF-8 (byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')}); save it as UTF-8 text`;
+    }
+    throw new RulesError([problem], { cause: error });
+  }
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i] ?? 0;
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0) return i;
+    for (let k = 1; k < length; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+    }
+    i += length;
+  }
+  return undefined;
+}
+
+/**
+ * Everything after reading: YAML, `${ENV}` interpolation, schema, semantic checks, compilation.
+ * Pure apart from loading the schema file once, so tests and `explain` can feed it text.
+ */
+export function parseRules(text: string, file: string, env: NodeJS.ProcessEnv = process.env): RulesConfig {
+  if (text.trim() === '') throw new RulesError([{ file, message: EMPTY_FILE }]);
+  const parsed = parseYaml(text);
+  // With syntax errors the data is a guess; checking it would only add confusing problems.
+  if (parsed.problems.length > 0) {
+    throw new RulesError(parsed.problems.map((p) => ({ file, line: p.line, column: p.column, message: p.message })));
+  }
+  if (parsed.doc.contents === null) throw new RulesError([{ file, message: EMPTY_FILE }]);
+
+  const locator = createLocator(parsed);
+  const familyName = (index: number): string | undefined => {
+    const name: unknown = parsed.doc.getIn(['families', index, 'name']);
+    return typeof name === 'string' && name !== '' ? name : undefined;
+  };
+  const problems = createProblemCollector(file, locator, familyName);
+  const failed = interpolateDocument(parsed, text, env, locator, problems);
+  const unresolved = (path: DataPath): boolean => failed.some((f) => f.length === path.length && f.every((s, i) => s === path[i]));
+
+  let data: unknown;
+  try {
+    data = parsed.doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    throw new RulesError([{ file, message: `the rules file cannot be read as data: ${(error as Error).message}` }], { cause: error });
+  }
+
+  for (const problem of validateRulesSchema(data)) {
+    if (!unresolved(problem.path)) problems.add(problem.path, problem.message, problem.on);
+  }
+  const semantic = {
+    add(path: DataPath, message: string, on?: 'key' | 'value'): void {
+      if (!unresolved(path)) problems.add(path, message, on);
+    },
+  };
+  checkRules(data, semantic, locator);
+
+  const found = problems.sorted();
+  if (found.length > 0) throw new RulesError(found);
+  return compileRules(data as RawRules, file);
+}

@@ -1,0 +1,195 @@
+import { parseDuration } from './duration.js';
+import { compilePattern, parsePattern } from './key-pattern.js';
+import { MAX_DECIMAL_PLACES } from './normalizer-spec.js';
+import { overlapExample } from './pattern-overlap.js';
+import type { KeyPattern } from '../core/rule.js';
+import type { DataPath, Locator } from './yaml-document.js';
+
+/**
+ * Checks the schema cannot express: references between entries, combinations of keys, and the
+ * meaning of strings (patterns, queries, URLs). They run even when the schema found problems,
+ * so one run reports everything; each check reads values defensively and stays silent about a
+ * value of the wrong type, which the schema already reported.
+ */
+
+export interface SemanticReporter {
+  add(path: DataPath, message: string, on?: 'key' | 'value'): void;
+}
+
+type Fields = Record<string, unknown>;
+
+function asRecord(value: unknown): Fields | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Fields) : undefined;
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** URL schemes each database source accepts. */
+export const URL_SCHEMES: Readonly<Record<string, readonly string[]>> = {
+  postgres: ['postgres:', 'postgresql:'],
+  mysql: ['mysql:', 'mariadb:'],
+};
+
+const URL_EXAMPLE: Readonly<Record<string, string>> = {
+  postgres: 'postgres://user@host:5432/database',
+  mysql: 'mysql://user@host:3306/database',
+};
+
+const DURATION_SHAPE = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+
+export function checkRules(data: unknown, report: SemanticReporter, locator: Locator): void {
+  const root = asRecord(data);
+  if (root === undefined) return;
+  const sources = asRecord(root.sources);
+  if (sources !== undefined) checkSources(sources, report);
+  if (Array.isArray(root.families)) checkFamilies(root.families, sources, report, locator);
+}
+
+function checkSources(sources: Fields, report: SemanticReporter): void {
+  for (const [name, value] of Object.entries(sources)) {
+    const source = asRecord(value);
+    const kind = asString(source?.kind);
+    if (source === undefined || kind === undefined) continue;
+    const path = ['sources', name];
+    const url = asString(source.url);
+    const schemes = URL_SCHEMES[kind];
+    if (schemes !== undefined) {
+      if (source.module !== undefined) {
+        report.add([...path, 'module'], `"module" is only used by kind: module sources; remove it (a ${kind} source connects with "url")`, 'key');
+      }
+      if (url !== undefined) checkUrl(url, kind, schemes, [...path, 'url'], report);
+    } else if (kind === 'module' && source.url !== undefined) {
+      report.add([...path, 'url'], '"url" is only used by postgres and mysql sources; remove it (a module source loads rows itself)', 'key');
+    }
+  }
+}
+
+function checkUrl(url: string, kind: string, schemes: readonly string[], path: DataPath, report: SemanticReporter): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    report.add(path, `"url" is not a valid URL (got "${url}"); expected ${URL_EXAMPLE[kind] ?? 'a URL'}`);
+    return;
+  }
+  if (!schemes.includes(parsed.protocol)) {
+    const list = schemes.map((s) => `${s}//`).join(' or ');
+    report.add(path, `a ${kind} source "url" must start with ${list} (got "${url}"); expected ${URL_EXAMPLE[kind] ?? 'a URL'}`);
+  }
+}
+
+function checkFamilies(families: readonly unknown[], sources: Fields | undefined, report: SemanticReporter, locator: Locator): void {
+  const names = new Map<string, number>();
+  const patterns: { index: number; name: string; pattern: KeyPattern }[] = [];
+
+  families.forEach((value, index) => {
+    const family = asRecord(value);
+    if (family === undefined) return;
+    const path = ['families', index];
+    const name = asString(family.name);
+
+    if (name !== undefined) {
+      const first = names.get(name);
+      if (first === undefined) {
+        names.set(name, index);
+      } else {
+        const line = locator.locate(['families', first, 'name'])?.line;
+        report.add([...path, 'name'], `family name "${name}" is already used by the family${line === undefined ? '' : ` at line ${line}`}; family names must be unique`);
+      }
+    }
+
+    const patternText = asString(family.pattern);
+    if (patternText !== undefined && patternText !== '') {
+      const parts = parsePattern(patternText);
+      if ('problem' in parts) report.add([...path, 'pattern'], parts.problem);
+      else patterns.push({ index, name: name ?? `#${index + 1}`, pattern: compilePattern(patternText) });
+    }
+
+    checkLoading(family, path, sources, report);
+    checkComparison(family, path, report);
+    checkDurations(family, path, report);
+  });
+
+  // Every pair: rules files hold tens of families, and each test is a tiny automaton walk.
+  for (const [i, later] of patterns.entries()) {
+    for (const earlier of patterns.slice(0, i)) {
+      const sample = overlapExample(earlier.pattern, later.pattern);
+      if (sample === undefined) continue;
+      const line = locator.locate(['families', earlier.index, 'pattern'])?.line;
+      report.add(
+        ['families', later.index, 'pattern'],
+        `pattern "${later.pattern.source}" overlaps family "${earlier.name}" (pattern "${earlier.pattern.source}"${line === undefined ? '' : ` at line ${line}`}): ` +
+          `the key "${sample}" would match both; make the patterns disjoint so each key belongs to one family`,
+      );
+    }
+  }
+}
+
+function checkLoading(family: Fields, path: DataPath, sources: Fields | undefined, report: SemanticReporter): void {
+  const sourceName = asString(family.source);
+  const query = asString(family.query);
+  const table = family.table;
+  if (query !== undefined && table !== undefined) {
+    report.add([...path, 'table'], 'give either "query" or "table", not both: "table" makes the loader write the SELECT, "query" is your own SQL', 'key');
+  }
+  if (sourceName === undefined || sources === undefined) return;
+  const source = asRecord(sources[sourceName]);
+  if (source === undefined) {
+    const defined = Object.keys(sources);
+    report.add(
+      [...path, 'source'],
+      `unknown source "${sourceName}"; ${defined.length === 0 ? 'no sources are defined under "sources"' : `defined sources: ${defined.join(', ')}`}`,
+    );
+    return;
+  }
+  const kind = asString(source.kind);
+  if (kind !== 'postgres' && kind !== 'mysql') return;
+  if (query === undefined && table === undefined) {
+    report.add(
+      path,
+      `the family reads from ${kind} source "${sourceName}" and needs "query" (SQL that loads a batch of ids) or "table" (table or schema.table)`,
+    );
+  }
+  if (query === undefined) return;
+  if (kind === 'postgres' && !/\$1(?!\d)/.test(query)) {
+    report.add([...path, 'query'], 'a postgres "query" must take the batch of ids as $1, like "SELECT ... FROM users WHERE id = ANY($1)"');
+  }
+  if (kind === 'mysql' && !query.includes('?')) {
+    report.add([...path, 'query'], 'a mysql "query" must take the batch of ids as ?, like "SELECT ... FROM products WHERE sku IN (?)"');
+  }
+}
+
+function checkComparison(family: Fields, path: DataPath, report: SemanticReporter): void {
+  const fields = family.fields;
+  if (fields !== undefined && family.exclude !== undefined) {
+    report.add([...path, 'exclude'], 'give either "fields" (the fields to compare) or "exclude" (the fields to leave out), not both', 'key');
+  }
+  const type = family.type ?? 'string';
+  if (type === 'string' && family.codec === 'raw' && !(Array.isArray(fields) && fields.length === 1)) {
+    const where = Array.isArray(fields) ? [...path, 'fields'] : [...path, 'codec'];
+    report.add(where, 'codec "raw" compares the whole cached value with one source column; list exactly that column in "fields", like fields: [payload]');
+  }
+  const normalize = asRecord(family.normalize);
+  for (const [field, spec] of Object.entries(normalize ?? {})) {
+    const decimal = typeof spec === 'string' ? /^decimal:(\d+)$/.exec(spec) : null;
+    if (decimal?.[1] !== undefined && Number(decimal[1]) > MAX_DECIMAL_PLACES) {
+      report.add([...path, 'normalize', field], `normalizer for "${field}": decimal places must be from 0 to ${MAX_DECIMAL_PLACES}, got ${spec}`);
+    }
+  }
+}
+
+function checkDurations(family: Fields, path: DataPath, report: SemanticReporter): void {
+  for (const key of ['ttl', 'maxStaleness', 'clockSkew'] as const) {
+    const text = asString(family[key]);
+    // Text that is not even shaped like a duration was reported by the schema.
+    if (text === undefined || !DURATION_SHAPE.test(text)) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      report.add([...path, key], `"${key}" must be a whole number of milliseconds, got "${text}"; use a smaller unit, like 1500ms`);
+    } else if (key === 'ttl' && ms === 0) {
+      report.add([...path, key], '"ttl" must be greater than 0: it is the expiry the application writes these keys with');
+    }
+  }
+}

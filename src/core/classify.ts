@@ -1,0 +1,209 @@
+import { decodeCacheValue } from './codecs.js';
+import { compareVersions } from './compare.js';
+import { diffPayloads } from './diff.js';
+import { normalizeValue } from './normalize.js';
+import type { Observation } from './observation.js';
+import type { FamilyRule } from './rule.js';
+import type { FieldDiff, Judgement, Reason, Verdict } from './verdict.js';
+
+/**
+ * Judges one observation against its rule, following SEMANTICS.md's "Decision order" step by step:
+ * the first step that decides wins. Pure: no I/O, no clock but the database's `nowMs`.
+ *
+ * `trace`, when given, receives one line per step evaluated, with its numbers (`explain` prints it).
+ */
+export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: string[]): Judgement {
+  const { cache, source } = obs;
+  const note = trace === undefined ? undefined : (line: string) => trace.push(line);
+
+  // Step 1: things that cannot be judged because there is nothing (or nothing suitable) to judge.
+  if (cache.kind === 'gone' || (cache.kind === 'present' && cache.pttlMs === -2)) {
+    note?.('1. key gone at read time');
+    return decided('skipped', 'vanished', 1);
+  }
+  if ((cache.kind === 'present' || cache.kind === 'too-large') && cache.redisType !== rule.type) {
+    note?.(`1. Redis type is ${cache.redisType}, the rule expects ${rule.type}`);
+    return decided('skipped', 'wrong-type', 1, { detail: `Redis type ${cache.redisType}, expected ${rule.type}` });
+  }
+  if (cache.kind === 'too-large') {
+    note?.(`1. value is ${cache.size} bytes/fields, over the size limit: not fetched`);
+    return decided('skipped', 'too-large', 1, { detail: `${cache.size} over the size limit` });
+  }
+  note?.('1. key present, type and size fit the rule');
+
+  // Step 2: decode, and surface read failures on either side.
+  let payload: Record<string, unknown> | undefined;
+  let isNegativeMarker = false;
+  if (cache.kind === 'present') {
+    isNegativeMarker = rule.negativeMarker !== undefined && isMarker(cache.value, rule.negativeMarker);
+    if (!isNegativeMarker) {
+      const decoded = decodeCacheValue(rule, cache.value);
+      if (!decoded.ok) {
+        note?.(`2. value does not decode as ${rule.type === 'hash' ? 'hash' : rule.codec}: ${decoded.error}`);
+        return decided('error', 'undecodable', 2, { pttlMs: cache.pttlMs, detail: decoded.error });
+      }
+      payload = decoded.payload;
+    }
+  }
+  if (source.kind === 'error') {
+    note?.(`2. source loader failed: ${source.message}`);
+    return decided('error', source.timeout ? 'timeout' : 'source-error', 2, { detail: source.message });
+  }
+  if (cache.kind === 'error') {
+    note?.(`2. cache read failed: ${cache.message}`);
+    return decided('error', 'cache-error', 2, { detail: cache.message });
+  }
+  note?.(isNegativeMarker ? '2. value is the negative marker (not decoded)' : '2. value decoded, source row loaded');
+
+  const pttlMs = cache.pttlMs;
+  const ttl = rule.ttlMs;
+  const skew = rule.clockSkewMs;
+
+  // Step 3: the source has no row.
+  if (source.kind === 'absent') {
+    if (isNegativeMarker) {
+      note?.('3. row absent and the cache holds the negative marker');
+      return decided('match', undefined, 3, { pttlMs });
+    }
+    const bounded = pttlMs >= 0 && pttlMs <= ttl + skew && ttl <= rule.maxStalenessMs;
+    note?.(
+      `3. row absent; pttl ${pttlMs} ms ${pttlMs >= 0 && pttlMs <= ttl + skew ? '<=' : 'not within 0..'} ttl + skew ${ttl + skew} ms, ` +
+        `ttl ${ttl} ms ${ttl <= rule.maxStalenessMs ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`,
+    );
+    const diff = [{ path: '*', cache: '(cached value)', source: '(no row)' }];
+    return bounded
+      ? decided('within-ttl', 'ttl-bounded-assumed', 3, { pttlMs, diff })
+      : decided('divergent', 'orphan', 3, { pttlMs, diff });
+  }
+
+  const row = source.row;
+  let diff: FieldDiff[];
+  let cacheVersion: unknown;
+  let sourceVersion: unknown;
+  if (payload === undefined) {
+    // A negative marker while the row exists: a difference with no cache version, judged from step 6.
+    note?.('3. row exists but the cache holds the negative marker: stale, no cache version');
+    diff = [{ path: '*', cache: rule.negativeMarker, source: '(row exists)' }];
+    sourceVersion = rule.version === undefined ? undefined : row[rule.version];
+  } else {
+    note?.('3. row present');
+    diff = diffPayloads(rule, payload, row);
+    let order: -1 | 0 | 1 | undefined;
+    if (rule.version !== undefined) {
+      cacheVersion = payload[rule.version];
+      sourceVersion = row[rule.version];
+      order = compareVersions(cacheVersion, sourceVersion);
+      if (order !== undefined && order !== 0 && !diff.some((d) => d.path === rule.version)) {
+        diff.push({ path: rule.version, cache: cacheVersion, source: sourceVersion });
+      }
+    }
+    const versions = { cacheVersion, sourceVersion };
+
+    // Step 4: equal after normalization, versions agreeing (or not both known).
+    if (diff.length === 0) {
+      note?.(`4. compared fields equal${order === 0 ? ', versions equal' : ''}`);
+      return decided('match', undefined, 4, { pttlMs, ...versions });
+    }
+    note?.(`4. ${diff.length} field(s) differ: ${diff.map((d) => d.path).join(', ')}`);
+
+    // Step 5: versions say who is ahead.
+    if (order === 1) {
+      note?.(`5. cache version ${String(cacheVersion)} > source version ${String(sourceVersion)}`);
+      return decided('divergent', 'cache-ahead', 5, { pttlMs, diff, ...versions });
+    }
+    if (order === 0) {
+      note?.(`5. versions equal (${String(cacheVersion)}) but payloads differ`);
+      return decided('divergent', 'payload-drift', 5, { pttlMs, diff, ...versions });
+    }
+    note?.(
+      order === undefined ? '5. no comparable versions' : `5. cache version ${String(cacheVersion)} < source ${String(sourceVersion)}`,
+    );
+  }
+
+  const stale = { pttlMs, diff, cacheVersion, sourceVersion };
+  const updatedAtMs = rule.updatedAt === undefined ? undefined : toEpochMs(row[rule.updatedAt]);
+  const staleAgeMs = updatedAtMs === undefined ? undefined : Math.max(0, obs.nowMs - updatedAtMs);
+
+  // Step 6: the entry's expiry cannot bound the staleness.
+  if (pttlMs === -1) {
+    note?.('6. no expiry (PTTL -1): will never heal');
+    return decided('divergent', 'no-ttl', 6, { ...stale, staleAgeMs });
+  }
+  if (pttlMs > ttl + skew) {
+    note?.(`6. pttl ${pttlMs} ms > ttl ${ttl} ms + skew ${skew} ms`);
+    return decided('divergent', 'ttl-exceeds-declared', 6, { ...stale, staleAgeMs });
+  }
+  note?.(`6. pttl ${pttlMs} ms <= ttl + skew ${ttl + skew} ms`);
+
+  // Step 7: the source's change time is known.
+  if (updatedAtMs !== undefined) {
+    const writtenAtMs = obs.nowMs - (ttl - pttlMs);
+    if (writtenAtMs > updatedAtMs + skew) {
+      note?.(
+        `7. estimated write ${iso(writtenAtMs)} is after the row changed at ${iso(updatedAtMs)} + skew: ` +
+          'the cache was repopulated with an older value',
+      );
+      return decided('divergent', 'stale-repopulated', 7, { ...stale, staleAgeMs });
+    }
+    const windowMs = obs.nowMs + pttlMs - updatedAtMs;
+    const fits = windowMs <= rule.maxStalenessMs;
+    note?.(
+      `7. estimated write ${iso(writtenAtMs)} <= change ${iso(updatedAtMs)} + skew; ` +
+        `stale window ${windowMs} ms ${fits ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`,
+    );
+    return fits
+      ? decided('within-ttl', 'ttl-bounded', 7, { ...stale, staleAgeMs })
+      : decided('divergent', 'stale-beyond-budget', 7, { ...stale, staleAgeMs });
+  }
+
+  // Step 8: change time unknown: rely on the declared TTL fitting the budget.
+  const assumed = ttl <= rule.maxStalenessMs;
+  note?.(`8. change time unknown; ttl ${ttl} ms ${assumed ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`);
+  return assumed
+    ? decided('within-ttl', 'ttl-bounded-assumed', 8, stale)
+    : decided('divergent', 'stale-beyond-budget', 8, stale);
+}
+
+/**
+ * Step 9: the confirmation re-read. A key first judged divergent that matches on the second read
+ * was caught mid-write (`converged`); one that still differs is judged on the second observation.
+ * A re-read that could not be judged (error) leaves the first, fully observed, judgement standing.
+ */
+export function confirmJudgement(first: Judgement, second: Judgement): Judgement {
+  if (first.verdict !== 'divergent') return first;
+  if (second.verdict === 'match') {
+    return { ...first, verdict: 'within-ttl', reason: 'converged', step: 9, pttlMs: second.pttlMs ?? first.pttlMs };
+  }
+  if (second.verdict === 'error') return first;
+  return second;
+}
+
+function decided(
+  verdict: Verdict,
+  reason: Reason | undefined,
+  step: number,
+  extra: Partial<Omit<Judgement, 'verdict' | 'reason' | 'step'>> = {},
+): Judgement {
+  const judgement: Judgement = { verdict, step, diff: extra.diff ?? [] };
+  if (reason !== undefined) judgement.reason = reason;
+  if (extra.pttlMs !== undefined) judgement.pttlMs = extra.pttlMs;
+  if (extra.cacheVersion !== undefined) judgement.cacheVersion = extra.cacheVersion;
+  if (extra.sourceVersion !== undefined) judgement.sourceVersion = extra.sourceVersion;
+  if (extra.staleAgeMs !== undefined) judgement.staleAgeMs = extra.staleAgeMs;
+  if (extra.detail !== undefined) judgement.detail = extra.detail;
+  return judgement;
+}
+
+function isMarker(value: Buffer | Readonly<Record<string, Buffer>>, marker: string): boolean {
+  return Buffer.isBuffer(value) && value.length === Buffer.byteLength(marker) && value.toString('utf8') === marker;
+}
+
+function toEpochMs(value: unknown): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const ms = normalizeValue({ name: 'timestamp' }, value);
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

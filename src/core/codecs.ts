@@ -1,0 +1,82 @@
+/**
+ * Cache bytes to a payload of named fields. One entry in CODECS per codec: adding `msgpack` is a
+ * new codec object here (or in its own file) and one line in the registry.
+ */
+import { Buffer, isUtf8 } from 'node:buffer';
+import { jsonTypeName, parseJsonText, setField } from './json-text.js';
+import type { CodecName, FamilyRule } from './rule.js';
+
+export type DecodeResult = { ok: true; payload: Record<string, unknown> } | { ok: false; error: string };
+
+export interface Codec {
+  /** `fields` is the rule's compared fields; only codecs that carry no field names need it. */
+  decode(bytes: Buffer, fields: readonly string[] | undefined): DecodeResult;
+}
+
+/** Text when the bytes are UTF-8; otherwise the bytes themselves, so that a bytea column still compares exactly. */
+function textOrBytes(bytes: Buffer): string | Buffer {
+  return isUtf8(bytes) ? bytes.toString('utf8') : bytes;
+}
+
+const jsonCodec: Codec = {
+  decode(bytes) {
+    if (!isUtf8(bytes)) return { ok: false, error: 'value is not valid UTF-8, so not JSON' };
+    const parsed = parseJsonText(bytes.toString('utf8'));
+    if (!parsed.ok) return parsed;
+    const value = parsed.value;
+    if (jsonTypeName(value) !== 'object') return { ok: false, error: `expected a JSON object, got ${jsonTypeName(value)}` };
+    return { ok: true, payload: value as Record<string, unknown> };
+  },
+};
+
+const rawCodec: Codec = {
+  decode(bytes, fields) {
+    const field = fields?.[0];
+    if (field === undefined || fields?.length !== 1) {
+      return { ok: false, error: 'the raw codec needs exactly one entry in `fields` to name the value' };
+    }
+    const payload: Record<string, unknown> = {};
+    setField(payload, field, textOrBytes(bytes));
+    return { ok: true, payload };
+  },
+};
+
+export const CODECS = {
+  json: jsonCodec,
+  raw: rawCodec,
+} satisfies Record<CodecName, Codec>;
+
+/**
+ * Hash field values are always strings to Redis; compare.ts matches them against the source
+ * column's type. A field that is not UTF-8 is kept as its bytes (see textOrBytes).
+ */
+function decodeHash(map: Readonly<Record<string, Buffer>>): DecodeResult {
+  const payload: Record<string, unknown> = {};
+  for (const name of Object.keys(map)) {
+    const bytes = map[name];
+    if (bytes !== undefined) setField(payload, name, Buffer.isBuffer(bytes) ? textOrBytes(bytes) : String(bytes));
+  }
+  return { ok: true, payload };
+}
+
+/**
+ * Never throws: an undecodable value is a per-key `error/undecodable` verdict, not a crashed audit.
+ * Messages are short and never quote the value (it may hold personal data).
+ */
+export function decodeCacheValue(
+  rule: Pick<FamilyRule, 'type' | 'codec' | 'fields'>,
+  value: Buffer | Readonly<Record<string, Buffer>>,
+): DecodeResult {
+  try {
+    const isBytes = Buffer.isBuffer(value);
+    if (rule.type === 'hash') {
+      return isBytes ? { ok: false, error: 'expected a hash, got a string value' } : decodeHash(value);
+    }
+    if (!isBytes) return { ok: false, error: 'expected a string value, got a hash' };
+    const codec: Codec | undefined = CODECS[rule.codec];
+    if (codec === undefined) return { ok: false, error: `unknown codec "${String(rule.codec)}"` };
+    return codec.decode(value, rule.fields);
+  } catch (error) {
+    return { ok: false, error: `could not decode: ${error instanceof Error ? error.name : 'unknown error'}` };
+  }
+}

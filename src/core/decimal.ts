@@ -1,0 +1,140 @@
+/**
+ * Exact decimal arithmetic on strings, for the comparisons that must never go through a float:
+ * pg `bigint`/`numeric` and mysql2 `DECIMAL` arrive as strings, big JSON numbers as LosslessNumber.
+ */
+import { isLosslessNumber, LosslessNumber } from 'lossless-json';
+
+/**
+ * A decimal as `0.<digits> × 10^exp`, with no leading or trailing zeros in `digits`.
+ * Zero is `digits: ''` and never negative, so `-0`, `0.00` and `0e9` are all the same value.
+ * Keeping the exponent apart (instead of expanding to a plain string) keeps `1e999999999` cheap.
+ */
+export interface Decimal {
+  readonly neg: boolean;
+  readonly digits: string;
+  readonly exp: number;
+}
+
+const ZERO: Decimal = { neg: false, digits: '', exp: 0 };
+
+/** The numeric strings drivers and JSON produce; leading zeros allowed, no spaces, no `+`. */
+const STRICT_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+/** What a user-chosen `number`/`decimal:N` normalizer also accepts: `+1`, `.5`, `5.`. */
+const LENIENT_NUMBER = /^([+-]?)(?=\.?\d)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+function fromParts(sign: string, int: string, frac: string, expText: string | undefined): Decimal {
+  const all = int + frac;
+  let start = 0;
+  while (start < all.length && all.charCodeAt(start) === 48) start++;
+  let end = all.length;
+  while (end > start && all.charCodeAt(end - 1) === 48) end--;
+  if (start === end) return ZERO;
+  const exp = int.length + (expText === undefined ? 0 : Number(expText)) - start;
+  return { neg: sign === '-', digits: all.slice(start, end), exp };
+}
+
+/** Parses a numeric string; `lenient` also accepts surrounding spaces, `+`, `.5` and `5.`. */
+export function parseDecimal(text: string, lenient = false): Decimal | undefined {
+  const m = (lenient ? LENIENT_NUMBER : STRICT_NUMBER).exec(lenient ? text.trim() : text);
+  if (m === null) return undefined;
+  return fromParts(m[1] ?? '', m[2] ?? '', m[3] ?? '', m[4]);
+}
+
+/** True for the types that *are* numbers (as opposed to strings that may hold one). */
+export function isNumberLike(value: unknown): value is number | bigint | LosslessNumber {
+  return typeof value === 'number' || typeof value === 'bigint' || isLosslessNumber(value);
+}
+
+/**
+ * The exact decimal of a number-like value, or of a numeric string. A JS number is read through
+ * its shortest round-trip form (`String(0.1)` is `0.1`), which is what the JSON text said.
+ */
+export function toDecimal(value: unknown, lenient = false): Decimal | undefined {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) ? parseDecimal(String(value)) : undefined;
+    case 'bigint':
+      return parseDecimal(value.toString());
+    case 'string':
+      return parseDecimal(value, lenient);
+    default:
+      return isLosslessNumber(value) ? parseDecimal(value.value) : undefined;
+  }
+}
+
+export function decimalsEqual(a: Decimal, b: Decimal): boolean {
+  return a.neg === b.neg && a.exp === b.exp && a.digits === b.digits;
+}
+
+export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1 {
+  const sa = a.digits === '' ? 0 : a.neg ? -1 : 1;
+  const sb = b.digits === '' ? 0 : b.neg ? -1 : 1;
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  if (sa === 0) return 0;
+  let magnitude: -1 | 0 | 1;
+  if (a.exp !== b.exp) magnitude = a.exp > b.exp ? 1 : -1;
+  // Same exponent: with no trailing zeros, lexicographic order is numeric order ('12' < '123').
+  else magnitude = a.digits === b.digits ? 0 : a.digits > b.digits ? 1 : -1;
+  return sa > 0 ? magnitude : magnitude === 0 ? 0 : magnitude === 1 ? -1 : 1;
+}
+
+/** Beyond this many characters a plain rendering is refused: `1e999999999` must not allocate a GB. */
+const MAX_PLAIN_LENGTH = 4096;
+
+/** Plain decimal notation (`1e21` -> `1000000000000000000000`), or undefined when absurdly long. */
+export function formatDecimal(d: Decimal): string | undefined {
+  if (d.digits === '') return '0';
+  const sign = d.neg ? '-' : '';
+  const n = d.digits.length;
+  if (Math.abs(d.exp) + n > MAX_PLAIN_LENGTH) return undefined;
+  if (d.exp <= 0) return `${sign}0.${'0'.repeat(-d.exp)}${d.digits}`;
+  if (d.exp >= n) return `${sign}${d.digits}${'0'.repeat(d.exp - n)}`;
+  return `${sign}${d.digits.slice(0, d.exp)}.${d.digits.slice(d.exp)}`;
+}
+
+/**
+ * Rounds half away from zero (PostgreSQL's `round(numeric)`, and "half-up" on magnitudes) to
+ * `places` fractional digits, rendered with exactly that many: `2.005` -> `2.01`, `10.5` -> `10.50`.
+ */
+export function roundDecimal(d: Decimal, places: number): string | undefined {
+  if (!Number.isInteger(places) || places < 0 || places > MAX_PLAIN_LENGTH) return undefined;
+  if (d.exp > MAX_PLAIN_LENGTH) return undefined;
+  // `keep` digits of `digits` lie left of the rounding position.
+  const keep = d.exp + places;
+  let scaled: bigint;
+  if (keep < 0) scaled = 0n;
+  else {
+    const kept = d.digits.length >= keep ? d.digits.slice(0, keep) : d.digits + '0'.repeat(keep - d.digits.length);
+    scaled = kept === '' ? 0n : BigInt(kept);
+    if (d.digits.charCodeAt(keep) >= 53 /* '5' */) scaled += 1n;
+  }
+  let text = scaled.toString();
+  if (places > 0) {
+    text = text.padStart(places + 1, '0');
+    text = `${text.slice(0, -places)}.${text.slice(-places)}`;
+  }
+  return d.neg && scaled !== 0n ? `-${text}` : text;
+}
+
+/** A string that is equal for equal decimals, whatever their magnitude (a sort or map key). */
+export function decimalKey(d: Decimal): string {
+  return d.digits === '' ? '0' : `${d.neg ? '-' : ''}0.${d.digits}e${d.exp}`;
+}
+
+/** The nearest double (Infinity when out of range); for values already known to be small. */
+export function decimalToNumber(d: Decimal): number {
+  return Number(decimalKey(d));
+}
+
+/**
+ * How a loader hands over a driver's exact numeric text (pg int8/numeric, mysql2 DECIMAL/BIGINT):
+ * as a LosslessNumber, so it compares as a number (exactly) rather than as a string, and a Redis
+ * hash field '19.9' equals DECIMAL '19.90'. Text that is not a finite number (NaN) stays text.
+ */
+export function exactNumber(text: string): LosslessNumber | string {
+  return isLosslessNumberText(text) ? new LosslessNumber(text) : text;
+}
+
+function isLosslessNumberText(text: string): boolean {
+  return /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(text);
+}

@@ -1,0 +1,26 @@
+/**
+ * Everything read for one key, from both sides, as plain values. The edges (cache readers,
+ * source loaders) fill this in; the core judges it without doing any I/O.
+ */
+export type CacheRead =
+  /** The key existed. `value` is a Buffer for strings, a field map for hashes. */
+  | { kind: 'present'; redisType: string; value: Buffer | Readonly<Record<string, Buffer>>; pttlMs: number }
+  /** The key disappeared between sampling and reading (PTTL -2 or nil). */
+  | { kind: 'gone' }
+  /** Not fetched: STRLEN/HLEN said it is over the size limit. */
+  | { kind: 'too-large'; redisType: string; size: number }
+  | { kind: 'error'; message: string };
+
+export type SourceRead =
+  | { kind: 'row'; row: Readonly<Record<string, unknown>> }
+  | { kind: 'absent' }
+  | { kind: 'error'; message: string; timeout: boolean };
+
+export interface Observation {
+  /** Display form of the key: UTF-8 when valid, escaped otherwise. */
+  key: string;
+  cache: CacheRead;
+  source: SourceRead;
+  /** The database's clock at load time, epoch ms. Time comparisons use it, not the host's. */
+  nowMs: number;
+}

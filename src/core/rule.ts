@@ -1,0 +1,55 @@
+/**
+ * A key family after the rules file has been loaded, validated and compiled.
+ * The core judges observations against this shape; it never sees YAML.
+ */
+export type RedisValueType = 'string' | 'hash';
+export type CodecName = 'json' | 'raw';
+
+/** A named normalizer from the rules file (`decimal:2` becomes `{ name: 'decimal', places: 2 }`). */
+export type NormalizerSpec =
+  | { name: 'lowercase' }
+  | { name: 'trim' }
+  | { name: 'number' }
+  | { name: 'decimal'; places: number }
+  | { name: 'timestamp' }
+  | { name: 'boolean' }
+  | { name: 'sorted' }
+  | { name: 'json' };
+
+export interface KeyPattern {
+  /** The pattern as written, e.g. `user:{id}`. */
+  source: string;
+  /** SCAN MATCH glob with the literal parts escaped, e.g. `user:*`. */
+  glob: string;
+  /** Placeholder name, e.g. `id`. */
+  placeholder: string;
+  /** The captured id when the key belongs to this family, else undefined. */
+  match(key: string): string | undefined;
+}
+
+export interface FamilyRule {
+  name: string;
+  pattern: KeyPattern;
+  type: RedisValueType;
+  codec: CodecName;
+  /** Name of the source in the rules file's `sources`. */
+  source: string;
+  query?: string;
+  table?: string;
+  /** Source column matched against the captured id. */
+  key: string;
+  /** Compared fields; when absent, every field of either side except `exclude`. */
+  fields?: readonly string[];
+  exclude?: readonly string[];
+  /** Monotonic field present in both payloads. */
+  version?: string;
+  /** Source column holding the row's last write time. */
+  updatedAt?: string;
+  ttlMs: number;
+  maxStalenessMs: number;
+  clockSkewMs: number;
+  normalize: Readonly<Record<string, NormalizerSpec>>;
+  redact: readonly string[];
+  negativeMarker?: string;
+  minConsistency?: number;
+}

@@ -1,0 +1,186 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRulesFile, parseRules } from '../../../src/config/load.js';
+import { RulesError } from '../../../src/errors.js';
+
+const MINIMAL = `version: 1
+sources:
+  main: { kind: postgres, url: "postgres://127.0.0.1/app" }
+families:
+  - name: user-profile
+    pattern: "user:{id}"
+    source: main
+    query: "SELECT * FROM users WHERE id = ANY($1)"
+    ttl: 300s
+`;
+
+function problemsOf(run: () => unknown): RulesError['problems'] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof RulesError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a RulesError');
+}
+
+describe('loadRulesFile', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shadowcheck-rules-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('says a missing file was not found, with the path it looked for', async () => {
+    const file = join(dir, 'nope.yaml');
+    await expect(loadRulesFile(file)).rejects.toThrow(`${file}: rules file not found (looked for ${file}); check the path`);
+  });
+
+  it('says a directory is not a rules file', async () => {
+    await expect(loadRulesFile(dir)).rejects.toThrow(`${dir}: is a directory; pass the path of a rules file`);
+  });
+
+  it('rejects with a RulesError (exit code 2)', async () => {
+    await expect(loadRulesFile(join(dir, 'nope.yaml'))).rejects.toBeInstanceOf(RulesError);
+  });
+
+  it('accepts a UTF-8 file with a byte order mark', async () => {
+    const file = join(dir, 'bom.yaml');
+    await writeFile(file, `\uFEFF${MINIMAL}`);
+    const config = await loadRulesFile(file, {});
+    expect(config.families).toHaveLength(1);
+  });
+
+  it('resolves a module source against the rules file folder', async () => {
+    const file = join(dir, 'module.yaml');
+    await writeFile(file, 'version: 1\nsources:\n  billing: { kind: module, module: ./loaders/billing.js }\nfamilies:\n  - { name: invoice, pattern: "invoice:{id}", source: billing, ttl: 5m }\n');
+    const config = await loadRulesFile(file, {});
+    expect(config.sources.billing).toEqual({ name: 'billing', kind: 'module', module: join(dir, 'loaders', 'billing.js') });
+  });
+});
+
+describe('parseRules', () => {
+  it('fills in the defaults: type string, codec json, key from the placeholder, maxStaleness = ttl, clockSkew 1s', () => {
+    const [family] = parseRules(MINIMAL, 'rules.yaml', {}).families;
+    expect(family).toMatchObject({
+      name: 'user-profile',
+      type: 'string',
+      codec: 'json',
+      source: 'main',
+      key: 'id',
+      ttlMs: 300_000,
+      maxStalenessMs: 300_000,
+      clockSkewMs: 1_000,
+      normalize: {},
+      redact: [],
+    });
+    expect(family?.pattern.match('user:7')).toBe('7');
+    expect(family).not.toHaveProperty('fields');
+    expect(family).not.toHaveProperty('minConsistency');
+  });
+
+  it('resolves a relative module path against the folder of the rules file, not the working directory', () => {
+    const text = 'version: 1\nsources:\n  m: { kind: module, module: ../loaders/x.js }\nfamilies:\n  - { name: f, pattern: "f:{id}", source: m, ttl: 1s }\n';
+    expect(parseRules(text, 'rules/prod/rules.yaml', {}).sources.m?.module).toBe(resolve('rules/loaders/x.js'));
+    expect(parseRules(text.replace('../loaders/x.js', '/opt/x.js'), 'rules.yaml', {}).sources.m?.module).toBe('/opt/x.js');
+  });
+
+  it('follows YAML anchors and aliases', () => {
+    const text = `${MINIMAL}  - name: order\n    pattern: "order:{id}"\n    source: main\n    table: orders\n    ttl: &ttl 10m\n    maxStaleness: *ttl\n`;
+    expect(parseRules(text, 'rules.yaml', {}).families[1]?.maxStalenessMs).toBe(600_000);
+  });
+
+  it('requires query or table for a database source, and names the source', () => {
+    const problems = problemsOf(() => parseRules(MINIMAL.replace(/ {4}query: .*\n/, ''), 'rules.yaml', {}));
+    expect(problems).toEqual([
+      {
+        file: 'rules.yaml',
+        line: 5,
+        column: 5,
+        family: 'user-profile',
+        message: 'the family reads from postgres source "main" and needs "query" (SQL that loads a batch of ids) or "table" (table or schema.table)',
+      },
+    ]);
+  });
+
+  it('requires ? in a mysql query and accepts mariadb:// URLs', () => {
+    const text = MINIMAL.replace('kind: postgres, url: "postgres://127.0.0.1/app"', 'kind: mysql, url: "mariadb://root@127.0.0.1/shop"');
+    const problems = problemsOf(() => parseRules(text, 'rules.yaml', {}));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ line: 8, column: 12, message: expect.stringContaining('a mysql "query" must take the batch of ids as ?') as string });
+  });
+
+  it('does not take $10 for $1 in a postgres query', () => {
+    const problems = problemsOf(() => parseRules(MINIMAL.replace('ANY($1)', 'ANY($10)'), 'rules.yaml', {}));
+    expect(problems[0]?.message).toContain('$1');
+  });
+
+  it('rejects a table that is not an identifier or schema.identifier', () => {
+    const text = MINIMAL.replace(/ {4}query: .*\n/, '    table: "users; DROP TABLE users"\n');
+    const problems = problemsOf(() => parseRules(text, 'rules.yaml', {}));
+    expect(problems).toEqual([
+      expect.objectContaining({ line: 8, column: 12, message: expect.stringContaining('"table" must be a table name or schema.table, like app.users') as string }),
+    ]);
+    expect(parseRules(MINIMAL.replace(/ {4}query: .*\n/, '    table: app.users\n'), 'r.yaml', {}).families[0]?.table).toBe('app.users');
+  });
+
+  it('masks the password of an invalid URL in the message', () => {
+    const text = MINIMAL.replace('postgres://127.0.0.1/app', 'postgres://app:s3cr3t@db host/app');
+    const problems = problemsOf(() => parseRules(text, 'rules.yaml', {}));
+    expect(problems[0]?.message).toBe('"url" is not a valid URL (got "postgres://app:***@db host/app"); expected postgres://user@host:5432/database');
+  });
+
+  it('masks a password that arrived through an environment variable', () => {
+    const text = MINIMAL.replace('postgres://127.0.0.1/app', '${DB_URL}');
+    const problems = problemsOf(() => parseRules(text, 'rules.yaml', { DB_URL: 'http://admin:topsecret@db/app' }));
+    expect(problems[0]?.message).toContain('http://admin:***@db/app');
+    expect(JSON.stringify(problems)).not.toContain('topsecret');
+  });
+
+  it('rejects url on a module source and module on a database source', () => {
+    const text = 'version: 1\nsources:\n  a: { kind: module, module: ./a.js, url: "postgres://x/y" }\n  b: { kind: postgres, url: "postgres://x/y", module: ./b.js }\nfamilies:\n  - { name: f, pattern: "f:{id}", source: a, ttl: 1s }\n';
+    const problems = problemsOf(() => parseRules(text, 'rules.yaml', {}));
+    expect(problems.map((p) => [p.line, p.column])).toEqual([
+      [3, 38],
+      [4, 47],
+    ]);
+    expect(problems[0]?.message).toContain('"url" is only used by postgres and mysql sources');
+    expect(problems[1]?.message).toContain('"module" is only used by kind: module sources');
+  });
+
+  it('rejects a ttl of zero and a duration that is not whole milliseconds', () => {
+    const problems = problemsOf(() => parseRules(MINIMAL.replace('ttl: 300s', 'ttl: 0s\n    clockSkew: 0.5ms'), 'rules.yaml', {}));
+    expect(problems.map((p) => p.message)).toEqual([
+      '"ttl" must be greater than 0: it is the expiry the application writes these keys with',
+      '"clockSkew" must be a whole number of milliseconds, got "0.5ms"; use a smaller unit, like 1500ms',
+    ]);
+  });
+
+  it('says what is missing at the top level', () => {
+    const problems = problemsOf(() => parseRules('sources: {}\nfamilies: []\n', 'rules.yaml', {}));
+    expect(problems.map((p) => [p.line, p.column, p.message])).toEqual([
+      [1, 1, 'missing required key "version"; add "version: 1" at the top of the file'],
+      [1, 10, '"sources" must define at least one source, like main: { kind: postgres, url: "${DATABASE_URL}" }'],
+      [2, 11, '"families" must list at least one key family'],
+    ]);
+  });
+
+  it('points at the key of an empty value', () => {
+    const problems = problemsOf(() => parseRules(MINIMAL.replace('ttl: 300s', 'ttl:'), 'rules.yaml', {}));
+    expect(problems).toEqual([expect.objectContaining({ line: 9, column: 5, message: '"ttl" must be a duration like 300s (a number followed by ms, s, m, h or d), got nothing' })]);
+  });
+
+  it('reports a duplicate field in a list', () => {
+    const problems = problemsOf(() => parseRules(MINIMAL.replace('ttl: 300s', 'ttl: 300s\n    fields: [name, email, name]'), 'rules.yaml', {}));
+    expect(problems).toEqual([expect.objectContaining({ line: 10, column: 13, message: '"fields" lists "name" twice; remove the duplicate' })]);
+  });
+
+  it('suggests the closest value of an enum', () => {
+    const problems = problemsOf(() => parseRules(MINIMAL.replace('ttl: 300s', 'ttl: 300s\n    codec: jsno'), 'rules.yaml', {}));
+    expect(problems[0]?.message).toBe('"codec" must be one of: json, raw (got "jsno"); did you mean "json"?');
+  });
+});

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCacheValue } from '../../../src/core/codecs.js';
+import { diffPayloads } from '../../../src/core/diff.js';
+import type { FamilyRule } from '../../../src/core/rule.js';
+import { REDACTED } from '../../../src/core/verdict.js';
+
+type DiffRule = Pick<FamilyRule, 'fields' | 'exclude' | 'normalize' | 'redact'>;
+
+function rule(overrides: Partial<DiffRule> = {}): DiffRule {
+  return { normalize: {}, redact: [], ...overrides };
+}
+
+function cachedJson(text: string): Record<string, unknown> {
+  const result = decodeCacheValue({ type: 'string', codec: 'json' }, Buffer.from(text));
+  if (!result.ok) throw new Error(result.error);
+  return result.payload;
+}
+
+const MAY_1_10H = Date.UTC(2024, 4, 1, 10, 0, 0);
+
+describe('diffPayloads: equal payloads', () => {
+  it('is empty when every field is equal, driver mappings included', () => {
+    const cache = cachedJson('{"id":9007199254740993,"price":10.5,"active":true,"at":"2024-05-01T10:00:00Z","extra":null}');
+    const source = { id: '9007199254740993', price: '10.50', active: 1, at: new Date(MAY_1_10H) };
+    expect(diffPayloads(rule(), cache, source)).toEqual([]);
+  });
+
+  it('applies a field normalizer to both sides before comparing', () => {
+    const r = rule({ normalize: { email: { name: 'lowercase' }, price: { name: 'decimal', places: 2 } } });
+    expect(diffPayloads(r, { email: 'Ada@X.io', price: 2.005 }, { email: 'ada@x.io', price: '2.01' })).toEqual([]);
+    expect(diffPayloads(rule(), { email: 'Ada@X.io' }, { email: 'ada@x.io' })).toHaveLength(1);
+  });
+
+  it('does not read Object.prototype for fields named like its members', () => {
+    expect(diffPayloads(rule({ fields: ['constructor', 'toString'] }), {}, {})).toEqual([]);
+    expect(diffPayloads(rule({ normalize: {} }), { constructor: 'x' }, { constructor: 'x' })).toEqual([]);
+  });
+});
+
+describe('diffPayloads: which fields are compared', () => {
+  const cache = { name: 'Ada', plan: 'basic', internal: 1, cacheOnly: 'c' };
+  const source = { name: 'Ada', plan: 'pro', internal: 2, sourceOnly: 's' };
+
+  it('compares only rule.fields when given', () => {
+    expect(diffPayloads(rule({ fields: ['name', 'plan'] }), cache, source)).toEqual([{ path: 'plan', cache: 'basic', source: 'pro' }]);
+  });
+
+  it('compares the union of both sides minus rule.exclude', () => {
+    expect(diffPayloads(rule({ exclude: ['internal'] }), cache, source)).toEqual([
+      { path: 'plan', cache: 'basic', source: 'pro' },
+      { path: 'cacheOnly', cache: 'c', source: null },
+      { path: 'sourceOnly', cache: null, source: 's' },
+    ]);
+  });
+
+  it('compares every field of either side by default', () => {
+    expect(diffPayloads(rule(), cache, source).map((d) => d.path)).toEqual(['plan', 'internal', 'cacheOnly', 'sourceOnly']);
+  });
+
+  it('a listed field missing on one side differs from a value, not from null', () => {
+    expect(diffPayloads(rule({ fields: ['a', 'b'] }), { a: null }, { b: 1 })).toEqual([{ path: 'b', cache: null, source: 1 }]);
+  });
+});
+
+describe('diffPayloads: paths', () => {
+  it('names the nested leaf that differs', () => {
+    const cache = { address: { city: 'Paris', zip: '75001' }, tags: ['a', 'b', 'c'] };
+    const source = { address: { zip: '75001', city: 'Lyon' }, tags: ['a', 'x', 'c'] };
+    expect(diffPayloads(rule(), cache, source)).toEqual([
+      { path: 'address.city', cache: 'Paris', source: 'Lyon' },
+      { path: 'tags[1]', cache: 'b', source: 'x' },
+    ]);
+  });
+
+  it('descends through arrays of objects and shows extra elements against null', () => {
+    const cache = { items: [{ sku: 'A', qty: 1 }] };
+    const source = { items: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 1 }] };
+    expect(diffPayloads(rule(), cache, source)).toEqual([
+      { path: 'items[0].qty', cache: 1, source: 2 },
+      { path: 'items[1]', cache: null, source: { sku: 'B', qty: 1 } },
+    ]);
+  });
+
+  it('quotes keys that would make a path ambiguous', () => {
+    expect(diffPayloads(rule(), { m: { 'a.b': 1, '': 2 } }, { m: { 'a.b': 3, '': 2 } })).toEqual([{ path: 'm["a.b"]', cache: 1, source: 3 }]);
+  });
+
+  it('reports no nested path when the top-level values are equal as a whole', () => {
+    expect(diffPayloads(rule(), { prefs: '{"a":1}' }, { prefs: { a: 1 } })).toEqual([]);
+  });
+
+  it('reports the whole value when it differs but no element does', () => {
+    expect(diffPayloads(rule(), { tags: [1, null] }, { tags: [1] })).toEqual([{ path: 'tags', cache: [1, null], source: [1] }]);
+  });
+
+  it('shows normalized, display-ready values', () => {
+    const r = rule({ normalize: { price: { name: 'decimal', places: 2 }, at: { name: 'timestamp' } } });
+    expect(diffPayloads(r, { price: 19.99, at: '2024-05-01T10:00:00Z', id: 1n }, { price: '19.98', at: new Date(MAY_1_10H + 1), id: 2n })).toEqual([
+      { path: 'price', cache: '19.99', source: '19.98' },
+      { path: 'at', cache: MAY_1_10H, source: MAY_1_10H + 1 },
+      { path: 'id', cache: '1', source: '2' },
+    ]);
+  });
+
+  it('shows big numbers exactly', () => {
+    const cache = cachedJson('{"id":9007199254740993,"at":"2024-05-01T10:00:00Z"}');
+    expect(diffPayloads(rule(), cache, { id: '9007199254740992', at: new Date(MAY_1_10H + 1) })).toEqual([
+      { path: 'id', cache: '9007199254740993', source: '9007199254740992' },
+      { path: 'at', cache: '2024-05-01T10:00:00Z', source: '2024-05-01T10:00:00.001Z' },
+    ]);
+  });
+});
+
+describe('diffPayloads: redaction', () => {
+  it('masks a redacted field on both sides', () => {
+    expect(diffPayloads(rule({ redact: ['email'] }), { email: 'a@x.io', plan: 'a' }, { email: 'b@x.io', plan: 'b' })).toEqual([
+      { path: 'email', cache: REDACTED, source: REDACTED },
+      { path: 'plan', cache: 'a', source: 'b' },
+    ]);
+  });
+
+  it('masks everything under a redacted field, without naming its sub-fields', () => {
+    const diffs = diffPayloads(rule({ redact: ['card'] }), { card: { number: '4111', exp: '01/30' } }, { card: { number: '4242', exp: '01/30' } });
+    expect(diffs).toEqual([{ path: 'card', cache: REDACTED, source: REDACTED }]);
+    expect(JSON.stringify(diffs)).not.toMatch(/4111|4242|number/);
+  });
+
+  it('masks a redacted field that is missing on one side', () => {
+    expect(diffPayloads(rule({ redact: ['ssn'] }), {}, { ssn: '123-45-6789' })).toEqual([{ path: 'ssn', cache: REDACTED, source: REDACTED }]);
+  });
+
+  it('masks a redacted nested path only', () => {
+    const r = rule({ redact: ['address.street'] });
+    expect(diffPayloads(r, { address: { street: 'a', city: 'P' } }, { address: { street: 'b', city: 'L' } })).toEqual([
+      { path: 'address.street', cache: REDACTED, source: REDACTED },
+      { path: 'address.city', cache: 'P', source: 'L' },
+    ]);
+  });
+
+  it('reports nothing for an equal redacted field', () => {
+    expect(diffPayloads(rule({ redact: ['email'] }), { email: 'a@x.io' }, { email: 'a@x.io' })).toEqual([]);
+  });
+});
+
+describe('diffPayloads: inputs', () => {
+  it('leaves both payloads untouched', () => {
+    const cache = { tags: ['b', 'a'], email: 'A@X' };
+    const source = { tags: ['a', 'c'], email: 'a@x' };
+    const r = rule({ normalize: { tags: { name: 'sorted' }, email: { name: 'lowercase' } } });
+    expect(diffPayloads(r, cache, source)).toEqual([{ path: 'tags[1]', cache: 'b', source: 'c' }]);
+    expect(cache).toEqual({ tags: ['b', 'a'], email: 'A@X' });
+    expect(source).toEqual({ tags: ['a', 'c'], email: 'a@x' });
+  });
+});
