@@ -1,0 +1,117 @@
+import type { SourceSpec } from '../config/types.js';
+import { ConnectionError, ExitCode, ShadowcheckError } from '../errors.js';
+import { redactUrl } from '../util/redact-url.js';
+
+/**
+ * A family's query or table does not work against its source (missing relation or column, bad
+ * syntax, the key column absent from the result). Found by `check()` before any key is read; it is
+ * a rules-file problem, so exit 2.
+ */
+export class SourceCheckError extends ShadowcheckError {
+  readonly family: string;
+
+  constructor(family: string, problem: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(`family "${family}": ${problem}`, ExitCode.usage, options);
+    this.family = family;
+  }
+}
+
+/** `code` of a driver or Node error (`ECONNREFUSED`, a SQLSTATE, `ER_NO_SUCH_TABLE`), if any. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
+/** The error's message; an AggregateError (Node's happy eyeballs) has an empty one of its own. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.message === '') {
+    const first: unknown = error.errors[0];
+    if (first !== undefined) return errorMessage(first);
+  }
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** Node socket errors: the network or the server is gone, not the query. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EPIPE',
+]);
+
+const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the server',
+  ECONNABORTED: 'connection aborted',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed (temporary DNS failure)',
+  EHOSTUNREACH: 'host unreachable',
+  EHOSTDOWN: 'host is down',
+  ENETUNREACH: 'network unreachable',
+  ENETDOWN: 'network is down',
+  EPIPE: 'connection closed by the server',
+};
+
+/** A short reason a user can act on: words for socket errors, the server's message otherwise. */
+export function describeFailure(error: unknown): string {
+  const code = errorCode(error);
+  const words = code === undefined ? undefined : NETWORK_REASONS[code];
+  return words ?? errorMessage(error);
+}
+
+function hintFor(spec: SourceSpec, error: unknown, fallback: string): string {
+  const code = errorCode(error) ?? '';
+  if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return `is the ${spec.kind} server running and reachable at that host and port? Check the url of source "${spec.name}" in the rules file`;
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return `check the host name in the url of source "${spec.name}"`;
+  }
+  if (/^28/.test(code) || code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+    return `check the user and password in the url of source "${spec.name}" (an \${ENV} variable may be unset)`;
+  }
+  if (code === '3D000' || code === 'ER_BAD_DB_ERROR') {
+    return `check the database name in the url of source "${spec.name}"`;
+  }
+  return fallback;
+}
+
+function where(spec: SourceSpec): string {
+  return spec.url === undefined ? `source "${spec.name}"` : `source "${spec.name}" (${redactUrl(spec.url)})`;
+}
+
+/** The factory could not open or verify its first connection. */
+export function cannotConnect(spec: SourceSpec, error: unknown): ConnectionError {
+  return new ConnectionError(`cannot connect to ${where(spec)}: ${describeFailure(error)}`, {
+    hint: hintFor(spec, error, `check the url of source "${spec.name}" and that the server accepts connections`),
+    cause: error,
+  });
+}
+
+/** A connection failed under a batch or a check: the source is gone, the audit ends (exit 3). */
+export function lostConnection(spec: SourceSpec, family: string, error: unknown): ConnectionError {
+  return new ConnectionError(`lost the connection to ${where(spec)} while loading family "${family}": ${describeFailure(error)}`, {
+    hint: hintFor(spec, error, 'the server ended the session (restart, failover, or an administrator or proxy closed it); run the audit again once the source is back'),
+    cause: error,
+  });
+}
+
+/** A source spec for a database kind must carry its URL; the config layer should have said so. */
+export function requireUrl(spec: SourceSpec): string {
+  if (spec.url === undefined || spec.url === '') {
+    throw new ShadowcheckError(`source "${spec.name}" (kind ${spec.kind}) has no url`, ExitCode.usage, {
+      hint: `give source "${spec.name}" a url, e.g. url: "\${DATABASE_URL}"`,
+    });
+  }
+  return spec.url;
+}

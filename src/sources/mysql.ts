@@ -1,0 +1,379 @@
+/**
+ * MySQL / MariaDB source loader (mysql2/promise).
+ *
+ * One batch = one short read-only transaction on a pooled connection:
+ *   1. `SET SESSION time_zone = '+00:00', <statement timeout>, lock_wait_timeout = N`;
+ *   2. `START TRANSACTION READ ONLY`;
+ *   3. `SELECT FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000)`: the database clock, epoch ms;
+ *   4. the family's query with its one `?` expanded to the batch (`IN (?)` becomes
+ *      `IN ('1', '2')`), or `SELECT * FROM <table> WHERE <key> IN (?)`;
+ *   5. `COMMIT` (`ROLLBACK` after an error).
+ * The session settings are repeated for every batch rather than cached per connection: one round
+ * trip buys certainty that no pooled or proxied connection reads TIMESTAMPs in another zone.
+ *
+ * Statement timeout: MariaDB's `max_statement_time` (seconds), else MySQL's `max_execution_time`
+ * (ms, SELECT only), detected once at connect by trying them. On a server with neither, only the
+ * client-side timeout below protects the audit (it abandons and destroys the connection; the
+ * server may run the query to its end).
+ *
+ * Types: DATETIME and TIMESTAMP are read as UTC Dates (`timezone: 'Z'` on the client, and the
+ * session zone pinned to UTC so the server converts TIMESTAMPs to UTC); DATE stays `YYYY-MM-DD`
+ * text (as in the postgres loader); DECIMAL and BIGINT keep their exact text as LosslessNumbers
+ * (compared as numbers, like pg's numeric and int8); TINYINT(1), MySQL's BOOLEAN, is a boolean.
+ *
+ * Ids are escaped by mysql2 on the client (`query`, not `execute`: only `query` expands an array
+ * into a list). Its escaping relies on backslashes, so a session with NO_BACKSLASH_ESCAPES would
+ * let a crafted key name break out of its string: the loader removes that mode from its sessions.
+ */
+import mysql from 'mysql2/promise';
+import type { SourceSpec } from '../config/types.js';
+import { exactNumber } from '../core/decimal.js';
+import type { FamilyRule } from '../core/rule.js';
+import { ConnectionError } from '../errors.js';
+import { cannotConnect, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
+import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
+import { missingColumnsProblem, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
+import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
+
+export interface MysqlFieldLike {
+  name: string;
+}
+
+/** What the loader sends: mysql2's QueryOptions subset (`timeout` is client-side, ms). */
+export interface MysqlQueryOptions {
+  sql: string;
+  values?: unknown[];
+  timeout?: number;
+}
+
+/** The part of a mysql2/promise pool connection the loader uses. */
+export interface MysqlConnectionLike {
+  /** Resolves `[rows, fields]` for a SELECT, `[ResultSetHeader, undefined]` otherwise. */
+  query(options: MysqlQueryOptions): Promise<[unknown, MysqlFieldLike[] | undefined]>;
+  release(): void;
+  /** Closes the connection and drops it from the pool. */
+  destroy(): void;
+}
+
+/** The part of a mysql2/promise Pool the loader uses (structural: no mysql2 types leak out). */
+export interface MysqlPoolLike {
+  getConnection(): Promise<MysqlConnectionLike>;
+  /** mysql2's own placeholder substitution, used to count the `?` a query has. */
+  format(sql: string, values?: unknown): string;
+  end(): Promise<void>;
+}
+
+/** Time past the statement timeout after which the client gives up on a silent server. */
+const CLIENT_TIMEOUT_GRACE_MS = 5000;
+
+/** Opens a pool on the source's URL, verifies it, and returns a ready loader. */
+export const createMysqlLoader: SourceLoaderFactory = async (spec, options) => {
+  const url = requireUrl(spec);
+  const pool = mysql.createPool({
+    uri: url,
+    connectionLimit: positiveInt(options.maxConnections, 1),
+    // Explicit options win over the URL's query string in mysql2, so these cannot be undone there.
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    decimalNumbers: false,
+    timezone: 'Z',
+    dateStrings: ['DATE'],
+    typeCast: castExactTypes,
+    multipleStatements: false,
+    connectTimeout: Math.max(10_000, positiveInt(options.timeoutMs, 5000)),
+    enableKeepAlive: true,
+  });
+  return mysqlLoaderFromPool(pool, spec, options);
+};
+
+interface CastField {
+  type: string;
+  length: number;
+  string(): string | null;
+}
+
+/** DECIMAL/BIGINT as exact numbers, TINYINT(1) as booleans; everything else as mysql2 reads it. */
+function castExactTypes(field: CastField, next: () => unknown): unknown {
+  if (field.type === 'NEWDECIMAL' || field.type === 'DECIMAL' || field.type === 'LONGLONG') {
+    const text = field.string();
+    return text === null ? null : exactNumber(text);
+  }
+  if (field.type === 'TINY' && field.length === 1) {
+    const text = field.string();
+    return text === null ? null : text !== '0';
+  }
+  return next();
+}
+
+/** How the server bounds one statement's run time. */
+type TimeoutMode = 'max_statement_time' | 'max_execution_time' | 'client-only';
+
+/** A ready loader over an existing pool. Verifies the connection; ends the pool if that fails. */
+export async function mysqlLoaderFromPool(pool: MysqlPoolLike, spec: SourceSpec, options: LoaderOptions): Promise<SourceLoader> {
+  const timeoutMs = positiveInt(options.timeoutMs, 5000);
+  let mode: TimeoutMode;
+  let sqlMode: string | undefined;
+  try {
+    const conn = await pool.getConnection();
+    try {
+      const [rows] = await conn.query({ sql: 'SELECT @@SESSION.sql_mode AS sql_mode', timeout: timeoutMs + CLIENT_TIMEOUT_GRACE_MS });
+      const current = Array.isArray(rows) ? (rows[0] as { sql_mode?: unknown } | undefined)?.sql_mode : undefined;
+      sqlMode = typeof current === 'string' ? withoutBackslashMode(current) : undefined;
+      mode = await detectTimeoutMode(conn, timeoutMs);
+      conn.release();
+    } catch (error) {
+      conn.destroy();
+      throw error;
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw cannotConnect(spec, error);
+  }
+  return new MysqlLoader(pool, spec, timeoutMs, mode, sqlMode);
+}
+
+/** The session's sql_mode without NO_BACKSLASH_ESCAPES, or undefined when it does not have it. */
+function withoutBackslashMode(sqlMode: string): string | undefined {
+  const modes = sqlMode.split(',').filter((m) => m !== '');
+  if (!modes.includes('NO_BACKSLASH_ESCAPES')) return undefined;
+  const kept = modes.filter((m) => m !== 'NO_BACKSLASH_ESCAPES');
+  // Mode names are [A-Z_] words; anything else is not pasted into SQL.
+  return kept.every((m) => /^[A-Z0-9_]+$/.test(m)) ? kept.join(',') : '';
+}
+
+/** MariaDB has max_statement_time, MySQL 5.7.8+ max_execution_time; error 1193 means unknown. */
+async function detectTimeoutMode(conn: MysqlConnectionLike, timeoutMs: number): Promise<TimeoutMode> {
+  for (const mode of ['max_statement_time', 'max_execution_time'] as const) {
+    try {
+      await conn.query({ sql: `SET SESSION ${mode} = ${timeoutSetting(mode, timeoutMs)}`, timeout: timeoutMs + CLIENT_TIMEOUT_GRACE_MS });
+      return mode;
+    } catch (error) {
+      if (errno(error) !== ER_UNKNOWN_SYSTEM_VARIABLE) throw error;
+    }
+  }
+  return 'client-only';
+}
+
+function timeoutSetting(mode: 'max_statement_time' | 'max_execution_time', timeoutMs: number): string {
+  return mode === 'max_statement_time' ? (timeoutMs / 1000).toFixed(3) : String(timeoutMs);
+}
+
+const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
+
+function errno(error: unknown): number | undefined {
+  const value = typeof error === 'object' && error !== null ? (error as { errno?: unknown }).errno : undefined;
+  return typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * Timeouts: 1969 ER_STATEMENT_TIMEOUT (MariaDB max_statement_time), 3024 ER_QUERY_TIMEOUT (MySQL
+ * max_execution_time), 1317 ER_QUERY_INTERRUPTED (KILL QUERY), 1205 ER_LOCK_WAIT_TIMEOUT, and
+ * mysql2's client-side timeout. mysql2 leaves `code` undefined for MariaDB-only errors, so errno
+ * decides.
+ */
+const TIMEOUT_ERRNOS: ReadonlySet<number> = new Set([1969, 3024, 1317, 1205]);
+
+/**
+ * Connection-level: the server refused or dropped us (access denied, unknown database, too many
+ * connections, shutdown, connection killed, server gone / lost) or mysql2 marked the error fatal.
+ */
+const CONNECTION_ERRNOS: ReadonlySet<number> = new Set([1040, 1044, 1045, 1049, 1053, 1077, 1080, 1129, 1130, 1203, 1226, 1927, 2002, 2003, 2006, 2013]);
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+  'PROTOCOL_ENQUEUE_HANDSHAKE_TWICE',
+  'HANDSHAKE_NO_SSL_SUPPORT',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_SERVER_SHUTDOWN',
+  'ER_NORMAL_SHUTDOWN',
+  'ER_SHUTDOWN_COMPLETE',
+  'ER_HOST_IS_BLOCKED',
+  'ER_HOST_NOT_PRIVILEGED',
+  'ER_NOT_SUPPORTED_AUTH_MODE',
+]);
+
+type Failure = 'connection' | 'timeout' | 'query';
+
+function classify(error: unknown): Failure {
+  const code = errorCode(error);
+  const number = errno(error);
+  if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || (number !== undefined && TIMEOUT_ERRNOS.has(number))) return 'timeout';
+  if (code !== undefined && (NETWORK_ERROR_CODES.has(code) || CONNECTION_CODES.has(code))) return 'connection';
+  if (number !== undefined && CONNECTION_ERRNOS.has(number)) return 'connection';
+  if ((error as { fatal?: unknown } | null)?.fatal === true) return 'connection';
+  if (/^Pool is closed|in closed state|Can't write in closed state/.test(errorMessage(error))) return 'connection';
+  return 'query';
+}
+
+/** A value never found in a query, so that its presence after `format` marks a placeholder. */
+const PLACEHOLDER_PROBE = 7_391_846_250_183_627;
+
+class MysqlLoader implements SourceLoader {
+  private readonly sessionSql: string;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: MysqlPoolLike,
+    private readonly spec: SourceSpec,
+    private readonly timeoutMs: number,
+    private readonly mode: TimeoutMode,
+    sqlMode: string | undefined,
+  ) {
+    // Only numbers we computed and server-provided mode names: nothing from the rules file.
+    const settings = [`time_zone = '+00:00'`, `lock_wait_timeout = ${Math.max(1, Math.ceil(timeoutMs / 1000))}`];
+    if (mode !== 'client-only') settings.push(`${mode} = ${timeoutSetting(mode, timeoutMs)}`);
+    if (sqlMode !== undefined) settings.push(`sql_mode = '${sqlMode}'`);
+    this.sessionSql = `SET SESSION ${settings.join(', ')}`;
+  }
+
+  async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
+    try {
+      const sql = this.batchSql(rule);
+      return await this.inReadOnlyTransaction(async (conn, nowMs) => {
+        if (ids.length === 0) return toBatch([], rule.key, nowMs);
+        const [rows, fields] = await conn.query({ sql, values: [[...ids]], timeout: this.clientTimeoutMs() });
+        if (!Array.isArray(rows)) {
+          throw new SourceQueryError(`family "${rule.name}": the query returned no result set; it must be a SELECT`, { timeout: false });
+        }
+        const names = (fields ?? []).map((f) => f.name);
+        if (!names.includes(rule.key)) {
+          // Every id would look absent (orphans everywhere): fail the batch instead.
+          throw new SourceQueryError(`family "${rule.name}": the query returns no key column "${rule.key}"; its columns are: ${names.join(', ')}`, {
+            timeout: false,
+          });
+        }
+        return toBatch(rows as Record<string, unknown>[], rule.key, nowMs);
+      });
+    } catch (error) {
+      throw this.batchError(rule, error);
+    }
+  }
+
+  async check(rule: FamilyRule): Promise<void> {
+    let sql: string;
+    try {
+      const batchSql = this.batchSql(rule);
+      if (rule.table === undefined) {
+        const count = this.placeholderCount(batchSql);
+        if (count !== 1) {
+          throw new Error(
+            count === 0
+              ? 'the query has no ? placeholder; the batch of ids is expanded into its one ?, e.g. WHERE id IN (?)'
+              : `the query has ${count} ? placeholders; exactly one (the batch of ids, e.g. IN (?)) is expected`,
+          );
+        }
+      }
+      // LIMIT 0: parsed and typed, but no row is read. A query is wrapped so that its own ORDER
+      // BY/LIMIT stay valid; the newline ends a trailing `--` comment.
+      sql = rule.table === undefined ? `SELECT * FROM (\n${stripTrailingSemicolons(batchSql)}\n) AS shadowcheck_check LIMIT 0` : `${batchSql} LIMIT 0`;
+    } catch (error) {
+      const pgStyle = rule.query !== undefined && /=\s*ANY\s*\(\s*\$1\s*\)/i.test(rule.query);
+      throw new SourceCheckError(rule.name, errorMessage(error), {
+        ...(pgStyle ? { hint: 'mysql queries receive the batch through one ?: write WHERE id IN (?) instead of = ANY($1)' } : {}),
+        cause: error,
+      });
+    }
+    let fields: string[];
+    try {
+      // IN (NULL) matches nothing and fits every key type.
+      fields = await this.inReadOnlyTransaction(async (conn) => {
+        const [, result] = await conn.query({ sql, values: [[null]], timeout: this.clientTimeoutMs() });
+        return (result ?? []).map((f) => f.name);
+      });
+    } catch (error) {
+      const failure = classify(error);
+      if (failure === 'connection') throw lostConnection(this.spec, rule.name, error);
+      if (failure === 'timeout') {
+        throw new ConnectionError(`source "${this.spec.name}" did not answer the check of family "${rule.name}" within ${this.timeoutMs} ms: ${describeFailure(error)}`, {
+          hint: 'a metadata lock held by a schema change can block even LIMIT 0; retry, or raise --timeout',
+          cause: error,
+        });
+      }
+      throw new SourceCheckError(rule.name, errorMessage(error), {
+        hint: `check the family's ${rule.table === undefined ? 'query' : 'table and key'} against source "${this.spec.name}"`,
+        cause: error,
+      });
+    }
+    const problem = missingColumnsProblem(rule, fields);
+    if (problem !== undefined) throw new SourceCheckError(rule.name, problem);
+  }
+
+  /** Ends the pool once (waiting for batches in flight); later calls share that ending. */
+  close(): Promise<void> {
+    this.closing ??= this.pool.end();
+    return this.closing;
+  }
+
+  private batchSql(rule: FamilyRule): string {
+    if (rule.table !== undefined) {
+      return `SELECT * FROM ${mysqlTableName(rule.table)} WHERE ${quoteMysqlIdentifier(rule.key)} IN (?)`;
+    }
+    if (rule.query !== undefined) return rule.query;
+    throw new Error('the family has neither a query nor a table');
+  }
+
+  /** How many `?` mysql2 will substitute in `sql`: counted by mysql2's own formatter. */
+  private placeholderCount(sql: string): number {
+    const probes = [PLACEHOLDER_PROBE, PLACEHOLDER_PROBE + 1, PLACEHOLDER_PROBE + 2];
+    const formatted = this.pool.format(sql, probes);
+    return probes.filter((p) => formatted.includes(String(p))).length;
+  }
+
+  /** Backstop for a silent server; with no server-side timeout it is the timeout itself. */
+  private clientTimeoutMs(): number {
+    return this.mode === 'client-only' ? this.timeoutMs : this.timeoutMs + CLIENT_TIMEOUT_GRACE_MS;
+  }
+
+  /**
+   * Runs `work` in `START TRANSACTION READ ONLY` after pinning the session's zone and timeouts. A
+   * connection that failed or timed out on the client side is destroyed, never reused.
+   */
+  private async inReadOnlyTransaction<T>(work: (conn: MysqlConnectionLike, nowMs: number) => Promise<T>): Promise<T> {
+    const conn = await this.pool.getConnection();
+    const timeout = this.clientTimeoutMs();
+    let inTransaction = false;
+    try {
+      await conn.query({ sql: this.sessionSql, timeout });
+      await conn.query({ sql: 'START TRANSACTION READ ONLY', timeout });
+      inTransaction = true;
+      const [rows] = await conn.query({ sql: 'SELECT FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) AS now_ms', timeout });
+      const nowMs = Number(Array.isArray(rows) ? (rows[0] as { now_ms?: unknown } | undefined)?.now_ms : undefined);
+      if (!Number.isFinite(nowMs)) throw new Error('the server did not return NOW()');
+      const result = await work(conn, nowMs);
+      await conn.query({ sql: 'COMMIT', timeout });
+      conn.release();
+      return result;
+    } catch (error) {
+      // A client-side timeout leaves the statement running on that connection: drop it.
+      if (classify(error) === 'connection' || errorCode(error) === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+        conn.destroy();
+      } else if (!inTransaction) {
+        conn.release();
+      } else {
+        await conn.query({ sql: 'ROLLBACK', timeout }).then(
+          () => conn.release(),
+          () => conn.destroy(),
+        );
+      }
+      throw error;
+    }
+  }
+
+  private batchError(rule: FamilyRule, error: unknown): Error {
+    if (error instanceof SourceQueryError || error instanceof ConnectionError) return error;
+    const failure = classify(error);
+    if (failure === 'connection') return lostConnection(this.spec, rule.name, error);
+    if (failure === 'timeout') {
+      return new SourceQueryError(`family "${rule.name}": query timed out after ${this.timeoutMs} ms (${describeFailure(error)})`, {
+        timeout: true,
+        cause: error,
+      });
+    }
+    return new SourceQueryError(`family "${rule.name}": ${errorMessage(error)}`, { timeout: false, cause: error });
+  }
+}

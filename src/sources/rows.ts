@@ -1,0 +1,56 @@
+import type { FamilyRule } from '../core/rule.js';
+import type { SourceBatch } from './types.js';
+
+/**
+ * Keys rows by `String(row[key])`, the form the captured id has. Rows without a key value cannot
+ * answer any id and are dropped. When two rows carry one id the first wins and the id is noted:
+ * the family's query does not identify a single row, and a crash would hide every other key.
+ */
+export function toBatch(rows: readonly Record<string, unknown>[], key: string, nowMs: number): SourceBatch {
+  const byId = new Map<string, Record<string, unknown>>();
+  let duplicates: Set<string> | undefined;
+  for (const row of rows) {
+    const value = row[key];
+    if (value === null || value === undefined) continue;
+    const id = String(value);
+    if (byId.has(id)) {
+      (duplicates ??= new Set()).add(id);
+      continue;
+    }
+    byId.set(id, row);
+  }
+  const batch: SourceBatch = { rows: byId, nowMs };
+  if (duplicates !== undefined) batch.duplicateIds = [...duplicates];
+  return batch;
+}
+
+/** Columns the loaded rows must carry for the family to be judged, with the rule field naming each. */
+export function requiredColumns(rule: FamilyRule): { column: string; role: string }[] {
+  const out = [{ column: rule.key, role: 'key' }];
+  if (rule.updatedAt !== undefined) out.push({ column: rule.updatedAt, role: 'updatedAt' });
+  if (rule.version !== undefined) out.push({ column: rule.version, role: 'version' });
+  return out;
+}
+
+/**
+ * A sentence naming the required columns missing from a result, or undefined when none is.
+ * Lists the columns the result does have, since the usual cause is a typo or a missing alias.
+ */
+export function missingColumnsProblem(rule: FamilyRule, fieldNames: readonly string[]): string | undefined {
+  const have = new Set(fieldNames);
+  const missing = requiredColumns(rule).filter((c) => !have.has(c.column));
+  if (missing.length === 0) return undefined;
+  const list = missing.map((c) => `"${c.column}" (${c.role})`).join(', ');
+  const columns = fieldNames.length === 0 ? 'none' : fieldNames.join(', ');
+  return `the ${rule.table === undefined ? 'query' : `table ${rule.table}`} returns no column ${list}; its columns are: ${columns}`;
+}
+
+/** Drops a trailing `;` so the query can be wrapped in a subquery. */
+export function stripTrailingSemicolons(query: string): string {
+  return query.replace(/[\s;]+$/, '');
+}
+
+/** Clamps the loader options to values a server accepts (a 0 timeout would mean "none"). */
+export function positiveInt(value: number, fallback: number): number {
+  return Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
+}

@@ -1,0 +1,46 @@
+import type { SourceSpec } from '../config/types.js';
+import type { FamilyRule } from '../core/rule.js';
+
+/** Rows of one batch, keyed by the source key column rendered as a string (`String(row[rule.key])`). */
+export interface SourceBatch {
+  rows: Map<string, Record<string, unknown>>;
+  /** The database's clock when the batch was read, epoch ms. */
+  nowMs: number;
+  /**
+   * Ids for which the query returned more than one row; `rows` holds the first. Absent when there
+   * were none. A duplicate means the family's query does not identify one row per id.
+   */
+  duplicateIds?: readonly string[];
+}
+
+/**
+ * Reads source-of-truth rows for one family, a batch at a time, read-only.
+ * Throws SourceQueryError when one batch failed but the source is still usable (the keys become
+ * `error` verdicts), ConnectionError when the source is gone (the audit ends with exit 3).
+ */
+export interface SourceLoader {
+  load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch>;
+  /** Checks, before the audit starts, that each family's query or table works (LIMIT 0 / describe). */
+  check?(rule: FamilyRule): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LoaderOptions {
+  /** Per-statement timeout, ms. */
+  timeoutMs: number;
+  /** Upper bound on connections this loader opens. */
+  maxConnections: number;
+}
+
+/** A factory returns a ready loader (connected and verified), never one that needs an init() call. */
+export type SourceLoaderFactory = (spec: SourceSpec, options: LoaderOptions) => Promise<SourceLoader>;
+
+/** One batch failed (bad query, statement timeout); the source is still usable. */
+export class SourceQueryError extends Error {
+  readonly timeout: boolean;
+  constructor(message: string, options: { timeout: boolean; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SourceQueryError';
+    this.timeout = options.timeout;
+  }
+}
