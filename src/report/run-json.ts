@@ -1,0 +1,39 @@
+import type { Counters, FamilyCounters } from '../core/stats.js';
+import type { GateResult, RunSummary } from './types.js';
+
+/**
+ * The counters of the report contract, rebuilt in the contract's key order. Rebuilding (instead
+ * of passing the object through) keeps the order stable whoever produced the counters (a Tally, or
+ * `merge` reading sharded reports) and keeps stray fields out of the document.
+ */
+export function countersToJson(c: Counters): Counters {
+  return {
+    sampled: c.sampled,
+    judged: c.judged,
+    match: c.match,
+    withinTtl: c.withinTtl,
+    divergent: c.divergent,
+    error: c.error,
+    skipped: c.skipped,
+    unmatched: c.unmatched,
+    consistency: c.consistency,
+    strictConsistency: c.strictConsistency,
+    nines: c.nines,
+    byReason: { ...c.byReason },
+    staleAgeMs: { p50: c.staleAgeMs.p50, p99: c.staleAgeMs.p99, max: c.staleAgeMs.max },
+  };
+}
+
+export function familyToJson(f: FamilyCounters): FamilyCounters {
+  return { name: f.name, ...countersToJson(f) };
+}
+
+export function gateToJson(g: GateResult): GateResult {
+  return { passed: g.passed, failures: [...g.failures] };
+}
+
+/** `incomplete: true` and `abortReason` appear only when the run stopped early. */
+export function incompleteFields(run: RunSummary): { incomplete?: true; abortReason?: string } {
+  if (!run.incomplete) return {};
+  return run.abortReason === undefined ? { incomplete: true } : { incomplete: true, abortReason: run.abortReason };
+}

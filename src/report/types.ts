@@ -1,0 +1,43 @@
+import type { Counters, FamilyCounters } from '../core/stats.js';
+import type { Finding } from '../core/verdict.js';
+
+export interface GateResult {
+  passed: boolean;
+  failures: string[];
+}
+
+/** Everything an end-of-run reporter needs; nothing more (STYLE.md: don't hand reporters the world). */
+export interface RunSummary {
+  version: string;
+  startedAt: string;
+  durationMs: number;
+  /** Redacted target description, e.g. { redis: 'redis://:***@host:6379/0' }. */
+  target: Record<string, string>;
+  summary: Counters;
+  families: FamilyCounters[];
+  gate: GateResult;
+  /** True when the audit stopped early (lost connection, signal): the figures cover what was judged. */
+  incomplete: boolean;
+  /** Why it stopped early, when incomplete. */
+  abortReason?: string;
+}
+
+/**
+ * Hooks are optional and awaitable so a streaming reporter (ndjson: onFinding) and an end-of-run
+ * reporter (table, json: onEnd) share one interface. A reporter writes only to its own stream.
+ */
+export interface Reporter {
+  /** Every judged or skipped key, match included, as it is decided. */
+  onFinding?(finding: Finding): void | Promise<void>;
+  onEnd?(run: RunSummary): void | Promise<void>;
+}
+
+export interface ReporterContext {
+  out: NodeJS.WritableStream;
+  /** Colour and terminal widths allowed (stdout is a TTY and NO_COLOR is unset). */
+  color: boolean;
+  /** Upper bound on findings kept in memory for end-of-run reports; the rest are counted only. */
+  maxFindings: number;
+}
+
+export type ReporterFactory = (ctx: ReporterContext) => Reporter;
