@@ -1,3 +1,4 @@
+import { compareVersions } from '../core/compare.js';
 import Table from 'cli-table3';
 import type { Counters } from '../core/stats.js';
 import { REASONS_BY_VERDICT, type Finding, type Verdict } from '../core/verdict.js';
@@ -177,8 +178,10 @@ function findingsSection(findings: FindingBuffer<Finding>, p: Palette): string[]
 /** `path: cache → source` lines, plus versions and error detail; every piece escaped and cut. */
 function diffCell(f: Finding): string {
   const lines: string[] = [];
-  if (f.cacheVersion !== undefined || f.sourceVersion !== undefined) {
-    lines.push(`version: ${value(f.cacheVersion)} → ${value(f.sourceVersion)}`);
+  // Differing versions are already a diff line (the classifier adds them); equal versions are
+  // worth a line of their own, since they are what makes a difference payload-drift.
+  if (compareVersions(f.cacheVersion, f.sourceVersion) === 0) {
+    lines.push(`version: ${value(f.cacheVersion)} on both sides`);
   }
   for (const d of f.diff.slice(0, DIFF_LINES)) {
     lines.push(`${safeText(d.path, VALUE_WIDTH)}: ${value(d.cache)} → ${value(d.source)}`);

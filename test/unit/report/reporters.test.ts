@@ -26,6 +26,8 @@ const FINDINGS: Finding[] = [
     diff: [
       { path: 'plan', cache: 'basic', source: 'pro' },
       { path: 'email', cache: '***', source: '***' },
+      // The classifier adds differing versions to the diff.
+      { path: 'version', cache: 3, source: 4 },
     ],
   },
   { key: 'user:7', family: 'user-profile', verdict: 'error', reason: 'undecodable', step: 2, diff: [], detail: 'cached value is not valid JSON' },
@@ -177,6 +179,7 @@ describe('json reporter', () => {
       diff: [
         { path: 'plan', cache: 'basic', source: 'pro' },
         { path: 'email', cache: '***', source: '***' },
+        { path: 'version', cache: 3, source: 4 },
       ],
     });
     expect(Object.keys(doc.findings[0] ?? {})).toEqual(['key', 'family', 'verdict', 'reason', 'pttlMs', 'cacheVersion', 'sourceVersion', 'staleAgeMs', 'diff']);
@@ -296,6 +299,7 @@ describe('table reporter', () => {
     expect(text).toContain('plan: "basic" → "pro"');
     expect(text).toContain('email: *** → ***');
     expect(text).toContain('version: 3 → 4');
+    expect(text.match(/version: 3 → 4/g)).toHaveLength(1);
     expect(text).toContain('cached value is not valid JSON');
     expect(text).toMatch(/│ none +│/);
     expect(text.trimEnd().split('\n').at(-1)).toBe('gate: FAILED: divergent 2 > max 0');
@@ -415,5 +419,22 @@ describe('table reporter', () => {
     const text = await runReporter('table', FINDINGS.filter((f) => f.verdict === 'match'));
     expect(text).toContain('no non-match keys');
     expect(text).not.toContain('... and');
+  });
+});
+
+describe('table reporter: versions', () => {
+  it('shows equal versions, which make a difference payload-drift, on a line of their own', async () => {
+    const f: Finding = {
+      key: 'user:5',
+      family: 'user-profile',
+      verdict: 'divergent',
+      reason: 'payload-drift',
+      step: 5,
+      cacheVersion: 4,
+      sourceVersion: '4',
+      diff: [{ path: 'name', cache: 'Old', source: 'New' }],
+    };
+    const text = await runReporter('table', [f]);
+    expect(text).toContain('version: 4 on both sides');
   });
 });
