@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { reportError } from './errors.js';
+import { registerAuditCommand } from './audit.js';
+import { registerDemoCommand } from './demo.js';
 import { registerRulesCommand } from './rules.js';
 import { VERSION } from '../version.js';
 
@@ -9,7 +11,9 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerAuditCommand(program);
   registerRulesCommand(program);
+  registerDemoCommand(program);
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
   for (const command of program.commands) {
     command.exitOverride();

@@ -1,0 +1,144 @@
+import { rename, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { assertStandaloneUrl, createRedisReader } from '../cache/redis-standalone.js';
+import type { CacheReader } from '../cache/types.js';
+import type { RulesConfig } from '../config/types.js';
+import { errorRatio, evaluateGate, type GateOptions } from '../core/gate.js';
+import type { FamilyRule } from '../core/rule.js';
+import type { Finding } from '../core/verdict.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { createReporter, type ReporterName } from '../report/index.js';
+import type { RunSummary } from '../report/types.js';
+import { createSourceLoader } from '../sources/index.js';
+import type { SourceLoader } from '../sources/types.js';
+import { VERSION } from '../version.js';
+import { runAudit, type AuditOptions } from './run-audit.js';
+
+export interface AuditRequest {
+  config: RulesConfig;
+  redisUrl: string;
+  /** Limit the audit to these families; all when empty. */
+  familyNames: readonly string[];
+  audit: AuditOptions;
+  timeoutMs: number;
+  format: ReporterName;
+  /** Write the report here instead of stdout (atomically: a temp file renamed at the end). */
+  outputFile?: string;
+  gate: GateOptions;
+  maxErrorRatio: number;
+  color: boolean;
+  signal?: AbortSignal;
+  /** Sees every finding too (the demo checks its planted verdicts with it). */
+  onFinding?(finding: Finding): void;
+}
+
+/**
+ * One audit from connection to exit code: connects to Redis and the sources (exit 3 when one is
+ * down), checks every family's query before reading a key, runs the pipeline, reports, gates.
+ */
+export async function performAudit(request: AuditRequest): Promise<number> {
+  const families = selectFamilies(request.config, request.familyNames);
+  assertStandaloneUrl(request.redisUrl);
+  const startedAt = new Date();
+  const resources: { cache?: CacheReader; loaders: Map<string, SourceLoader> } = { loaders: new Map() };
+  try {
+    resources.cache = await createRedisReader(request.redisUrl, { timeoutMs: request.timeoutMs });
+    for (const name of new Set(families.map((f) => f.source))) {
+      const spec = request.config.sources[name];
+      if (spec === undefined) throw new UsageError(`unknown source "${name}"`);
+      const loader = await createSourceLoader(spec, {
+        timeoutMs: request.timeoutMs,
+        maxConnections: request.audit.concurrency * 2,
+      });
+      resources.loaders.set(name, loader);
+    }
+    for (const family of families) await resources.loaders.get(family.source)?.check?.(family);
+
+    return await auditAndReport(request, families, resources.cache, resources.loaders, startedAt);
+  } finally {
+    await Promise.allSettled([resources.cache?.close(), ...[...resources.loaders.values()].map((l) => l.close())]);
+  }
+}
+
+async function auditAndReport(
+  request: AuditRequest,
+  families: readonly FamilyRule[],
+  cache: CacheReader,
+  loaders: ReadonlyMap<string, SourceLoader>,
+  startedAt: Date,
+): Promise<number> {
+  const tempFile = request.outputFile === undefined ? undefined : `${request.outputFile}.${process.pid}.tmp`;
+  const out = tempFile === undefined ? process.stdout : createWriteStream(tempFile, { flags: 'wx' });
+  try {
+    const reporter = createReporter(request.format, {
+      out,
+      color: request.color && tempFile === undefined,
+      maxFindings: 100_000,
+    });
+    const inputs = {
+      families,
+      allFamilies: request.config.families,
+      cache,
+      loaders,
+      onFinding: (finding: Finding) => {
+        request.onFinding?.(finding);
+        return reporter.onFinding?.(finding);
+      },
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    };
+    const outcome = await runAudit(inputs, request.audit);
+
+    const summary = outcome.total.counters();
+    const gate = evaluateGate(summary, request.gate);
+    const run: RunSummary = {
+      version: VERSION,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      target: { redis: cache.target },
+      summary,
+      families: families.map((f) => ({ name: f.name, ...(outcome.families.get(f.name)?.counters() ?? summary) })),
+      gate,
+      incomplete: outcome.incomplete,
+    };
+    if (outcome.abortReason !== undefined) run.abortReason = outcome.abortReason;
+    await reporter.onEnd?.(run);
+
+    if (tempFile !== undefined && request.outputFile !== undefined) {
+      out.end();
+      await finished(out);
+      await rename(tempFile, request.outputFile);
+    }
+    if (outcome.incomplete) {
+      process.stderr.write(`shadowcheck: audit incomplete: ${outcome.abortReason ?? 'stopped'}; the report covers the keys judged so far\n`);
+      if (request.signal?.aborted === true) return request.signal.reason === 'SIGTERM' ? 143 : 130;
+      return ExitCode.connection;
+    }
+    if (errorRatio(summary) > request.maxErrorRatio) {
+      process.stderr.write(
+        `shadowcheck: ${summary.error} of ${summary.sampled} keys could not be judged ` +
+          `(${(errorRatio(summary) * 100).toFixed(1)}% > --max-error-ratio ${request.maxErrorRatio * 100}%)\n`,
+      );
+      return ExitCode.tooManyErrors;
+    }
+    return gate.passed ? ExitCode.ok : ExitCode.gateFailed;
+  } finally {
+    if (tempFile !== undefined) {
+      if (!out.writableFinished) out.end();
+      await rm(tempFile, { force: true });
+    }
+  }
+}
+
+function selectFamilies(config: RulesConfig, names: readonly string[]): FamilyRule[] {
+  if (names.length === 0) return [...config.families];
+  const known = new Map(config.families.map((f) => [f.name, f]));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--family ${unknown.map((n) => `"${n}"`).join(', ')}: no such family in ${config.file}; ` +
+        `families are: ${[...known.keys()].join(', ')}`,
+    );
+  }
+  return config.families.filter((f) => names.includes(f.name));
+}

@@ -1,0 +1,13 @@
+import type { CacheRead } from '../core/observation.js';
+import type { RedisValueType } from '../core/rule.js';
+
+/** Reads a Redis keyspace, read-only. Implementations: standalone now; cluster and sentinel later. */
+export interface CacheReader {
+  /** Redacted description of the target for reports and logs. */
+  readonly target: string;
+  /** SCANs with MATCH `glob`, yielding each reply's keys (binary-safe). Duplicates are possible, as SCAN allows. */
+  scan(glob: string, count: number): AsyncIterable<Buffer[]>;
+  /** Reads one batch: values that fit the size limit, with their PTTL. One CacheRead per key, in order. */
+  read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]>;
+  close(): Promise<void>;
+}

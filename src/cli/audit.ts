@@ -1,0 +1,92 @@
+import { Option, type Command } from 'commander';
+import { performAudit } from '../audit/session.js';
+import { loadRulesFile } from '../config/load.js';
+import type { FailOn } from '../core/gate.js';
+import { REPORTERS, type ReporterName } from '../report/index.js';
+import { integer, ratio, useColor } from './parse.js';
+import { withInterrupt } from './interrupt.js';
+
+interface AuditFlags {
+  rules: string;
+  redis: string;
+  family: string[];
+  sample: number;
+  all?: boolean;
+  seed?: number;
+  rate?: number;
+  concurrency: number;
+  batch: number;
+  confirmDelay: number;
+  timeout: number;
+  maxValueBytes: number;
+  format: ReporterName;
+  output?: string;
+  failOn: FailOn;
+  maxDivergent: number;
+  minConsistency?: number;
+  maxErrorRatio: number;
+}
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
+
+export function registerAuditCommand(program: Command): void {
+  program
+    .command('audit')
+    .description('sample keys from Redis, re-read their source rows, and judge each key against its freshness contract')
+    .requiredOption('--rules <file>', 'rules file (YAML)')
+    .addOption(
+      new Option('--redis <url>', 'Redis URL (redis:// or rediss://)').env('SHADOWCHECK_REDIS_URL').default(DEFAULT_REDIS_URL),
+    )
+    .option('--family <name>', 'audit only this family (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--sample <n>', 'judge a uniform sample of N matching keys per family', integer('--sample', 1), 1000)
+    .addOption(new Option('--all', 'judge every matching key').conflicts('sample'))
+    .option('--seed <n>', 'seed for the sample, to pick the same keys again', integer('--seed', 0))
+    .option('--rate <keys-per-s>', 'cap keys per second across the run, SCAN included', integer('--rate', 1))
+    .option('--concurrency <n>', 'batches in flight at once', integer('--concurrency', 1), 4)
+    .option('--batch <n>', 'keys per batch (one Redis pipeline, one source query)', integer('--batch', 1), 500)
+    .option('--confirm-delay <ms>', 're-read divergent keys after this delay; 0 disables', integer('--confirm-delay', 0), 250)
+    .option('--timeout <ms>', 'timeout of each Redis command and source query', integer('--timeout', 1), 5000)
+    .option('--max-value-bytes <n>', 'skip values larger than this without fetching them', integer('--max-value-bytes', 1), 1024 * 1024)
+    .addOption(new Option('--format <format>', 'report format').choices(Object.keys(REPORTERS)).default('table'))
+    .option('--output <file>', 'write the report to this file instead of stdout')
+    .addOption(new Option('--fail-on <what>', 'what fails the gate').choices(['divergent', 'error', 'none']).default('divergent'))
+    .option('--max-divergent <n>', 'divergent keys tolerated by the gate', integer('--max-divergent', 0), 0)
+    .option('--min-consistency <ratio>', 'gate on (match + within-ttl) / judged, 0..1', ratio('--min-consistency'))
+    .option('--max-error-ratio <ratio>', 'exit 4 when more than this share of keys cannot be judged', ratio('--max-error-ratio'), 0.05)
+    .action(async (flags: AuditFlags) => {
+      const config = await loadRulesFile(flags.rules);
+      const code = await withInterrupt((signal) =>
+        performAudit({
+          config,
+          redisUrl: flags.redis,
+          familyNames: flags.family,
+          audit: {
+            sample: flags.all === true ? 'all' : flags.sample,
+            seed: flags.seed ?? randomSeed(),
+            batch: flags.batch,
+            scanCount: Math.max(100, Math.min(flags.batch, 1000)),
+            concurrency: flags.concurrency,
+            confirmDelayMs: flags.confirmDelay,
+            maxValueBytes: flags.maxValueBytes,
+            ...(flags.rate === undefined ? {} : { rate: flags.rate }),
+          },
+          timeoutMs: flags.timeout,
+          format: flags.format,
+          ...(flags.output === undefined ? {} : { outputFile: flags.output }),
+          gate: {
+            failOn: flags.failOn,
+            maxDivergent: flags.maxDivergent,
+            ...(flags.minConsistency === undefined ? {} : { minConsistency: flags.minConsistency }),
+          },
+          maxErrorRatio: flags.maxErrorRatio,
+          color: useColor(process.stdout),
+          signal,
+        }),
+      );
+      process.exitCode = code;
+    });
+}
+
+function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { performAudit } from '../audit/session.js';
+import { loadRulesFile } from '../config/load.js';
+import { buildDemoPlan } from '../demo/plan.js';
+import { demoTargets, seedDemo } from '../demo/seed.js';
+import type { Finding } from '../core/verdict.js';
+import { ExitCode } from '../errors.js';
+import { useColor } from './parse.js';
+import { withInterrupt } from './interrupt.js';
+
+const DEMO_RULES = fileURLToPath(new URL('../../rules/demo.yaml', import.meta.url));
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('seed a cache-aside dataset with planted bugs in the local services, then audit it')
+    .action(async () => {
+      const targets = demoTargets();
+      const plan = buildDemoPlan();
+      process.stderr.write(`Seeding ${plan.entries.length} cache entries and their rows (PostgreSQL, MariaDB, Redis db ${dbOf(targets.redisUrl)})...\n`);
+      await seedDemo(plan, targets);
+      process.stderr.write('Planted:\n');
+      for (const line of plan.story) process.stderr.write(`  ${line}\n`);
+      process.stderr.write(`\nAuditing with: shadowcheck audit --rules rules/demo.yaml --redis ${targets.redisUrl} --all\n\n`);
+
+      const config = await loadRulesFile(DEMO_RULES);
+      const surprises: string[] = [];
+      const code = await withInterrupt((signal) =>
+        performAudit({
+          config,
+          redisUrl: targets.redisUrl,
+          familyNames: [],
+          audit: { sample: 'all', seed: 1, batch: 500, scanCount: 500, concurrency: 4, confirmDelayMs: 250, maxValueBytes: 1024 * 1024 },
+          timeoutMs: 5000,
+          format: 'table',
+          gate: { failOn: 'divergent', maxDivergent: 0 },
+          maxErrorRatio: 0.05,
+          color: useColor(process.stdout),
+          signal,
+          onFinding: (finding: Finding) => {
+            const expected = plan.expected.get(finding.key) ?? { verdict: 'match' };
+            if (expected.verdict !== finding.verdict || expected.reason !== finding.reason) {
+              surprises.push(`${finding.key}: expected ${label(expected)}, got ${label(finding)}`);
+            }
+          },
+        }),
+      );
+      if (code !== ExitCode.gateFailed && code !== ExitCode.ok) {
+        process.exitCode = code;
+        return;
+      }
+      if (surprises.length > 0) {
+        process.stderr.write(`\nThe demo found ${surprises.length} verdict(s) other than planted:\n${surprises.map((s) => `  ${s}\n`).join('')}`);
+        process.exitCode = ExitCode.gateFailed;
+        return;
+      }
+      process.stderr.write(
+        '\nEvery planted bug was found, and nothing else. In a real audit the gate above fails (exit 1) on divergent keys;\n' +
+          'the demo exits 0 because every verdict was the one it planted.\n',
+      );
+    });
+}
+
+function label(j: { verdict: string; reason?: string | undefined }): string {
+  return j.reason === undefined ? j.verdict : `${j.verdict}/${j.reason}`;
+}
+
+function dbOf(url: string): string {
+  return new URL(url).pathname.replace('/', '') || '0';
+}
