@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheReader } from '../cache/types.js';
 import { classifyObservation, confirmJudgement } from '../core/classify.js';
 import type { CacheRead, SourceRead } from '../core/observation.js';
@@ -17,29 +16,52 @@ export interface BatchContext {
   confirmDelayMs: number;
 }
 
-/**
- * Judges one batch of one family: one pipelined cache read, one source query, the pure classifier,
- * then a confirmation re-read of the divergent candidates only. A failed source query becomes
- * `error` verdicts for the batch; a lost connection (ConnectionError) propagates and ends the audit.
- */
-export async function judgeBatch(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchContext): Promise<Finding[]> {
-  const first = await observe(rule, refs, ctx);
-  const judgements = first.map((obs) => classifyObservation(rule, obs));
+/** A key first judged divergent, waiting for its confirmation re-read. */
+export interface Suspect {
+  ref: KeyRef;
+  judgement: Judgement;
+}
 
-  const suspects = judgements.flatMap((j, i) => (j.verdict === 'divergent' ? [i] : []));
-  if (suspects.length > 0 && ctx.confirmDelayMs > 0) {
-    await sleep(ctx.confirmDelayMs);
-    const again = await observe(
-      rule,
-      suspects.map((i) => refs[i] as KeyRef),
-      ctx,
-    );
-    suspects.forEach((keyIndex, n) => {
-      const second = classifyObservation(rule, again[n] as (typeof again)[number]);
-      judgements[keyIndex] = confirmJudgement(judgements[keyIndex] as Judgement, second);
-    });
-  }
-  return judgements.map((j, i) => ({ ...j, key: (refs[i] as KeyRef).key, family: rule.name }));
+export interface BatchOutcome {
+  /** Keys decided on the first read. */
+  findings: Finding[];
+  /** Divergent candidates to re-read after the confirmation delay (empty when it is 0). */
+  suspects: Suspect[];
+}
+
+/**
+ * Judges one batch of one family: one pipelined cache read, one source query, the pure classifier.
+ * Divergent candidates are handed back as suspects rather than re-read here, so the confirmation
+ * delay never holds a batch slot. A failed source query becomes `error` verdicts for the batch; a
+ * lost connection (ConnectionError) propagates and ends the audit.
+ */
+export async function judgeBatch(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchContext): Promise<BatchOutcome> {
+  const observations = await observe(rule, refs, ctx);
+  const outcome: BatchOutcome = { findings: [], suspects: [] };
+  observations.forEach((obs, i) => {
+    const ref = refs[i] as KeyRef;
+    const judgement = classifyObservation(rule, obs);
+    if (judgement.verdict === 'divergent' && ctx.confirmDelayMs > 0) outcome.suspects.push({ ref, judgement });
+    else outcome.findings.push(toFinding(rule, ref, judgement));
+  });
+  return outcome;
+}
+
+/** Step 9: reads both sides of the suspects again and judges the second observation. */
+export async function confirmSuspects(rule: FamilyRule, suspects: readonly Suspect[], ctx: BatchContext): Promise<Finding[]> {
+  const again = await observe(
+    rule,
+    suspects.map((s) => s.ref),
+    ctx,
+  );
+  return suspects.map((suspect, i) => {
+    const second = classifyObservation(rule, again[i] as (typeof again)[number]);
+    return toFinding(rule, suspect.ref, confirmJudgement(suspect.judgement, second));
+  });
+}
+
+function toFinding(rule: FamilyRule, ref: KeyRef, judgement: Judgement): Finding {
+  return { ...judgement, key: ref.key, family: rule.name };
 }
 
 async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchContext) {

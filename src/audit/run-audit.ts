@@ -4,8 +4,10 @@ import { Tally } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
 import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
-import { judgeBatch } from './judge-batch.js';
-import { keyBatches, type KeyBatchOptions } from './key-batches.js';
+import pLimit from 'p-limit';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { confirmSuspects, judgeBatch, type Suspect } from './judge-batch.js';
+import { keyBatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
 import { createThrottle } from './throttle.js';
 
 export interface AuditOptions extends KeyBatchOptions {
@@ -50,6 +52,9 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
   let stop: { reason: string; error?: unknown } | undefined;
   const isStopped = () => stop !== undefined || inputs.signal?.aborted === true;
 
+  // Batch slots: how many cache pipelines + source queries may run at once.
+  const slots = pLimit(options.concurrency);
+
   for (const rule of inputs.families) {
     if (isStopped()) break;
     const tally = tallies.get(rule.name) as Tally;
@@ -57,6 +62,13 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
     if (loader === undefined) throw new Error(`no loader for source "${rule.source}"`);
     const ctx = { cache: inputs.cache, loader, throttle, maxValueBytes: options.maxValueBytes, confirmDelayMs: options.confirmDelayMs };
     const inflight = new Set<Promise<void>>();
+    const track = (task: Promise<void>) => {
+      const tracked: Promise<void> = task.catch(fail).finally(() => inflight.delete(tracked));
+      inflight.add(tracked);
+      return tracked;
+    };
+    let batchesInFlight = 0;
+    let suspectsWaiting = 0;
 
     const record = async (findings: Finding[]) => {
       for (const finding of findings) {
@@ -68,6 +80,29 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
     const fail = (error: unknown) => {
       stop ??= { reason: error instanceof ConnectionError ? error.message : String(error), error };
     };
+    // Confirmations wait out their delay outside the batch slots, so a cache with stale keys in
+    // every batch is not slowed to one batch per delay; they take a slot only for their re-read.
+    const confirm = async (suspects: Suspect[]) => {
+      suspectsWaiting += suspects.length;
+      try {
+        await sleep(options.confirmDelayMs);
+        await slots(() => confirmSuspects(rule, suspects, ctx).then(record));
+      } finally {
+        suspectsWaiting -= suspects.length;
+      }
+    };
+    const judge = async (refs: KeyRef[]) => {
+      batchesInFlight++;
+      try {
+        const outcome = await slots(() => judgeBatch(rule, refs, ctx));
+        await record(outcome.findings);
+        if (outcome.suspects.length > 0) track(confirm(outcome.suspects));
+      } finally {
+        batchesInFlight--;
+      }
+    };
+    // Memory stays bounded: a few batches beyond the running ones, and a cap on suspects held.
+    const full = () => batchesInFlight >= options.concurrency * 2 || suspectsWaiting >= options.batch * options.concurrency * 4;
 
     try {
       const batches = keyBatches(rule, {
@@ -78,18 +113,14 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
         onUnmatched: () => total.unmatched++,
       }, options);
       for await (const refs of batches) {
-        while (inflight.size >= options.concurrency) await Promise.race(inflight);
+        while (full() && inflight.size > 0) await Promise.race(inflight);
         if (isStopped()) break;
-        const task: Promise<void> = judgeBatch(rule, refs, ctx)
-          .then(record)
-          .catch(fail)
-          .finally(() => inflight.delete(task));
-        inflight.add(task);
+        track(judge(refs));
       }
     } catch (error) {
       fail(error);
     }
-    await Promise.all(inflight);
+    while (inflight.size > 0) await Promise.all(inflight);
   }
 
   if (stop !== undefined && !(stop.error instanceof ConnectionError)) throw stop.error;

@@ -1,4 +1,4 @@
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { assertStandaloneUrl, createRedisReader } from '../cache/redis-standalone.js';
@@ -68,12 +68,18 @@ async function auditAndReport(
   loaders: ReadonlyMap<string, SourceLoader>,
   startedAt: Date,
 ): Promise<number> {
-  const tempFile = request.outputFile === undefined ? undefined : `${request.outputFile}.${process.pid}.tmp`;
-  const out = tempFile === undefined ? process.stdout : createWriteStream(tempFile, { flags: 'wx' });
+  // A regular file is written atomically (temp file, then rename); a device or pipe (/dev/stdout,
+  // /dev/null, a FIFO) is written directly, since renaming over it would replace it.
+  const direct = request.outputFile === undefined || (await isSpecialFile(request.outputFile));
+  const tempFile = direct ? undefined : `${request.outputFile}.${process.pid}.tmp`;
+  const out =
+    request.outputFile === undefined
+      ? process.stdout
+      : createWriteStream(tempFile ?? request.outputFile, { flags: tempFile === undefined ? 'w' : 'wx' });
   try {
     const reporter = createReporter(request.format, {
       out,
-      color: request.color && tempFile === undefined,
+      color: request.color && request.outputFile === undefined,
       maxFindings: 100_000,
     });
     const inputs = {
@@ -104,10 +110,10 @@ async function auditAndReport(
     if (outcome.abortReason !== undefined) run.abortReason = outcome.abortReason;
     await reporter.onEnd?.(run);
 
-    if (tempFile !== undefined && request.outputFile !== undefined) {
+    if (out !== process.stdout) {
       out.end();
       await finished(out);
-      await rename(tempFile, request.outputFile);
+      if (tempFile !== undefined && request.outputFile !== undefined) await rename(tempFile, request.outputFile);
     }
     if (outcome.incomplete) {
       process.stderr.write(`shadowcheck: audit incomplete: ${outcome.abortReason ?? 'stopped'}; the report covers the keys judged so far\n`);
@@ -127,6 +133,14 @@ async function auditAndReport(
       if (!out.writableFinished) out.end();
       await rm(tempFile, { force: true });
     }
+  }
+}
+
+async function isSpecialFile(path: string): Promise<boolean> {
+  try {
+    return !(await stat(path)).isFile();
+  } catch {
+    return false;
   }
 }
 
