@@ -3,6 +3,7 @@ import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
 import { ConnectionError, UsageError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
+import { BATCH_READ_SCRIPT, parseBatchReply } from './batch-read-script.js';
 import type { CacheReader } from './types.js';
 
 export interface RedisReaderOptions {
@@ -10,12 +11,12 @@ export interface RedisReaderOptions {
   timeoutMs: number;
 }
 
-/** The structural subset of an ioredis client this reader uses: read commands only. */
+/** The structural subset of an ioredis pipeline this reader uses: read commands only. */
 interface PipelineLike {
   strlen(key: Buffer): PipelineLike;
   hlen(key: Buffer): PipelineLike;
   type(key: Buffer): PipelineLike;
-  getBuffer(key: Buffer): PipelineLike;
+  getrangeBuffer(key: Buffer, start: number, end: number): PipelineLike;
   hgetallBuffer(key: Buffer): PipelineLike;
   pttl(key: Buffer): PipelineLike;
   exec(): Promise<[Error | null, unknown][] | null>;
@@ -41,7 +42,7 @@ export async function createRedisReader(url: string, options: RedisReaderOptions
       cause: error,
     });
   }
-  return new RedisStandaloneReader(client, target);
+  return new RedisStandaloneReader(client, target, options.timeoutMs);
 }
 
 function clientOptions(options: RedisReaderOptions): RedisOptions {
@@ -49,7 +50,8 @@ function clientOptions(options: RedisReaderOptions): RedisOptions {
     lazyConnect: true,
     enableOfflineQueue: true,
     connectTimeout: Math.max(options.timeoutMs, 1000),
-    commandTimeout: options.timeoutMs,
+    // No per-command timeout: ioredis arms a timer per command, a real cost at 100k keys/s.
+    // Each pipeline and SCAN call is bounded by one timer instead (withTimeout below).
     maxRetriesPerRequest: 1,
     // Reconnect briefly after a blip; give up after a few tries so a dead server ends the audit (exit 3).
     retryStrategy: (times) => (times > 3 ? null : Math.min(times * 200, 1000)),
@@ -63,79 +65,131 @@ class RedisStandaloneReader implements CacheReader {
   constructor(
     private readonly client: Redis,
     readonly target: string,
+    private readonly timeoutMs: number,
   ) {}
 
   async *scan(glob: string, count: number): AsyncIterable<Buffer[]> {
     let cursor = '0';
     do {
-      const [next, keys] = await this.call(() => this.client.scanBuffer(cursor, 'MATCH', glob, 'COUNT', count));
+      const [next, keys] = await this.call(() => withTimeout(this.client.scanBuffer(cursor, 'MATCH', glob, 'COUNT', count), this.timeoutMs));
       cursor = next.toString();
       if (keys.length > 0) yield keys;
     } while (cursor !== '0');
   }
 
+  /** Whether the server runs EVAL_RO for us; false after the first refusal (Redis < 7, ACL). */
+  private scripted = true;
+
   async read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
-    // Round trip 1: sizes. STRLEN/HLEN answer 0 for a missing key and WRONGTYPE for another type,
-    // so TYPE is only asked for the (rare) keys of the wrong type.
-    const sizePipe = this.client.pipeline() as unknown as PipelineLike;
-    for (const key of keys) {
-      if (type === 'hash') sizePipe.hlen(key);
-      else sizePipe.strlen(key);
+    if (this.scripted && keys.length > 0) {
+      const limit = type === 'hash' ? hashFieldLimit(maxValueBytes) : maxValueBytes;
+      const sent = this.client.callBuffer('EVAL_RO', BATCH_READ_SCRIPT, keys.length, ...keys, type, limit) as Promise<unknown[]>;
+      try {
+        return parseBatchReply(await withTimeout(sent, this.timeoutMs), keys.length, type);
+      } catch (error) {
+        if (!isScriptRefusal(error)) throw new ConnectionError(`lost the connection to Redis at ${this.target}: ${describe(error)}`, { cause: error });
+        this.scripted = false;
+      }
     }
+    return type === 'hash' ? this.readHashes(keys, maxValueBytes) : this.readStrings(keys, maxValueBytes);
+  }
+
+  /**
+   * One round trip: GETRANGE 0..limit + PTTL per key. GETRANGE returns at most limit + 1 bytes, so a
+   * value over the limit is never transferred whole (nor decoded), while the common case needs no
+   * separate STRLEN round trip. The rare oversize or wrong-type keys get a follow-up STRLEN / TYPE.
+   */
+  private async readStrings(keys: readonly Buffer[], maxValueBytes: number): Promise<CacheRead[]> {
+    const pipe = this.client.pipeline() as unknown as PipelineLike;
+    for (const key of keys) pipe.getrangeBuffer(key, 0, maxValueBytes).pttl(key);
+    const replies = await this.exec(pipe);
+
+    const results = new Array<CacheRead>(keys.length);
+    const followUps: { index: number; ask: 'strlen' | 'type' }[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const [valueError, value] = replies[2 * i] as [Error | null, Buffer];
+      const [pttlError, pttl] = replies[2 * i + 1] as [Error | null, number];
+      const error = valueError ?? pttlError;
+      if (error !== null) {
+        if (isWrongType(error)) followUps.push({ index: i, ask: 'type' });
+        else results[i] = { kind: 'error', message: error.message };
+      } else if (pttl === -2) {
+        results[i] = { kind: 'gone' };
+      } else if (value.length > maxValueBytes) {
+        followUps.push({ index: i, ask: 'strlen' });
+      } else {
+        results[i] = { kind: 'present', redisType: 'string', value, pttlMs: pttl };
+      }
+    }
+    if (followUps.length > 0) await this.followUp(keys, followUps, results, 'string');
+    return results;
+  }
+
+  /** Hash sizes come first (HLEN is O(1)), then HGETALL + PTTL for the hashes that fit. */
+  private async readHashes(keys: readonly Buffer[], maxValueBytes: number): Promise<CacheRead[]> {
+    const sizePipe = this.client.pipeline() as unknown as PipelineLike;
+    for (const key of keys) sizePipe.hlen(key);
     const sizes = await this.exec(sizePipe);
 
-    const results: CacheRead[] = new Array<CacheRead>(keys.length);
-    const wrongType: number[] = [];
+    const results = new Array<CacheRead>(keys.length);
+    const followUps: { index: number; ask: 'type' }[] = [];
     const fetch: number[] = [];
-    const limit = type === 'hash' ? hashFieldLimit(maxValueBytes) : maxValueBytes;
+    const limit = hashFieldLimit(maxValueBytes);
     sizes.forEach(([error, size], i) => {
       if (error !== null) {
-        if (/WRONGTYPE/.test(error.message)) wrongType.push(i);
+        if (isWrongType(error)) followUps.push({ index: i, ask: 'type' });
         else results[i] = { kind: 'error', message: error.message };
       } else if (size === 0) {
         results[i] = { kind: 'gone' };
       } else if (typeof size === 'number' && size > limit) {
-        results[i] = { kind: 'too-large', redisType: type, size };
+        results[i] = { kind: 'too-large', redisType: 'hash', size };
       } else {
         fetch.push(i);
       }
     });
 
-    // Round trip 2: the values that fit, each with its PTTL read right after it.
-    const valuePipe = this.client.pipeline() as unknown as PipelineLike;
-    for (const i of fetch) {
-      const key = keys[i] as Buffer;
-      if (type === 'hash') valuePipe.hgetallBuffer(key);
-      else valuePipe.getBuffer(key);
-      valuePipe.pttl(key);
+    if (fetch.length > 0) {
+      const valuePipe = this.client.pipeline() as unknown as PipelineLike;
+      for (const i of fetch) valuePipe.hgetallBuffer(keys[i] as Buffer).pttl(keys[i] as Buffer);
+      const replies = await this.exec(valuePipe);
+      fetch.forEach((keyIndex, n) => {
+        const [valueError, value] = replies[2 * n] as [Error | null, Record<string, Buffer>];
+        const [pttlError, pttl] = replies[2 * n + 1] as [Error | null, number];
+        const error = valueError ?? pttlError;
+        if (error !== null) {
+          if (isWrongType(error)) followUps.push({ index: keyIndex, ask: 'type' });
+          else results[keyIndex] = { kind: 'error', message: error.message };
+        } else if (pttl === -2 || Object.keys(value).length === 0) {
+          results[keyIndex] = { kind: 'gone' };
+        } else {
+          results[keyIndex] = { kind: 'present', redisType: 'hash', value, pttlMs: pttl };
+        }
+      });
     }
-    for (const i of wrongType) valuePipe.type(keys[i] as Buffer);
-    const replies = fetch.length + wrongType.length === 0 ? [] : await this.exec(valuePipe);
-
-    fetch.forEach((keyIndex, n) => {
-      const [valueError, value] = replies[2 * n] ?? [null, null];
-      const [pttlError, pttl] = replies[2 * n + 1] ?? [null, null];
-      const error = valueError ?? pttlError;
-      if (error !== null) {
-        results[keyIndex] = /WRONGTYPE/.test(error.message)
-          ? { kind: 'present', redisType: 'other', value: Buffer.alloc(0), pttlMs: -1 }
-          : { kind: 'error', message: error.message };
-      } else if (value === null || pttl === -2 || (type === 'hash' && isEmptyObject(value))) {
-        results[keyIndex] = { kind: 'gone' };
-      } else {
-        results[keyIndex] = { kind: 'present', redisType: type, value: value as Buffer, pttlMs: pttl as number };
-      }
-    });
-    wrongType.forEach((keyIndex, n) => {
-      const [error, actual] = replies[2 * fetch.length + n] ?? [null, null];
-      results[keyIndex] =
-        error !== null
-          ? { kind: 'error', message: error.message }
-          : actual === 'none'
-            ? { kind: 'gone' }
-            : { kind: 'present', redisType: String(actual), value: Buffer.alloc(0), pttlMs: -1 };
-    });
+    if (followUps.length > 0) await this.followUp(keys, followUps, results, 'hash');
     return results;
+  }
+
+  /** The rare keys that need a second look: the real size of an oversize string, the type of a misfit. */
+  private async followUp(
+    keys: readonly Buffer[],
+    followUps: readonly { index: number; ask: 'strlen' | 'type' }[],
+    results: CacheRead[],
+    expected: RedisValueType,
+  ): Promise<void> {
+    const pipe = this.client.pipeline() as unknown as PipelineLike;
+    for (const { index, ask } of followUps) {
+      if (ask === 'strlen') pipe.strlen(keys[index] as Buffer);
+      else pipe.type(keys[index] as Buffer);
+    }
+    const replies = await this.exec(pipe);
+    followUps.forEach(({ index, ask }, n) => {
+      const [error, answer] = replies[n] as [Error | null, unknown];
+      if (error !== null) results[index] = { kind: 'error', message: error.message };
+      else if (ask === 'strlen') results[index] = { kind: 'too-large', redisType: expected, size: Number(answer) };
+      else if (answer === 'none') results[index] = { kind: 'gone' };
+      else results[index] = { kind: 'present', redisType: String(answer), value: Buffer.alloc(0), pttlMs: -1 };
+    });
   }
 
   async close(): Promise<void> {
@@ -143,7 +197,7 @@ class RedisStandaloneReader implements CacheReader {
   }
 
   private async exec(pipe: PipelineLike): Promise<[Error | null, unknown][]> {
-    const replies = await this.call(() => pipe.exec());
+    const replies = await this.call(() => withTimeout(pipe.exec(), this.timeoutMs));
     if (replies === null) throw new ConnectionError(`lost the connection to Redis at ${this.target}`);
     return replies;
   }
@@ -163,8 +217,27 @@ export function hashFieldLimit(maxValueBytes: number): number {
   return Math.max(1, Math.floor(maxValueBytes / 64));
 }
 
-function isEmptyObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Buffer.isBuffer(value) && Object.keys(value).length === 0;
+/** The server cannot or may not run the read script: fall back to pipelines, once and for good. */
+function isScriptRefusal(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return /unknown command|NOPERM|NOSCRIPT|not allowed|disabled/i.test(message);
+}
+
+function isWrongType(error: Error): boolean {
+  return error.message.startsWith('WRONGTYPE');
+}
+
+/** Rejects when `work` has not settled within `ms`: a server that stopped answering ends the audit. */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function describe(error: unknown): string {
