@@ -7,12 +7,21 @@ import type { RedisValueType } from '../core/rule.js';
  * instead of two or three per key is what lets a client keep up with Redis; EVAL_RO itself refuses
  * any write, and the script's work is O(batch) over values bounded by the size limit.
  *
+ * A script runs atomically, so it only carries small values: a value over the inline limit (but
+ * under the size limit) comes back as its size, and the reader fetches it with ordinary pipelined
+ * commands that interleave with other clients. A script call so copies at most batch × 16 KiB.
+ *
  * Per key it returns two elements: [value, pttl] for a value that fits; ['', -2] for a key that
- * is gone; [type, -3] for another type; [size, -4] for a value over the limit.
+ * is gone; [type, -3] for another type; [size, -4] for a value over the limit; [size, -5] for a
+ * value to fetch outside the script.
  */
+export const INLINE_BYTES = 16 * 1024;
+export const INLINE_HASH_FIELDS = 256;
+
 export const BATCH_READ_SCRIPT = `
 local want = ARGV[1]
 local limit = tonumber(ARGV[2])
+local inline = tonumber(ARGV[3])
 local out = {}
 for i, key in ipairs(KEYS) do
   local t = redis.call('TYPE', key)['ok']
@@ -28,6 +37,9 @@ for i, key in ipairs(KEYS) do
     if size > limit then
       out[#out + 1] = size
       out[#out + 1] = -4
+    elseif size > inline then
+      out[#out + 1] = size
+      out[#out + 1] = -5
     else
       if t == 'hash' then out[#out + 1] = redis.call('HGETALL', key) else out[#out + 1] = redis.call('GET', key) end
       out[#out + 1] = redis.call('PTTL', key)
@@ -37,19 +49,28 @@ end
 return out
 `;
 
-/** Turns the script's flat reply into one CacheRead per key. */
-export function parseBatchReply(reply: readonly unknown[], keyCount: number, type: RedisValueType): CacheRead[] {
-  const results = new Array<CacheRead>(keyCount);
+/**
+ * Turns the script's flat reply into one CacheRead per key; the indexes of keys to fetch outside
+ * the script are left undefined in `results` and listed in `deferred`.
+ */
+export function parseBatchReply(
+  reply: readonly unknown[],
+  keyCount: number,
+  type: RedisValueType,
+): { results: (CacheRead | undefined)[]; deferred: number[] } {
+  const results = new Array<CacheRead | undefined>(keyCount);
+  const deferred: number[] = [];
   for (let i = 0; i < keyCount; i++) {
     const first = reply[2 * i];
     const code = Number(reply[2 * i + 1]);
-    if (code === -2) results[i] = { kind: 'gone' };
+    if (code === -5) deferred.push(i);
+    else if (code === -2) results[i] = { kind: 'gone' };
     else if (code === -3) results[i] = { kind: 'present', redisType: String(first), value: Buffer.alloc(0), pttlMs: -1 };
     else if (code === -4) results[i] = { kind: 'too-large', redisType: type, size: Number(first) };
     else if (type === 'hash') results[i] = { kind: 'present', redisType: 'hash', value: fieldMap(first), pttlMs: code };
     else results[i] = { kind: 'present', redisType: 'string', value: first as Buffer, pttlMs: code };
   }
-  return results;
+  return { results, deferred };
 }
 
 function fieldMap(flat: unknown): Record<string, Buffer> {

@@ -3,12 +3,14 @@ import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
 import { ConnectionError, UsageError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
-import { BATCH_READ_SCRIPT, parseBatchReply } from './batch-read-script.js';
+import { BATCH_READ_SCRIPT, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply } from './batch-read-script.js';
 import type { CacheReader } from './types.js';
 
 export interface RedisReaderOptions {
-  /** Per-command timeout, ms. */
+  /** Per-call timeout, ms. */
   timeoutMs: number;
+  /** Read batches with the EVAL_RO script when the server allows it (default true; tests turn it off). */
+  readScript?: boolean;
 }
 
 /** The structural subset of an ioredis pipeline this reader uses: read commands only. */
@@ -42,7 +44,7 @@ export async function createRedisReader(url: string, options: RedisReaderOptions
       cause: error,
     });
   }
-  return new RedisStandaloneReader(client, target, options.timeoutMs);
+  return new RedisStandaloneReader(client, target, options.timeoutMs, options.readScript ?? true);
 }
 
 function clientOptions(options: RedisReaderOptions): RedisOptions {
@@ -66,6 +68,8 @@ class RedisStandaloneReader implements CacheReader {
     private readonly client: Redis,
     readonly target: string,
     private readonly timeoutMs: number,
+    /** Whether the server runs EVAL_RO for us; false after the first refusal (Redis < 7, ACL). */
+    private scripted: boolean,
   ) {}
 
   async *scan(glob: string, count: number): AsyncIterable<Buffer[]> {
@@ -77,20 +81,35 @@ class RedisStandaloneReader implements CacheReader {
     } while (cursor !== '0');
   }
 
-  /** Whether the server runs EVAL_RO for us; false after the first refusal (Redis < 7, ACL). */
-  private scripted = true;
-
   async read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
     if (this.scripted && keys.length > 0) {
       const limit = type === 'hash' ? hashFieldLimit(maxValueBytes) : maxValueBytes;
-      const sent = this.client.callBuffer('EVAL_RO', BATCH_READ_SCRIPT, keys.length, ...keys, type, limit) as Promise<unknown[]>;
+      const inline = type === 'hash' ? INLINE_HASH_FIELDS : INLINE_BYTES;
+      const sent = this.client.callBuffer('EVAL_RO', BATCH_READ_SCRIPT, keys.length, ...keys, type, limit, inline) as Promise<unknown[]>;
+      let reply: unknown[] | undefined;
       try {
-        return parseBatchReply(await withTimeout(sent, this.timeoutMs), keys.length, type);
+        reply = await withTimeout(sent, this.timeoutMs);
       } catch (error) {
         if (!isScriptRefusal(error)) throw new ConnectionError(`lost the connection to Redis at ${this.target}: ${describe(error)}`, { cause: error });
         this.scripted = false;
       }
+      if (reply !== undefined) {
+        const { results, deferred } = parseBatchReply(reply, keys.length, type);
+        if (deferred.length > 0) {
+          const fetched = await this.readPipelined(
+            deferred.map((i) => keys[i] as Buffer),
+            type,
+            maxValueBytes,
+          );
+          deferred.forEach((keyIndex, n) => (results[keyIndex] = fetched[n]));
+        }
+        return results as CacheRead[];
+      }
     }
+    return this.readPipelined(keys, type, maxValueBytes);
+  }
+
+  private readPipelined(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
     return type === 'hash' ? this.readHashes(keys, maxValueBytes) : this.readStrings(keys, maxValueBytes);
   }
 
