@@ -4,10 +4,10 @@
  * numeric as strings, mysql2 returns DECIMAL as a string and TINYINT(1) as 0/1, both return
  * timestamps as Dates, and Redis hash fields are always strings.
  */
-import { Buffer, isUtf8 } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { isLosslessNumber } from 'lossless-json';
 import { compareDecimals, decimalToNumber, decimalsEqual, isNumberLike, toDecimal } from './decimal.js';
-import { parseJsonText, setField } from './json-text.js';
+import { parseJsonText } from './json-text.js';
 import { parseTimestamp } from './timestamp.js';
 
 /**
@@ -165,44 +165,5 @@ function order(a: number | undefined, b: number | undefined): -1 | 0 | 1 | undef
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const MAX_DISPLAY_CHARS = 200;
-
-/**
- * A value as a report shows it: JSON-serialisable and short. Dates become ISO strings, bigints
- * and LosslessNumbers their exact decimal text (LosslessNumber has no toJSON), bytes their text
- * (or a hex preview when not UTF-8), and a missing value null.
- */
-export function displayValue(value: unknown): unknown {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      return Number.isFinite(value) ? value : String(value);
-    case 'bigint':
-      return value.toString();
-    case 'undefined':
-      return null;
-    case 'object':
-      break;
-    default:
-      return String(value);
-  }
-  if (value === null) return null;
-  if (isLosslessNumber(value)) return value.value;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-  if (value instanceof Uint8Array) return displayBytes(asBuffer(value));
-  if (Array.isArray(value)) return value.map(displayValue);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) setField(out, k, displayValue(v));
-  return out;
-}
-
-function displayBytes(bytes: Buffer): string {
-  if (isUtf8(bytes)) {
-    const text = bytes.toString('utf8');
-    return text.length > MAX_DISPLAY_CHARS ? `${text.slice(0, MAX_DISPLAY_CHARS - 1)}…` : text;
-  }
-  const preview = bytes.subarray(0, 16).toString('hex');
-  return `<${bytes.length} bytes 0x${preview}${bytes.length > 16 ? '…' : ''}>`;
-}
+// displayValue lives in display.ts; re-exported here for the callers that compare and show.
+export { displayValue } from './display.js';

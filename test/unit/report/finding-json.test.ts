@@ -18,7 +18,7 @@ describe('toJsonValue', () => {
 
   it('converts nested containers, bytes, maps and sets', () => {
     const value = { a: [1n, undefined, new Date(0)], m: new Map([['k', 2n]]), s: new Set(['x']), b: Buffer.from('hi'), skip: undefined };
-    expect(toJsonValue(value)).toEqual({ a: ['1', null, '1970-01-01T00:00:00.000Z'], m: { k: '2' }, s: ['x'], b: 'aGk=' });
+    expect(toJsonValue(value)).toEqual({ a: ['1', null, '1970-01-01T00:00:00.000Z'], m: { k: '2' }, s: ['x'], b: 'hi' });
   });
 
   it('survives cycles but writes a shared object twice', () => {
