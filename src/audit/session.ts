@@ -5,6 +5,7 @@ import { assertStandaloneUrl, createRedisReader } from '../cache/redis-standalon
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { errorRatio, evaluateGate, type GateOptions } from '../core/gate.js';
+import { Baseline } from './baseline.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { Finding } from '../core/verdict.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -26,7 +27,8 @@ export interface AuditRequest {
   /** Write the report here instead of stdout (atomically: a temp file renamed at the end). */
   outputFile?: string;
   gate: GateOptions;
-  maxErrorRatio: number;
+  /** A previous JSON report whose divergences do not fail the gate. */
+  baselineFile?: string;
   color: boolean;
   signal?: AbortSignal;
   /** Sees every finding too (the demo checks its planted verdicts with it). */
@@ -40,6 +42,7 @@ export interface AuditRequest {
 export async function performAudit(request: AuditRequest): Promise<number> {
   const families = selectFamilies(request.config, request.familyNames);
   assertStandaloneUrl(request.redisUrl);
+  const baseline = request.baselineFile === undefined ? undefined : await Baseline.load(request.baselineFile);
   const startedAt = new Date();
   const resources: { cache?: CacheReader; loaders: Map<string, SourceLoader> } = { loaders: new Map() };
   try {
@@ -55,7 +58,7 @@ export async function performAudit(request: AuditRequest): Promise<number> {
     }
     for (const family of families) await resources.loaders.get(family.source)?.check?.(family);
 
-    return await auditAndReport(request, families, resources.cache, resources.loaders, startedAt);
+    return await auditAndReport(request, families, resources.cache, resources.loaders, startedAt, baseline);
   } finally {
     await Promise.allSettled([resources.cache?.close(), ...[...resources.loaders.values()].map((l) => l.close())]);
   }
@@ -67,7 +70,9 @@ async function auditAndReport(
   cache: CacheReader,
   loaders: ReadonlyMap<string, SourceLoader>,
   startedAt: Date,
+  baseline: Baseline | undefined,
 ): Promise<number> {
+  let knownDivergent = 0;
   // A regular file is written atomically (temp file, then rename); a device or pipe (/dev/stdout,
   // /dev/null, a FIFO) is written directly, since renaming over it would replace it.
   const direct = request.outputFile === undefined || (await isSpecialFile(request.outputFile));
@@ -88,6 +93,7 @@ async function auditAndReport(
       cache,
       loaders,
       onFinding: (finding: Finding) => {
+        if (finding.verdict === 'divergent' && baseline?.has(finding.key, finding.reason) === true) knownDivergent++;
         request.onFinding?.(finding);
         return reporter.onFinding?.(finding);
       },
@@ -96,15 +102,27 @@ async function auditAndReport(
     const outcome = await runAudit(inputs, request.audit);
 
     const summary = outcome.total.counters();
-    const gate = evaluateGate(summary, request.gate);
+    const familyCounters = families.map((f) => ({ name: f.name, ...(outcome.families.get(f.name)?.counters() ?? summary) }));
+    const gate = evaluateGate(
+      {
+        summary,
+        families: families.map((f, i) => ({
+          name: f.name,
+          counters: familyCounters[i] ?? summary,
+          ...(f.minConsistency === undefined ? {} : { minConsistency: f.minConsistency }),
+        })),
+        ...(baseline === undefined ? {} : { baseline: { file: baseline.file, knownDivergent } }),
+      },
+      request.gate,
+    );
     const run: RunSummary = {
       version: VERSION,
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
       target: { redis: cache.target },
       summary,
-      families: families.map((f) => ({ name: f.name, ...(outcome.families.get(f.name)?.counters() ?? summary) })),
-      gate,
+      families: familyCounters,
+      gate: { passed: gate.passed, failures: gate.failures, ...(gate.baseline === undefined ? {} : { baseline: gate.baseline }) },
       incomplete: outcome.incomplete,
     };
     if (outcome.abortReason !== undefined) run.abortReason = outcome.abortReason;
@@ -120,10 +138,10 @@ async function auditAndReport(
       if (request.signal?.aborted === true) return request.signal.reason === 'SIGTERM' ? 143 : 130;
       return ExitCode.connection;
     }
-    if (errorRatio(summary) > request.maxErrorRatio) {
+    if (gate.tooManyErrors) {
       process.stderr.write(
         `shadowcheck: ${summary.error} of ${summary.sampled} keys could not be judged ` +
-          `(${(errorRatio(summary) * 100).toFixed(1)}% > --max-error-ratio ${request.maxErrorRatio * 100}%)\n`,
+          `(${(errorRatio(summary) * 100).toFixed(1)}% > --max-error-ratio ${request.gate.maxErrorRatio * 100}%)\n`,
       );
       return ExitCode.tooManyErrors;
     }

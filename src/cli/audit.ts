@@ -25,6 +25,7 @@ interface AuditFlags {
   maxDivergent: number;
   minConsistency?: number;
   maxErrorRatio: number;
+  baseline?: string;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -53,6 +54,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--max-divergent <n>', 'divergent keys tolerated by the gate', integer('--max-divergent', 0), 0)
     .option('--min-consistency <ratio>', 'gate on (match + within-ttl) / judged, 0..1', ratio('--min-consistency'))
     .option('--max-error-ratio <ratio>', 'exit 4 when more than this share of keys cannot be judged', ratio('--max-error-ratio'), 0.05)
+    .option('--baseline <report.json>', 'a previous JSON report: the gate fails only on divergences it does not list')
     .action(async (flags: AuditFlags) => {
       const config = await loadRulesFile(flags.rules);
       const code = await withInterrupt((signal) =>
@@ -76,9 +78,10 @@ export function registerAuditCommand(program: Command): void {
           gate: {
             failOn: flags.failOn,
             maxDivergent: flags.maxDivergent,
+            maxErrorRatio: flags.maxErrorRatio,
             ...(flags.minConsistency === undefined ? {} : { minConsistency: flags.minConsistency }),
           },
-          maxErrorRatio: flags.maxErrorRatio,
+          ...(flags.baseline === undefined ? {} : { baselineFile: flags.baseline }),
           color: useColor(process.stdout),
           signal,
         }),

@@ -34,8 +34,7 @@ export function registerDemoCommand(program: Command): void {
           audit: { sample: 'all', seed: 1, batch: 500, scanCount: 500, concurrency: 4, confirmDelayMs: 250, maxValueBytes: 1024 * 1024 },
           timeoutMs: 5000,
           format: 'table',
-          gate: { failOn: 'divergent', maxDivergent: 0 },
-          maxErrorRatio: 0.05,
+          gate: { failOn: 'divergent', maxDivergent: 0, maxErrorRatio: 0.05 },
           color: useColor(process.stdout),
           signal,
           onFinding: (finding: Finding) => {

@@ -138,12 +138,14 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
   // Step 7: the source's change time is known.
   if (updatedAtMs !== undefined) {
     const writtenAtMs = obs.nowMs - (ttl - pttlMs);
+    // With TTL T the entry would expire at writtenAt + T: within budget while T <= this.
+    const ttlAdviceMs = Math.max(0, rule.maxStalenessMs + (updatedAtMs - writtenAtMs));
     if (writtenAtMs > updatedAtMs + skew) {
       note?.(
         `7. estimated write ${iso(writtenAtMs)} is after the row changed at ${iso(updatedAtMs)} + skew: ` +
           'the cache was repopulated with an older value',
       );
-      return decided('divergent', 'stale-repopulated', 7, { ...stale, staleAgeMs });
+      return decided('divergent', 'stale-repopulated', 7, { ...stale, staleAgeMs, ttlAdviceMs });
     }
     const windowMs = obs.nowMs + pttlMs - updatedAtMs;
     const fits = windowMs <= rule.maxStalenessMs;
@@ -152,8 +154,8 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
         `stale window ${windowMs} ms ${fits ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`,
     );
     return fits
-      ? decided('within-ttl', 'ttl-bounded', 7, { ...stale, staleAgeMs })
-      : decided('divergent', 'stale-beyond-budget', 7, { ...stale, staleAgeMs });
+      ? decided('within-ttl', 'ttl-bounded', 7, { ...stale, staleAgeMs, ttlAdviceMs })
+      : decided('divergent', 'stale-beyond-budget', 7, { ...stale, staleAgeMs, ttlAdviceMs });
   }
 
   // Step 8: change time unknown: rely on the declared TTL fitting the budget.
@@ -190,6 +192,7 @@ function decided(
   if (extra.cacheVersion !== undefined) judgement.cacheVersion = extra.cacheVersion;
   if (extra.sourceVersion !== undefined) judgement.sourceVersion = extra.sourceVersion;
   if (extra.staleAgeMs !== undefined) judgement.staleAgeMs = extra.staleAgeMs;
+  if (extra.ttlAdviceMs !== undefined) judgement.ttlAdviceMs = extra.ttlAdviceMs;
   if (extra.detail !== undefined) judgement.detail = extra.detail;
   return judgement;
 }

@@ -3,31 +3,73 @@ import type { Counters } from './stats.js';
 export type FailOn = 'divergent' | 'error' | 'none';
 
 export interface GateOptions {
+  /** Which key verdicts fail the gate by their count; ratio thresholds below apply regardless. */
   failOn: FailOn;
-  /** Divergent keys tolerated before the gate fails. */
+  /** Divergent keys tolerated (new ones only, with a baseline). */
   maxDivergent: number;
-  /** Run-wide minimum consistency, 0..1. */
+  /** Minimum consistency, run-wide and for each family without its own `minConsistency`. */
   minConsistency?: number;
+  /** Above this share of sampled keys that could not be judged, the run exits 4. */
+  maxErrorRatio: number;
+}
+
+export interface FamilyGateInput {
+  name: string;
+  counters: Counters;
+  /** The rule's own `minConsistency`, which overrides the run-wide one for this family. */
+  minConsistency?: number;
+}
+
+export interface GateInput {
+  summary: Counters;
+  families: readonly FamilyGateInput[];
+  /** With --baseline: the file, and how many divergent keys it already listed with the same reason. */
+  baseline?: { file: string; knownDivergent: number };
 }
 
 export interface GateVerdict {
   passed: boolean;
+  /** Each failed threshold, with the figure and the limit. */
   failures: string[];
+  /** The error-ratio threshold failed: the run exits 4 rather than 1. */
+  tooManyErrors: boolean;
+  baseline?: { file: string; knownDivergent: number; newDivergent: number };
 }
 
 /** Whether a run passes the deploy gate, and which thresholds failed by how much. */
-export function evaluateGate(summary: Counters, options: GateOptions): GateVerdict {
+export function evaluateGate(input: GateInput, options: GateOptions): GateVerdict {
+  const { summary } = input;
   const failures: string[] = [];
-  if (options.failOn !== 'none' && summary.divergent > options.maxDivergent) {
-    failures.push(`divergent ${summary.divergent} > max ${options.maxDivergent}`);
+  const known = input.baseline?.knownDivergent ?? 0;
+  const counted = summary.divergent - known;
+
+  if (options.failOn !== 'none' && counted > options.maxDivergent) {
+    failures.push(
+      input.baseline === undefined
+        ? `divergent ${counted} > max ${options.maxDivergent}`
+        : `new divergent ${counted} > max ${options.maxDivergent} (${known} known in the baseline)`,
+    );
   }
-  if (options.failOn === 'error' && summary.error > 0) {
-    failures.push(`error ${summary.error} > max 0`);
-  }
+  if (options.failOn === 'error' && summary.error > 0) failures.push(`error ${summary.error} > max 0`);
+
   if (options.minConsistency !== undefined && summary.consistency !== null && summary.consistency < options.minConsistency) {
-    failures.push(`consistency ${formatRatio(summary.consistency)} < min ${formatRatio(options.minConsistency)}`);
+    failures.push(`consistency ${percent(summary.consistency)} < min ${percent(options.minConsistency)}`);
   }
-  return { passed: failures.length === 0, failures };
+  for (const family of input.families) {
+    const min = family.minConsistency ?? options.minConsistency;
+    const actual = family.counters.consistency;
+    if (min !== undefined && actual !== null && actual < min) {
+      failures.push(`family ${family.name}: consistency ${percent(actual)} < min ${percent(min)}`);
+    }
+  }
+
+  const ratio = errorRatio(summary);
+  const tooManyErrors = ratio > options.maxErrorRatio;
+  if (tooManyErrors) failures.push(`error ratio ${percent(ratio)} > max ${percent(options.maxErrorRatio)}`);
+
+  const verdict: GateVerdict = { passed: failures.length === 0, failures, tooManyErrors };
+  if (input.baseline !== undefined) verdict.baseline = { ...input.baseline, newDivergent: counted };
+  return verdict;
 }
 
 /** Share of sampled keys that could not be judged (error verdicts). */
@@ -35,6 +77,6 @@ export function errorRatio(summary: Counters): number {
   return summary.sampled === 0 ? 0 : summary.error / summary.sampled;
 }
 
-function formatRatio(ratio: number): string {
+function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(3).replace(/\.?0+$/, '')}%`;
 }

@@ -12,10 +12,20 @@ export interface Counters {
   skipped: number;
   unmatched: number;
   consistency: number | null;
+  /**
+   * One-sided 95% lower bound of consistency for this sample size (Wilson score): zero failures in
+   * n keys supports only about 1 - 2.7/n, which users must see before believing "five nines".
+   */
+  consistencyLowerBound: number | null;
   strictConsistency: number | null;
   nines: number | null;
   byReason: Record<Reason, number>;
   staleAgeMs: { p50: number | null; p99: number | null; max: number | null };
+  /**
+   * The largest TTL that would have kept every observed stale window within the budget, from the
+   * stale keys whose write and change times could be estimated; null when there were none.
+   */
+  ttlAdvice: { maxTtlMs: number; basedOnKeys: number } | null;
 }
 
 export interface FamilyCounters extends Counters {
@@ -39,6 +49,7 @@ export class Tally {
     useWebAssembly: false,
     bitBucketSize: 'packed',
   });
+  private ttlAdvice: { maxTtlMs: number; basedOnKeys: number } | null = null;
   unmatched = 0;
 
   add(judgement: Judgement): void {
@@ -56,6 +67,14 @@ export class Tally {
     if (judgement.staleAgeMs !== undefined) {
       this.staleAges.recordValue(Math.min(HIGHEST_TRACKABLE_MS, Math.max(0, Math.round(judgement.staleAgeMs))));
     }
+    if (judgement.ttlAdviceMs !== undefined) this.adviseTtl(judgement.ttlAdviceMs, 1);
+  }
+
+  private adviseTtl(maxTtlMs: number, keys: number): void {
+    this.ttlAdvice =
+      this.ttlAdvice === null
+        ? { maxTtlMs, basedOnKeys: keys }
+        : { maxTtlMs: Math.min(this.ttlAdvice.maxTtlMs, maxTtlMs), basedOnKeys: this.ttlAdvice.basedOnKeys + keys };
   }
 
   /** Folds another tally in (per-family tallies into the run's total, shards into one report). */
@@ -64,6 +83,7 @@ export class Tally {
     for (const [reason, n] of other.reasons) this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + n);
     this.staleAges.add(other.staleAges);
     this.unmatched += other.unmatched;
+    if (other.ttlAdvice !== null) this.adviseTtl(other.ttlAdvice.maxTtlMs, other.ttlAdvice.basedOnKeys);
   }
 
   counters(): Counters {
@@ -83,6 +103,7 @@ export class Tally {
       skipped,
       unmatched: this.unmatched,
       consistency,
+      consistencyLowerBound: wilsonLowerBound(match + withinTtl, judged),
       strictConsistency,
       nines: toNines(consistency),
       byReason,
@@ -91,6 +112,7 @@ export class Tally {
         p99: hasAges ? this.staleAges.getValueAtPercentile(99) : null,
         max: hasAges ? this.staleAges.maxValue : null,
       },
+      ttlAdvice: this.ttlAdvice,
     };
   }
 }
@@ -100,4 +122,20 @@ export function toNines(ratio: number | null): number | null {
   if (ratio === null || ratio >= 1) return null;
   // max(0, …) folds -0 (from a ratio of exactly 0) into 0.
   return Math.max(0, Math.round(-Math.log10(1 - ratio) * 1000) / 1000);
+}
+
+/** z for a one-sided 95% bound. */
+const Z_95_ONE_SIDED = 1.6448536269514722;
+
+/**
+ * Wilson score lower bound of a proportion, one-sided 95%. Unlike the normal approximation it
+ * stays meaningful at 0 or n successes: n of n gives n / (n + z²), about 1 - 2.7/n.
+ */
+export function wilsonLowerBound(successes: number, n: number): number | null {
+  if (n === 0) return null;
+  const z2 = Z_95_ONE_SIDED * Z_95_ONE_SIDED;
+  const p = successes / n;
+  const centre = p + z2 / (2 * n);
+  const margin = Z_95_ONE_SIDED * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return Math.max(0, (centre - margin) / (1 + z2 / n));
 }

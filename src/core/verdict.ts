@@ -41,6 +41,11 @@ export interface Judgement {
   sourceVersion?: unknown;
   /** now - updatedAt, for stale keys whose source change time is known. */
   staleAgeMs?: number;
+  /**
+   * The largest TTL that would have kept this key's stale window within maxStaleness:
+   * maxStaleness + (updatedAt - estimated write time). Known only where step 7 could estimate both.
+   */
+  ttlAdviceMs?: number;
   diff: FieldDiff[];
   /** Error text for `error` verdicts, in the user's terms. */
   detail?: string;

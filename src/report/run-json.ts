@@ -17,10 +17,12 @@ export function countersToJson(c: Counters): Counters {
     skipped: c.skipped,
     unmatched: c.unmatched,
     consistency: c.consistency,
+    consistencyLowerBound: c.consistencyLowerBound,
     strictConsistency: c.strictConsistency,
     nines: c.nines,
     byReason: { ...c.byReason },
     staleAgeMs: { p50: c.staleAgeMs.p50, p99: c.staleAgeMs.p99, max: c.staleAgeMs.max },
+    ttlAdvice: c.ttlAdvice === null ? null : { maxTtlMs: c.ttlAdvice.maxTtlMs, basedOnKeys: c.ttlAdvice.basedOnKeys },
   };
 }
 
@@ -29,7 +31,9 @@ export function familyToJson(f: FamilyCounters): FamilyCounters {
 }
 
 export function gateToJson(g: GateResult): GateResult {
-  return { passed: g.passed, failures: [...g.failures] };
+  const out: GateResult = { passed: g.passed, failures: [...g.failures] };
+  if (g.baseline !== undefined) out.baseline = { ...g.baseline };
+  return out;
 }
 
 /** `incomplete: true` and `abortReason` appear only when the run stopped early. */

@@ -95,6 +95,8 @@ function renderTable(run: RunSummary, findings: FindingBuffer<Finding>, p: Palet
   lines.push(`unmatched: ${run.summary.unmatched} key(s) matched no family`);
   const reasons = reasonLine(run.summary, p);
   if (reasons !== undefined) lines.push(reasons);
+  lines.push('95% ≥: the consistency this sample supports with 95% confidence (Wilson lower bound)');
+  lines.push(...ttlAdviceLines(run));
   lines.push('');
   lines.push(...findingsSection(findings, p));
   lines.push('');
@@ -115,7 +117,7 @@ function headerLine(run: RunSummary, p: Palette): string {
 }
 
 function summaryTable(run: RunSummary, p: Palette): string {
-  const head = ['family', 'sampled', 'match', 'within-ttl', 'divergent', 'error', 'skipped', 'consistency', 'stale p50', 'stale p99', 'stale max'];
+  const head = ['family', 'sampled', 'match', 'within-ttl', 'divergent', 'error', 'skipped', 'consistency', '95% ≥', 'stale p50', 'stale p99', 'stale max'];
   const table = newTable(
     head.map((h) => p.bold(h)),
     head.map((_, i) => (i === 0 ? 'left' : 'right')),
@@ -129,6 +131,7 @@ function summaryTable(run: RunSummary, p: Palette): string {
     c.error > 0 ? p.magenta(String(c.error)) : String(c.error),
     String(c.skipped),
     formatPercent(c.consistency),
+    formatPercent(c.consistencyLowerBound),
     humanMs(c.staleAgeMs.p50),
     humanMs(c.staleAgeMs.p99),
     humanMs(c.staleAgeMs.max),
@@ -196,8 +199,23 @@ function value(v: unknown): string {
 }
 
 function gateLine(run: RunSummary, p: Palette): string {
-  if (run.gate.passed) return `gate: ${p.green(p.bold('PASSED'))}`;
+  const { baseline } = run.gate;
+  const known =
+    baseline === undefined ? '' : ` (baseline ${safeText(baseline.file)}: ${baseline.knownDivergent} known, ${baseline.newDivergent} new divergent)`;
+  if (run.gate.passed) return `gate: ${p.green(p.bold('PASSED'))}${known}`;
   const failures = run.gate.failures.map((f) => escapeControl(f)).join('; ');
-  return `gate: ${p.red(p.bold('FAILED'))}${failures === '' ? '' : `: ${failures}`}`;
+  return `gate: ${p.red(p.bold('FAILED'))}${failures === '' ? '' : `: ${failures}`}${known}`;
+}
+
+/** One line per family whose stale keys showed how long a TTL the budget allows. */
+function ttlAdviceLines(run: RunSummary): string[] {
+  return run.families.flatMap((f) =>
+    f.ttlAdvice === null
+      ? []
+      : [
+          `TTL advice ${safeText(f.name, VALUE_WIDTH)}: a TTL of at most ${humanMs(f.ttlAdvice.maxTtlMs)} would have kept every ` +
+            `observed stale window within the budget (from ${f.ttlAdvice.basedOnKeys} stale key(s))`,
+        ],
+  );
 }
 

@@ -4,6 +4,8 @@ import type { Finding } from '../core/verdict.js';
 export interface GateResult {
   passed: boolean;
   failures: string[];
+  /** With --baseline: divergences the baseline already listed (same key and reason) and new ones. */
+  baseline?: { file: string; knownDivergent: number; newDivergent: number };
 }
 
 /** Everything an end-of-run reporter needs; nothing more (STYLE.md: don't hand reporters the world). */

@@ -266,3 +266,23 @@ describe('trace', () => {
     expect(trace.at(-1)).toContain('no expiry');
   });
 });
+
+describe('TTL advice', () => {
+  it('is maxStaleness + (updatedAt - estimated write): the largest TTL that keeps this window in budget', () => {
+    // Written 100 s ago (ttl 300, pttl 200), row changed 30 s ago: a TTL up to 300 + 70 = 370 s keeps it.
+    const r = rule({ updatedAt: 'updated_at' });
+    const j = judge(r, cached(old, 200 * S), row({ ...fresh, updated_at: new Date(NOW - 30 * S) }));
+    expect(j.reason).toBe('ttl-bounded');
+    expect(j.ttlAdviceMs).toBe(370 * S);
+  });
+  it('is 0 when even no TTL at all could have kept the budget (repopulated long after the change)', () => {
+    const r = rule({ updatedAt: 'updated_at', maxStalenessMs: 10 * S });
+    // Written 10 s ago, changed 100 s ago: 10 + (-90) < 0.
+    const j = judge(r, cached(old, 290 * S), row({ ...fresh, updated_at: new Date(NOW - 100 * S) }));
+    expect(j.reason).toBe('stale-repopulated');
+    expect(j.ttlAdviceMs).toBe(0);
+  });
+  it('is absent when the change time is unknown', () => {
+    expect(judge(rule(), cached(old, 200 * S), row(fresh)).ttlAdviceMs).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tally, toNines } from '../../../src/core/stats.js';
+import { Tally, toNines, wilsonLowerBound } from '../../../src/core/stats.js';
 import type { Judgement } from '../../../src/core/verdict.js';
 
 const j = (verdict: Judgement['verdict'], reason?: Judgement['reason'], staleAgeMs?: number): Judgement => {
@@ -75,5 +75,38 @@ describe('toNines', () => {
   it('is null for a perfect or unknown ratio', () => {
     expect(toNines(1)).toBeNull();
     expect(toNines(null)).toBeNull();
+  });
+});
+
+describe('honest figures', () => {
+  it('bounds consistency from below for the sample size: 0 failures in n supports about 1 - 2.7/n', () => {
+    expect(wilsonLowerBound(1000, 1000)).toBeCloseTo(1000 / (1000 + 1.6448536269514722 ** 2), 10);
+    expect(wilsonLowerBound(1000, 1000)).toBeLessThan(0.9974);
+    expect(wilsonLowerBound(1000, 1000)).toBeGreaterThan(0.997);
+    expect(wilsonLowerBound(0, 10)).toBe(0);
+    expect(wilsonLowerBound(0, 0)).toBeNull();
+  });
+
+  it('grows with the sample: the same perfect ratio means more with more keys', () => {
+    expect(wilsonLowerBound(100_000, 100_000)!).toBeGreaterThan(wilsonLowerBound(1000, 1000)!);
+  });
+
+  it('reports the bound next to each consistency', () => {
+    const t = new Tally();
+    for (let i = 0; i < 99; i++) t.add(j('match'));
+    t.add(j('divergent', 'no-ttl'));
+    const c = t.counters();
+    expect(c.consistency).toBe(0.99);
+    expect(c.consistencyLowerBound).toBeCloseTo(wilsonLowerBound(99, 100)!, 12);
+    expect(c.consistencyLowerBound!).toBeLessThan(0.99);
+  });
+
+  it('advises the smallest of the per-key TTL limits, and counts the keys behind it', () => {
+    const t = new Tally();
+    expect(t.counters().ttlAdvice).toBeNull();
+    t.add({ ...j('within-ttl', 'ttl-bounded'), ttlAdviceMs: 400_000 });
+    t.add({ ...j('divergent', 'stale-beyond-budget'), ttlAdviceMs: 120_000 });
+    t.add({ ...j('within-ttl', 'ttl-bounded'), ttlAdviceMs: 250_000 });
+    expect(t.counters().ttlAdvice).toEqual({ maxTtlMs: 120_000, basedOnKeys: 3 });
   });
 });

@@ -95,10 +95,12 @@ const COUNTER_KEYS = [
   'skipped',
   'unmatched',
   'consistency',
+  'consistencyLowerBound',
   'strictConsistency',
   'nines',
   'byReason',
   'staleAgeMs',
+  'ttlAdvice',
 ];
 
 const nonMatch = (findings: Finding[]): Finding[] => findings.filter((f) => f.verdict !== 'match');
@@ -436,5 +438,27 @@ describe('table reporter: versions', () => {
     };
     const text = await runReporter('table', [f]);
     expect(text).toContain('version: 4 on both sides');
+  });
+});
+
+describe('table reporter: honest figures', () => {
+  it('shows the lower bound column, TTL advice per family and the baseline split', async () => {
+    const f: Finding = { key: 'p:1', family: 'product', verdict: 'within-ttl', reason: 'ttl-bounded', step: 7, ttlAdviceMs: 120_000, staleAgeMs: 1000, diff: [] };
+    const t = new Tally();
+    t.add(f);
+    const run: RunSummary = {
+      version: '0.1.0',
+      startedAt: '2024-05-01T12:00:00.000Z',
+      durationMs: 10,
+      target: { redis: 'redis://127.0.0.1:6379/0' },
+      summary: t.counters(),
+      families: [{ name: 'product', ...t.counters() }],
+      gate: { passed: true, failures: [], baseline: { file: 'base.json', knownDivergent: 3, newDivergent: 0 } },
+      incomplete: false,
+    };
+    const text = await runReporter('table', [f], { run });
+    expect(text).toContain('95% ≥');
+    expect(text).toContain('TTL advice product: a TTL of at most 2m would have kept every observed stale window within the budget (from 1 stale key(s))');
+    expect(text).toContain('gate: PASSED (baseline base.json: 3 known, 0 new divergent)');
   });
 });

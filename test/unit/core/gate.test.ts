@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateGate, type GateOptions } from '../../../src/core/gate.js';
+import { Tally, type Counters } from '../../../src/core/stats.js';
+import type { Judgement } from '../../../src/core/verdict.js';
+
+function counters(spec: { match?: number; divergent?: number; error?: number; within?: number }): Counters {
+  const t = new Tally();
+  const add = (n: number | undefined, j: Judgement) => {
+    for (let i = 0; i < (n ?? 0); i++) t.add(j);
+  };
+  add(spec.match, { verdict: 'match', step: 4, diff: [] });
+  add(spec.within, { verdict: 'within-ttl', reason: 'ttl-bounded', step: 7, diff: [] });
+  add(spec.divergent, { verdict: 'divergent', reason: 'no-ttl', step: 6, diff: [] });
+  add(spec.error, { verdict: 'error', reason: 'timeout', step: 2, diff: [] });
+  return t.counters();
+}
+
+const defaults: GateOptions = { failOn: 'divergent', maxDivergent: 0, maxErrorRatio: 0.05 };
+const gate = (summary: Counters, options: Partial<GateOptions> = {}, extra: Partial<Parameters<typeof evaluateGate>[0]> = {}) =>
+  evaluateGate({ summary, families: [], ...extra }, { ...defaults, ...options });
+
+describe('evaluateGate', () => {
+  it('passes a clean run', () => {
+    expect(gate(counters({ match: 10 }))).toEqual({ passed: true, failures: [], tooManyErrors: false });
+  });
+
+  it('fails on any divergent key by default, saying by how much', () => {
+    expect(gate(counters({ match: 9, divergent: 1 }))).toMatchObject({ passed: false, failures: ['divergent 1 > max 0'] });
+  });
+
+  it('tolerates up to --max-divergent', () => {
+    expect(gate(counters({ match: 8, divergent: 2 }), { maxDivergent: 2 }).passed).toBe(true);
+    expect(gate(counters({ match: 7, divergent: 3 }), { maxDivergent: 2 }).failures).toEqual(['divergent 3 > max 2']);
+  });
+
+  it('ignores divergent keys with --fail-on none, and fails on errors with --fail-on error', () => {
+    expect(gate(counters({ match: 9, divergent: 1 }), { failOn: 'none' }).passed).toBe(true);
+    const g = gate(counters({ match: 99, error: 1 }), { failOn: 'error' });
+    expect(g.failures).toEqual(['error 1 > max 0']);
+  });
+
+  it('fails when consistency is under --min-consistency', () => {
+    const summary = counters({ match: 98, within: 0, divergent: 2 });
+    expect(gate(summary, { failOn: 'none', minConsistency: 0.99 }).failures).toEqual(['consistency 98% < min 99%']);
+    expect(gate(summary, { failOn: 'none', minConsistency: 0.98 }).passed).toBe(true);
+  });
+
+  it("lets a family's minConsistency override the run-wide one", () => {
+    const bad = counters({ match: 95, divergent: 5 });
+    const good = counters({ match: 100 });
+    const families = [
+      { name: 'strict', counters: bad, minConsistency: 0.99 },
+      { name: 'lenient', counters: bad, minConsistency: 0.9 },
+      { name: 'default', counters: good },
+    ];
+    const g = gate(counters({ match: 290, divergent: 10 }), { failOn: 'none', minConsistency: 0.5 }, { families });
+    expect(g.failures).toEqual(['family strict: consistency 95% < min 99%']);
+  });
+
+  it('exits 4 when the error ratio is over --max-error-ratio', () => {
+    const g = gate(counters({ match: 90, error: 10 }));
+    expect(g).toMatchObject({ passed: false, tooManyErrors: true, failures: ['error ratio 10% > max 5%'] });
+    expect(gate(counters({ match: 95, error: 5 })).tooManyErrors).toBe(false);
+  });
+
+  it('counts only divergences new to the baseline', () => {
+    const summary = counters({ match: 95, divergent: 5 });
+    const known = gate(summary, {}, { baseline: { file: 'b.json', knownDivergent: 5 } });
+    expect(known).toMatchObject({ passed: true, baseline: { file: 'b.json', knownDivergent: 5, newDivergent: 0 } });
+    const one = gate(summary, {}, { baseline: { file: 'b.json', knownDivergent: 4 } });
+    expect(one.failures).toEqual(['new divergent 1 > max 0 (4 known in the baseline)']);
+  });
+});
