@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { reportError } from './errors.js';
 import { registerAuditCommand } from './audit.js';
 import { registerDemoCommand } from './demo.js';
+import { registerExplainCommand } from './explain.js';
 import { registerRulesCommand } from './rules.js';
 import { VERSION } from '../version.js';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerAuditCommand(program);
+  registerExplainCommand(program);
   registerRulesCommand(program);
   registerDemoCommand(program);
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.

@@ -65,10 +65,12 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
       note?.('3. row absent and the cache holds the negative marker');
       return decided('match', undefined, 3, { pttlMs });
     }
-    const bounded = pttlMs >= 0 && pttlMs <= ttl + skew && ttl <= rule.maxStalenessMs;
+    const expiresInTime = pttlMs >= 0 && pttlMs <= ttl + skew;
+    const bounded = expiresInTime && ttl <= rule.maxStalenessMs;
     note?.(
-      `3. row absent; pttl ${pttlMs} ms ${pttlMs >= 0 && pttlMs <= ttl + skew ? '<=' : 'not within 0..'} ttl + skew ${ttl + skew} ms, ` +
-        `ttl ${ttl} ms ${ttl <= rule.maxStalenessMs ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`,
+      `3. row absent; ` +
+        (pttlMs === -1 ? 'no expiry' : `pttl ${pttlMs} ms ${expiresInTime ? '<=' : '>'} ttl + skew ${ttl + skew} ms`) +
+        `; ttl ${ttl} ms ${ttl <= rule.maxStalenessMs ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`,
     );
     const diff = [{ path: '*', cache: '(cached value)', source: '(no row)' }];
     return bounded

@@ -144,7 +144,8 @@ export function buildDemoPlan(): DemoPlan {
   for (const a of plan.accounts) {
     if (a.accountId > 490) continue;
     const stale = a.accountId > 480;
-    plan.entries.push({ key: accountKey(a.accountId), kind: 'string', value: stale ? accountJson(a, a.apiCallsUsed - 7) : accountJson(a), ttlS: stale ? 30 : between(5, 59) });
+    // At least 30 s left, so no entry expires between seeding and reading on a slow machine.
+    plan.entries.push({ key: accountKey(a.accountId), kind: 'string', value: stale ? accountJson(a, a.apiCallsUsed - 7) : accountJson(a), ttlS: stale ? 30 : between(30, 59) });
     if (stale) expect(accountKey(a.accountId), 'within-ttl', 'ttl-bounded-assumed');
   }
   for (const id of [501, 502, 503]) plan.entries.push({ key: accountKey(id), kind: 'string', value: '__none__', ttlS: 45 });

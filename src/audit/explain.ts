@@ -1,0 +1,119 @@
+import { assertStandaloneUrl, createRedisReader } from '../cache/redis-standalone.js';
+import type { CacheReader } from '../cache/types.js';
+import type { RulesConfig } from '../config/types.js';
+import { classifyObservation } from '../core/classify.js';
+import { decodeCacheValue } from '../core/codecs.js';
+import { displayValue } from '../core/display.js';
+import { LIKELY_CAUSE } from '../core/hints.js';
+import { normalizeValue } from '../core/normalize.js';
+import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
+import type { FamilyRule } from '../core/rule.js';
+import { REDACTED, type Judgement } from '../core/verdict.js';
+import { createSourceLoader } from '../sources/index.js';
+import { SourceQueryError, type SourceLoader } from '../sources/types.js';
+
+export interface ExplainRequest {
+  config: RulesConfig;
+  redisUrl: string;
+  keys: readonly string[];
+  timeoutMs: number;
+  maxValueBytes: number;
+}
+
+/** Everything `explain` shows for one key. */
+export type Explanation =
+  | { key: string; family: undefined; patterns: string[] }
+  | {
+      key: string;
+      family: FamilyRule;
+      id: string;
+      read: CacheRead;
+      estimatedWriteMs?: number;
+      nowMs: number;
+      cachePayload?: unknown;
+      decodeError?: string;
+      source: SourceRead;
+      sourcePayload?: unknown;
+      judgement: Judgement;
+      steps: string[];
+      hint?: string;
+    };
+
+/** Reads each key and its row once, read-only, and judges it with every decision step recorded. */
+export async function explainKeys(request: ExplainRequest): Promise<Explanation[]> {
+  assertStandaloneUrl(request.redisUrl);
+  let cache: CacheReader | undefined;
+  const loaders = new Map<string, SourceLoader>();
+  try {
+    cache = await createRedisReader(request.redisUrl, { timeoutMs: request.timeoutMs });
+    const out: Explanation[] = [];
+    for (const key of request.keys) {
+      const family = request.config.families.find((f) => f.pattern.match(key) !== undefined);
+      if (family === undefined) {
+        out.push({ key, family: undefined, patterns: request.config.families.map((f) => `${f.name}: ${f.pattern.source}`) });
+        continue;
+      }
+      let loader = loaders.get(family.source);
+      if (loader === undefined) {
+        const spec = request.config.sources[family.source];
+        if (spec === undefined) throw new Error(`unknown source "${family.source}"`);
+        loader = await createSourceLoader(spec, { timeoutMs: request.timeoutMs, maxConnections: 1 });
+        loaders.set(family.source, loader);
+      }
+      out.push(await explainOne(key, family, cache, loader, request.maxValueBytes));
+    }
+    return out;
+  } finally {
+    await Promise.allSettled([cache?.close(), ...[...loaders.values()].map((l) => l.close())]);
+  }
+}
+
+async function explainOne(key: string, family: FamilyRule, cache: CacheReader, loader: SourceLoader, maxValueBytes: number): Promise<Explanation> {
+  const id = family.pattern.match(key) as string;
+  const [read = { kind: 'gone' } as CacheRead] = await cache.read([Buffer.from(key)], family.type, maxValueBytes);
+  const cacheReadAt = Date.now();
+  let source: SourceRead = { kind: 'absent' };
+  let nowMs = Date.now();
+  try {
+    const loadStartedAt = Date.now();
+    const batch = await loader.load(family, [id]);
+    nowMs = batch.nowMs - (loadStartedAt - cacheReadAt);
+    const row = batch.rows.get(id);
+    source = row === undefined ? { kind: 'absent' } : { kind: 'row', row };
+  } catch (error) {
+    if (!(error instanceof SourceQueryError)) throw error;
+    source = { kind: 'error', message: error.message, timeout: error.timeout };
+  }
+  const obs: Observation = { key, cache: read, source, nowMs };
+  const steps: string[] = [];
+  const judgement = classifyObservation(family, obs, steps);
+
+  const explanation: Explanation = { key, family, id, read, nowMs, source, judgement, steps };
+  if (read.kind === 'present' && read.pttlMs >= 0) explanation.estimatedWriteMs = nowMs - (family.ttlMs - read.pttlMs);
+  const isMarker =
+    read.kind === 'present' && Buffer.isBuffer(read.value) && family.negativeMarker !== undefined && read.value.toString('utf8') === family.negativeMarker;
+  if (isMarker) {
+    explanation.cachePayload = `(the negative marker ${JSON.stringify(family.negativeMarker)})`;
+  } else if (read.kind === 'present' && read.redisType === family.type) {
+    const decoded = decodeCacheValue(family, read.value);
+    if (decoded.ok) explanation.cachePayload = shown(family, decoded.payload);
+    else explanation.decodeError = decoded.error;
+  }
+  if (source.kind === 'row') explanation.sourcePayload = shown(family, source.row);
+  if (judgement.reason !== undefined) explanation.hint = LIKELY_CAUSE[judgement.reason];
+  return explanation;
+}
+
+/** A payload as explain shows it: normalized as the rule compares it, redacted fields masked. */
+function shown(family: FamilyRule, payload: Readonly<Record<string, unknown>>): unknown {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(payload)) {
+    if (family.redact.includes(field)) {
+      out[field] = REDACTED;
+      continue;
+    }
+    const spec = family.normalize[field];
+    out[field] = displayValue(spec === undefined ? value : normalizeValue(spec, value));
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { explainKeys, type Explanation } from '../audit/explain.js';
+import { loadRulesFile } from '../config/load.js';
+import { escapeControl } from '../report/text-format.js';
+import { DEFAULT_REDIS_URL } from './audit.js';
+import { integer } from './parse.js';
+
+export function registerExplainCommand(program: Command): void {
+  program
+    .command('explain')
+    .description('read one or more keys and their rows, and show every decision step (read-only)')
+    .argument('<key...>', 'Redis keys to explain')
+    .requiredOption('--rules <file>', 'rules file (YAML)')
+    .addOption(new Option('--redis <url>', 'Redis URL').env('SHADOWCHECK_REDIS_URL').default(DEFAULT_REDIS_URL))
+    .option('--timeout <ms>', 'timeout of each Redis command and source query', integer('--timeout', 1), 5000)
+    .option('--max-value-bytes <n>', 'do not fetch values larger than this', integer('--max-value-bytes', 1), 1024 * 1024)
+    .action(async (keys: string[], flags: { rules: string; redis: string; timeout: number; maxValueBytes: number }) => {
+      const config = await loadRulesFile(flags.rules);
+      const explanations = await explainKeys({ config, redisUrl: flags.redis, keys, timeoutMs: flags.timeout, maxValueBytes: flags.maxValueBytes });
+      process.stdout.write(explanations.map(render).join('\n'));
+    });
+}
+
+/** Plain text, one block per key; everything that came from Redis or the database is escaped. */
+function render(e: Explanation): string {
+  const lines = [`key ${safe(e.key)}`];
+  if (e.family === undefined) {
+    lines.push('  family: none: no family pattern matches this key (placeholders never span ":")');
+    for (const p of e.patterns) lines.push(`    tried ${safe(p)}`);
+    return `${lines.join('\n')}\n`;
+  }
+  const f = e.family;
+  lines.push(`  family: ${f.name} (pattern ${f.pattern.source}, ${f.pattern.placeholder} = ${safe(e.id)}); ttl ${f.ttlMs} ms, maxStaleness ${f.maxStalenessMs} ms, clockSkew ${f.clockSkewMs} ms`);
+  const r = e.read;
+  if (r.kind === 'present') {
+    const size = Buffer.isBuffer(r.value) ? `${r.value.length} bytes` : `${Object.keys(r.value).length} fields`;
+    const pttl = r.pttlMs === -1 ? 'none (no expiry)' : `${r.pttlMs} ms`;
+    lines.push(`  cache: type ${r.redisType}, ${size}, PTTL ${pttl}`);
+    if (e.estimatedWriteMs !== undefined) lines.push(`  estimated write time: ${new Date(e.estimatedWriteMs).toISOString()} (now - (ttl - pttl))`);
+  } else if (r.kind === 'too-large') {
+    lines.push(`  cache: type ${r.redisType}, ${r.size} over --max-value-bytes: not fetched`);
+  } else if (r.kind === 'gone') {
+    lines.push('  cache: key not found');
+  } else {
+    lines.push(`  cache: read failed: ${safe(r.message)}`);
+  }
+  if (e.decodeError !== undefined) lines.push(`  decoded: fails: ${safe(e.decodeError)}`);
+  if (e.cachePayload !== undefined) lines.push(`  cache payload (normalized): ${safe(JSON.stringify(e.cachePayload))}`);
+  if (e.source.kind === 'row') lines.push(`  source row (normalized):   ${safe(JSON.stringify(e.sourcePayload))}`);
+  else if (e.source.kind === 'absent') lines.push('  source row: none');
+  else lines.push(`  source: failed: ${safe(e.source.message)}`);
+  lines.push(`  database now: ${new Date(e.nowMs).toISOString()}`);
+  if (e.judgement.diff.length > 0) {
+    lines.push('  diff:');
+    for (const d of e.judgement.diff) lines.push(`    ${safe(d.path)}: ${safe(JSON.stringify(d.cache))} → ${safe(JSON.stringify(d.source))}`);
+  }
+  lines.push('  decision:');
+  for (const step of e.steps) lines.push(`    ${safe(step)}`);
+  const verdict = e.judgement.reason === undefined ? e.judgement.verdict : `${e.judgement.verdict}/${e.judgement.reason}`;
+  lines.push(`  verdict: ${verdict} (decided at step ${e.judgement.step})`);
+  if (e.hint !== undefined) lines.push(`  likely cause: ${e.hint}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function safe(text: string): string {
+  return escapeControl(text);
+}
