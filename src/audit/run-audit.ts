@@ -1,14 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import type { CacheReader } from '../cache/types.js';
 import type { FamilyRule } from '../core/rule.js';
 import { Tally } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
 import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
-import pLimit from 'p-limit';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { confirmSuspects, judgeBatch, type Suspect } from './judge-batch.js';
+import { confirmSuspects, judgeBatch, type BatchContext, type Suspect } from './judge-batch.js';
 import { keyBatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
-import { createThrottle } from './throttle.js';
+import { createThrottle, type Throttle } from './throttle.js';
 
 export interface AuditOptions extends KeyBatchOptions {
   /** Keys per second across the run, SCAN included; undefined for no cap. */
@@ -17,6 +17,11 @@ export interface AuditOptions extends KeyBatchOptions {
   concurrency: number;
   confirmDelayMs: number;
   maxValueBytes: number;
+  /**
+   * Also judge the keys of rows changed within this window (families with `table` and
+   * `updatedAt`), as a separate population: stale entries cluster on recently changed rows.
+   */
+  recentMs?: number;
 }
 
 export interface AuditInputs {
@@ -33,11 +38,21 @@ export interface AuditInputs {
   signal?: AbortSignal;
 }
 
-export interface AuditOutcome {
+/** Counters of one population of keys: per family, and in total. */
+export interface Population {
   total: Tally;
   families: Map<string, Tally>;
+}
+
+export interface AuditOutcome extends Population {
+  /** Keys of recently changed rows (--recent), judged apart from the sample. */
+  recent?: Population & { withinMs: number };
   incomplete: boolean;
   abortReason?: string;
+}
+
+function newPopulation(families: readonly FamilyRule[]): Population {
+  return { total: new Tally(), families: new Map(families.map((f) => [f.name, new Tally()])) };
 }
 
 /**
@@ -46,39 +61,100 @@ export interface AuditOutcome {
  * A lost connection ends the audit early: what was judged is kept and the outcome is incomplete.
  */
 export async function runAudit(inputs: AuditInputs, options: AuditOptions): Promise<AuditOutcome> {
-  const throttle = createThrottle(options.rate);
-  const total = new Tally();
-  const tallies = new Map(inputs.families.map((f) => [f.name, new Tally()]));
-  let stop: { reason: string; error?: unknown } | undefined;
-  const isStopped = () => stop !== undefined || inputs.signal?.aborted === true;
-
-  // Batch slots: how many cache pipelines + source queries may run at once.
-  const slots = pLimit(options.concurrency);
-
+  const run = new Run(inputs, options);
+  const sampled = newPopulation(inputs.families);
   for (const rule of inputs.families) {
-    if (isStopped()) break;
-    const tally = tallies.get(rule.name) as Tally;
-    const loader = inputs.loaders.get(rule.source);
+    if (run.isStopped()) break;
+    const batches = keyBatches(
+      rule,
+      {
+        cache: inputs.cache,
+        families: inputs.allFamilies,
+        throttle: run.throttle,
+        isStopped: () => run.isStopped(),
+        onUnmatched: () => sampled.total.unmatched++,
+      },
+      options,
+    );
+    await run.judgeAll(rule, batches, sampled);
+  }
+
+  let recent: AuditOutcome['recent'];
+  if (options.recentMs !== undefined) {
+    const eligible = inputs.families.filter((f) => f.table !== undefined && f.updatedAt !== undefined);
+    recent = { ...newPopulation(eligible), withinMs: options.recentMs };
+    for (const rule of eligible) {
+      if (run.isStopped()) break;
+      await run.judgeAll(rule, recentBatches(rule, run.loaderFor(rule), options, options.recentMs), recent, 'recent');
+    }
+  }
+  return run.outcome(sampled, recent);
+}
+
+/** The keys of rows changed within `withinMs`, most recent first, at most one sample's worth. */
+async function* recentBatches(rule: FamilyRule, loader: SourceLoader, options: AuditOptions, withinMs: number): AsyncGenerator<KeyRef[]> {
+  if (loader.recentIds === undefined) return;
+  const limit = options.sample === 'all' ? 1_000_000 : options.sample;
+  const ids = await loader.recentIds(rule, withinMs, limit);
+  // An id that contains the separator renders to a key its own pattern would not claim: skip it.
+  const refs = ids.flatMap((id) => {
+    const key = rule.pattern.render(id);
+    return rule.pattern.match(key) === id ? [{ raw: Buffer.from(key), key, id }] : [];
+  });
+  for (let i = 0; i < refs.length; i += options.batch) yield refs.slice(i, i + options.batch);
+}
+
+/** The state one audit run shares across families and populations. */
+class Run {
+  readonly throttle: Throttle;
+  /** Batch slots: how many cache reads + source queries may run at once. */
+  private readonly slots;
+  private stop: { reason: string; error?: unknown } | undefined;
+
+  constructor(
+    private readonly inputs: AuditInputs,
+    private readonly options: AuditOptions,
+  ) {
+    this.throttle = createThrottle(options.rate);
+    this.slots = pLimit(options.concurrency);
+  }
+
+  isStopped(): boolean {
+    return this.stop !== undefined || this.inputs.signal?.aborted === true;
+  }
+
+  loaderFor(rule: FamilyRule): SourceLoader {
+    const loader = this.inputs.loaders.get(rule.source);
     if (loader === undefined) throw new Error(`no loader for source "${rule.source}"`);
-    const ctx = { cache: inputs.cache, loader, throttle, maxValueBytes: options.maxValueBytes, confirmDelayMs: options.confirmDelayMs };
+    return loader;
+  }
+
+  /** Judges every batch of one family into `population`, at most `concurrency` at a time. */
+  async judgeAll(rule: FamilyRule, batches: AsyncIterable<KeyRef[]>, population: Population, tag?: 'recent'): Promise<void> {
+    const { options } = this;
+    const tally = population.families.get(rule.name) as Tally;
+    const ctx: BatchContext = {
+      cache: this.inputs.cache,
+      loader: this.loaderFor(rule),
+      throttle: this.throttle,
+      maxValueBytes: options.maxValueBytes,
+      confirmDelayMs: options.confirmDelayMs,
+    };
     const inflight = new Set<Promise<void>>();
     const track = (task: Promise<void>) => {
-      const tracked: Promise<void> = task.catch(fail).finally(() => inflight.delete(tracked));
+      const tracked: Promise<void> = task.catch((error: unknown) => this.fail(error)).finally(() => inflight.delete(tracked));
       inflight.add(tracked);
-      return tracked;
     };
     let batchesInFlight = 0;
     let suspectsWaiting = 0;
 
     const record = async (findings: Finding[]) => {
       for (const finding of findings) {
+        if (tag !== undefined) finding.population = tag;
         tally.add(finding);
-        total.add(finding);
-        await inputs.onFinding(finding);
+        population.total.add(finding);
+        await this.inputs.onFinding(finding);
       }
-    };
-    const fail = (error: unknown) => {
-      stop ??= { reason: error instanceof ConnectionError ? error.message : String(error), error };
     };
     // Confirmations wait out their delay outside the batch slots, so a cache with stale keys in
     // every batch is not slowed to one batch per delay; they take a slot only for their re-read.
@@ -86,7 +162,7 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
       suspectsWaiting += suspects.length;
       try {
         await sleep(options.confirmDelayMs);
-        await slots(() => confirmSuspects(rule, suspects, ctx).then(record));
+        await this.slots(() => confirmSuspects(rule, suspects, ctx).then(record));
       } finally {
         suspectsWaiting -= suspects.length;
       }
@@ -94,7 +170,7 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
     const judge = async (refs: KeyRef[]) => {
       batchesInFlight++;
       try {
-        const outcome = await slots(() => judgeBatch(rule, refs, ctx));
+        const outcome = await this.slots(() => judgeBatch(rule, refs, ctx));
         await record(outcome.findings);
         if (outcome.suspects.length > 0) track(confirm(outcome.suspects));
       } finally {
@@ -105,27 +181,27 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
     const full = () => batchesInFlight >= options.concurrency * 2 || suspectsWaiting >= options.batch * options.concurrency * 4;
 
     try {
-      const batches = keyBatches(rule, {
-        cache: inputs.cache,
-        families: inputs.allFamilies,
-        throttle,
-        isStopped,
-        onUnmatched: () => total.unmatched++,
-      }, options);
       for await (const refs of batches) {
         while (full() && inflight.size > 0) await Promise.race(inflight);
-        if (isStopped()) break;
+        if (this.isStopped()) break;
         track(judge(refs));
       }
     } catch (error) {
-      fail(error);
+      this.fail(error);
     }
     while (inflight.size > 0) await Promise.all(inflight);
   }
 
-  if (stop !== undefined && !(stop.error instanceof ConnectionError)) throw stop.error;
-  const outcome: AuditOutcome = { total, families: tallies, incomplete: isStopped() };
-  if (stop !== undefined) outcome.abortReason = stop.reason;
-  else if (inputs.signal?.aborted === true) outcome.abortReason = 'interrupted';
-  return outcome;
+  outcome(sampled: Population, recent: AuditOutcome['recent']): AuditOutcome {
+    if (this.stop !== undefined && !(this.stop.error instanceof ConnectionError)) throw this.stop.error;
+    const outcome: AuditOutcome = { ...sampled, incomplete: this.isStopped() };
+    if (recent !== undefined) outcome.recent = recent;
+    if (this.stop !== undefined) outcome.abortReason = this.stop.reason;
+    else if (this.inputs.signal?.aborted === true) outcome.abortReason = 'interrupted';
+    return outcome;
+  }
+
+  private fail(error: unknown): void {
+    this.stop ??= { reason: error instanceof ConnectionError ? error.message : String(error), error };
+  }
 }

@@ -6,6 +6,7 @@ import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { errorRatio, evaluateGate, type GateOptions } from '../core/gate.js';
 import { Baseline } from './baseline.js';
+import { MetricsPushError, type MetricsRecorder } from '../metrics/index.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { Finding } from '../core/verdict.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -29,6 +30,8 @@ export interface AuditRequest {
   gate: GateOptions;
   /** A previous JSON report whose divergences do not fail the gate. */
   baselineFile?: string;
+  /** Pushes the run's metrics to a Pushgateway once, at the end. */
+  metrics?: { recorder: MetricsRecorder; required: boolean };
   color: boolean;
   signal?: AbortSignal;
   /** Sees every finding too (the demo checks its planted verdicts with it). */
@@ -43,6 +46,11 @@ export async function performAudit(request: AuditRequest): Promise<number> {
   const families = selectFamilies(request.config, request.familyNames);
   assertStandaloneUrl(request.redisUrl);
   const baseline = request.baselineFile === undefined ? undefined : await Baseline.load(request.baselineFile);
+  if (request.audit.recentMs !== undefined) {
+    for (const f of families.filter((family) => family.table === undefined || family.updatedAt === undefined)) {
+      process.stderr.write(`shadowcheck: --recent skips family "${f.name}": it needs \`table\` and \`updatedAt\` to find recently changed rows\n`);
+    }
+  }
   const startedAt = new Date();
   const resources: { cache?: CacheReader; loaders: Map<string, SourceLoader> } = { loaders: new Map() };
   try {
@@ -73,6 +81,7 @@ async function auditAndReport(
   baseline: Baseline | undefined,
 ): Promise<number> {
   let knownDivergent = 0;
+  let knownRecentDivergent = 0;
   // A regular file is written atomically (temp file, then rename); a device or pipe (/dev/stdout,
   // /dev/null, a FIFO) is written directly, since renaming over it would replace it.
   const direct = request.outputFile === undefined || (await isSpecialFile(request.outputFile));
@@ -93,7 +102,11 @@ async function auditAndReport(
       cache,
       loaders,
       onFinding: (finding: Finding) => {
-        if (finding.verdict === 'divergent' && baseline?.has(finding.key, finding.reason) === true) knownDivergent++;
+        if (finding.verdict === 'divergent' && baseline?.has(finding.key, finding.reason) === true) {
+          if (finding.population === 'recent') knownRecentDivergent++;
+          else knownDivergent++;
+        }
+        request.metrics?.recorder.observe(finding);
         request.onFinding?.(finding);
         return reporter.onFinding?.(finding);
       },
@@ -112,6 +125,7 @@ async function auditAndReport(
           ...(f.minConsistency === undefined ? {} : { minConsistency: f.minConsistency }),
         })),
         ...(baseline === undefined ? {} : { baseline: { file: baseline.file, knownDivergent } }),
+        ...(outcome.recent === undefined ? {} : { recent: { counters: outcome.recent.total.counters(), knownDivergent: knownRecentDivergent } }),
       },
       request.gate,
     );
@@ -125,8 +139,17 @@ async function auditAndReport(
       gate: { passed: gate.passed, failures: gate.failures, ...(gate.baseline === undefined ? {} : { baseline: gate.baseline }) },
       incomplete: outcome.incomplete,
     };
+    if (outcome.recent !== undefined) {
+      const recent = outcome.recent;
+      run.recent = {
+        withinMs: recent.withinMs,
+        summary: recent.total.counters(),
+        families: [...recent.families].map(([name, tally]) => ({ name, ...tally.counters() })),
+      };
+    }
     if (outcome.abortReason !== undefined) run.abortReason = outcome.abortReason;
     await reporter.onEnd?.(run);
+    const pushFailed = await pushMetrics(request.metrics, run);
 
     if (out !== process.stdout) {
       out.end();
@@ -138,6 +161,7 @@ async function auditAndReport(
       if (request.signal?.aborted === true) return request.signal.reason === 'SIGTERM' ? 143 : 130;
       return ExitCode.connection;
     }
+    if (pushFailed) return ExitCode.connection;
     if (gate.tooManyErrors) {
       process.stderr.write(
         `shadowcheck: ${summary.error} of ${summary.sampled} keys could not be judged ` +
@@ -151,6 +175,22 @@ async function auditAndReport(
       if (!out.writableFinished) out.end();
       await rm(tempFile, { force: true });
     }
+  }
+}
+
+/**
+ * Pushes once. A failed push is reported on stderr and leaves the audit's exit code alone, unless
+ * --require-push: then the run exits 3. Returns whether a required push failed.
+ */
+async function pushMetrics(metrics: AuditRequest['metrics'], run: RunSummary): Promise<boolean> {
+  if (metrics === undefined) return false;
+  try {
+    await metrics.recorder.push(run);
+    return false;
+  } catch (error) {
+    if (!(error instanceof MetricsPushError)) throw error;
+    process.stderr.write(`shadowcheck: ${error.message}\n${error.hint === undefined ? '' : `  hint: ${error.hint}\n`}`);
+    return metrics.required;
   }
 }
 

@@ -3,7 +3,8 @@ import { performAudit } from '../audit/session.js';
 import { loadRulesFile } from '../config/load.js';
 import type { FailOn } from '../core/gate.js';
 import { REPORTERS, type ReporterName } from '../report/index.js';
-import { integer, ratio, useColor } from './parse.js';
+import { MetricsRecorder, parseGroupingLabels } from '../metrics/index.js';
+import { duration, integer, ratio, useColor } from './parse.js';
 import { withInterrupt } from './interrupt.js';
 
 interface AuditFlags {
@@ -26,6 +27,11 @@ interface AuditFlags {
   minConsistency?: number;
   maxErrorRatio: number;
   baseline?: string;
+  recent?: number;
+  pushgateway?: string;
+  job: string;
+  label: string[];
+  requirePush?: boolean;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -55,8 +61,20 @@ export function registerAuditCommand(program: Command): void {
     .option('--min-consistency <ratio>', 'gate on (match + within-ttl) / judged, 0..1', ratio('--min-consistency'))
     .option('--max-error-ratio <ratio>', 'exit 4 when more than this share of keys cannot be judged', ratio('--max-error-ratio'), 0.05)
     .option('--baseline <report.json>', 'a previous JSON report: the gate fails only on divergences it does not list')
+    .option('--recent <duration>', 'also judge the keys of rows changed within this window (families with table and updatedAt)', duration('--recent'))
+    .option('--pushgateway <url>', 'push the run\'s metrics to this Prometheus Pushgateway')
+    .option('--job <name>', 'the job grouping label of the pushed metrics', 'shadowcheck')
+    .option('--label <k=v>', 'an extra grouping label for the pushed metrics (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--require-push', 'exit 3 when the metrics push fails (by default it is reported and the exit code kept)')
     .action(async (flags: AuditFlags) => {
       const config = await loadRulesFile(flags.rules);
+      const metrics =
+        flags.pushgateway === undefined
+          ? undefined
+          : {
+              recorder: new MetricsRecorder({ url: flags.pushgateway, job: flags.job, labels: parseGroupingLabels(flags.label), timeoutMs: flags.timeout }),
+              required: flags.requirePush === true,
+            };
       const code = await withInterrupt((signal) =>
         performAudit({
           config,
@@ -71,6 +89,7 @@ export function registerAuditCommand(program: Command): void {
             confirmDelayMs: flags.confirmDelay,
             maxValueBytes: flags.maxValueBytes,
             ...(flags.rate === undefined ? {} : { rate: flags.rate }),
+            ...(flags.recent === undefined ? {} : { recentMs: flags.recent }),
           },
           timeoutMs: flags.timeout,
           format: flags.format,
@@ -82,6 +101,7 @@ export function registerAuditCommand(program: Command): void {
             ...(flags.minConsistency === undefined ? {} : { minConsistency: flags.minConsistency }),
           },
           ...(flags.baseline === undefined ? {} : { baselineFile: flags.baseline }),
+          ...(metrics === undefined ? {} : { metrics }),
           color: useColor(process.stdout),
           signal,
         }),

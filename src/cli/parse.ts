@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../config/duration.js';
 
 /** A commander argument parser for whole numbers >= min, with a message naming the flag. */
 export function integer(flag: string, min: number): (value: string) => number {
@@ -26,4 +27,13 @@ export function ratio(flag: string): (value: string) => number {
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream): boolean {
   return stream.isTTY === true && (process.env['NO_COLOR'] ?? '') === '';
+}
+
+/** A duration like 90s, 5m or 1h, in ms. */
+export function duration(flag: string): (value: string) => number {
+  return (value) => {
+    const ms = parseDuration(value.trim());
+    if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`${flag} takes a duration like 90s, 5m or 1h, got "${value}".`);
+    return ms;
+  };
 }

@@ -90,5 +90,8 @@ export function compilePattern(pattern: string): KeyPattern {
     match(key: string): string | undefined {
       return regex.exec(key)?.[1];
     },
+    render(id: string): string {
+      return `${parts.prefix}${id}${parts.suffix}`;
+    },
   };
 }

@@ -25,6 +25,8 @@ export interface GateInput {
   families: readonly FamilyGateInput[];
   /** With --baseline: the file, and how many divergent keys it already listed with the same reason. */
   baseline?: { file: string; knownDivergent: number };
+  /** With --recent: the keys of recently changed rows, judged apart from the sample. */
+  recent?: { counters: Counters; knownDivergent: number };
 }
 
 export interface GateVerdict {
@@ -51,6 +53,12 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateVerdic
     );
   }
   if (options.failOn === 'error' && summary.error > 0) failures.push(`error ${summary.error} > max 0`);
+  if (input.recent !== undefined && options.failOn !== 'none') {
+    const recentCounted = input.recent.counters.divergent - input.recent.knownDivergent;
+    if (recentCounted > options.maxDivergent) {
+      failures.push(`${input.baseline === undefined ? '' : 'new '}recent-write divergent ${recentCounted} > max ${options.maxDivergent}`);
+    }
+  }
 
   if (options.minConsistency !== undefined && summary.consistency !== null && summary.consistency < options.minConsistency) {
     failures.push(`consistency ${percent(summary.consistency)} < min ${percent(options.minConsistency)}`);

@@ -25,6 +25,8 @@ export interface KeyPattern {
   placeholder: string;
   /** The captured id when the key belongs to this family, else undefined. */
   match(key: string): string | undefined;
+  /** The key for an id (the inverse of match), e.g. 42 → `user:42`. */
+  render(id: string): string;
 }
 
 export interface FamilyRule {

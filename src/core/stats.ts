@@ -107,9 +107,10 @@ export class Tally {
       strictConsistency,
       nines: toNines(consistency),
       byReason,
+      // A percentile is the top of its histogram bucket, which can exceed the exact max: cap it.
       staleAgeMs: {
-        p50: hasAges ? this.staleAges.getValueAtPercentile(50) : null,
-        p99: hasAges ? this.staleAges.getValueAtPercentile(99) : null,
+        p50: hasAges ? Math.min(this.staleAges.getValueAtPercentile(50), this.staleAges.maxValue) : null,
+        p99: hasAges ? Math.min(this.staleAges.getValueAtPercentile(99), this.staleAges.maxValue) : null,
         max: hasAges ? this.staleAges.maxValue : null,
       },
       ttlAdvice: this.ttlAdvice,

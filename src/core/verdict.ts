@@ -55,4 +55,6 @@ export interface Judgement {
 export interface Finding extends Judgement {
   key: string;
   family: string;
+  /** 'recent' for keys of recently changed rows (--recent); absent for the sampled population. */
+  population?: 'recent';
 }

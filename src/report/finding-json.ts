@@ -22,6 +22,7 @@ export interface FindingJson {
   staleAgeMs?: JsonValue;
   diff: FieldDiffJson[];
   detail?: string;
+  population?: 'recent';
 }
 
 /** A value as JSON (core's displayValue); undefined stays undefined so callers can omit it. */
@@ -51,6 +52,7 @@ export function findingToJson(finding: Finding): FindingJson {
       source: toJsonValue(d.source) ?? null,
     })),
     ...(finding.detail !== undefined ? { detail: finding.detail } : {}),
+    ...(finding.population !== undefined ? { population: finding.population } : {}),
   };
 }
 

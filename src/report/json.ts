@@ -1,7 +1,7 @@
 import type { Finding } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
 import { findingToJson, type FindingJson } from './finding-json.js';
-import { countersToJson, familyToJson, gateToJson, incompleteFields } from './run-json.js';
+import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields } from './run-json.js';
 import type { Reporter, ReporterContext, ReporterFactory } from './types.js';
 import { writeChunk } from './write.js';
 
@@ -27,6 +27,7 @@ export const createJsonReporter: ReporterFactory = (ctx: ReporterContext): Repor
         target: { ...run.target },
         summary: countersToJson(run.summary),
         families: run.families.map(familyToJson),
+        ...recentFields(run),
         findings: findings.inArrivalOrder(),
         ...(findings.omitted > 0 ? { findingsOmitted: findings.omitted } : {}),
         gate: gateToJson(run.gate),

@@ -41,3 +41,9 @@ export function incompleteFields(run: RunSummary): { incomplete?: true; abortRea
   if (!run.incomplete) return {};
   return run.abortReason === undefined ? { incomplete: true } : { incomplete: true, abortReason: run.abortReason };
 }
+
+/** `recent` (the --recent population) appears only when the run sampled recent writes. */
+export function recentFields(run: RunSummary): { recent?: { withinMs: number; summary: Counters; families: FamilyCounters[] } } {
+  if (run.recent === undefined) return {};
+  return { recent: { withinMs: run.recent.withinMs, summary: countersToJson(run.recent.summary), families: run.recent.families.map(familyToJson) } };
+}

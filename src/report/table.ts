@@ -1,6 +1,6 @@
 import { compareVersions } from '../core/compare.js';
 import Table from 'cli-table3';
-import type { Counters } from '../core/stats.js';
+import type { Counters, FamilyCounters } from '../core/stats.js';
 import { REASONS_BY_VERDICT, type Finding, type Verdict } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
 import { escapeControl, formatPercent, humanMs, humanPttl, renderValue, safeText } from './text-format.js';
@@ -96,6 +96,11 @@ function renderTable(run: RunSummary, findings: FindingBuffer<Finding>, p: Palet
   const reasons = reasonLine(run.summary, p);
   if (reasons !== undefined) lines.push(reasons);
   lines.push('95% ≥: the consistency this sample supports with 95% confidence (Wilson lower bound)');
+  if (run.recent !== undefined) {
+    lines.push('');
+    lines.push(p.bold(`keys of rows changed in the last ${humanMs(run.recent.withinMs)} (--recent), judged apart from the sample:`));
+    lines.push(countersTable(run.recent.families, run.recent.summary, p));
+  }
   lines.push(...ttlAdviceLines(run));
   lines.push('');
   lines.push(...findingsSection(findings, p));
@@ -117,6 +122,10 @@ function headerLine(run: RunSummary, p: Palette): string {
 }
 
 function summaryTable(run: RunSummary, p: Palette): string {
+  return countersTable(run.families, run.summary, p);
+}
+
+function countersTable(families: readonly FamilyCounters[], total: Counters, p: Palette): string {
   const head = ['family', 'sampled', 'match', 'within-ttl', 'divergent', 'error', 'skipped', 'consistency', '95% ≥', 'stale p50', 'stale p99', 'stale max'];
   const table = newTable(
     head.map((h) => p.bold(h)),
@@ -136,8 +145,8 @@ function summaryTable(run: RunSummary, p: Palette): string {
     humanMs(c.staleAgeMs.p99),
     humanMs(c.staleAgeMs.max),
   ];
-  for (const family of run.families) table.push(row(safeText(family.name, VALUE_WIDTH), family));
-  table.push(row(p.bold('TOTAL'), run.summary).map((cell, i) => (i === 0 ? cell : p.bold(cell))));
+  for (const family of families) table.push(row(safeText(family.name, VALUE_WIDTH), family));
+  table.push(row(p.bold('TOTAL'), total).map((cell, i) => (i === 0 ? cell : p.bold(cell))));
   return table.toString();
 }
 

@@ -18,6 +18,8 @@ export interface RunSummary {
   summary: Counters;
   families: FamilyCounters[];
   gate: GateResult;
+  /** With --recent: the keys of rows changed within `withinMs`, counted apart from the sample. */
+  recent?: { withinMs: number; summary: Counters; families: FamilyCounters[] };
   /** True when the audit stopped early (lost connection, signal): the figures cover what was judged. */
   incomplete: boolean;
   /** Why it stopped early, when incomplete. */

@@ -32,7 +32,7 @@ import type { FamilyRule } from '../core/rule.js';
 import { ConnectionError } from '../errors.js';
 import { cannotConnect, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
-import { missingColumnsProblem, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
+import { missingColumnsProblem, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
 export interface MysqlFieldLike {
@@ -248,6 +248,23 @@ class MysqlLoader implements SourceLoader {
           });
         }
         return toBatch(rows as Record<string, unknown>[], rule.key, nowMs);
+      });
+    } catch (error) {
+      throw this.batchError(rule, error);
+    }
+  }
+
+  async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
+    const { table, updatedAt } = requireRecentColumns(rule);
+    // The session zone is UTC (see inReadOnlyTransaction), like the DATETIMEs the loader reads.
+    const sql =
+      `SELECT CAST(${quoteMysqlIdentifier(rule.key)} AS CHAR) AS id FROM ${mysqlTableName(table)} ` +
+      `WHERE ${quoteMysqlIdentifier(updatedAt)} >= NOW(3) - INTERVAL ? MICROSECOND ` +
+      `ORDER BY ${quoteMysqlIdentifier(updatedAt)} DESC LIMIT ?`;
+    try {
+      return await this.inReadOnlyTransaction(async (conn) => {
+        const [rows] = await conn.query({ sql, values: [Math.round(withinMs * 1000), limit], timeout: this.clientTimeoutMs() });
+        return (rows as { id: unknown }[]).map((r) => String(r.id));
       });
     } catch (error) {
       throw this.batchError(rule, error);

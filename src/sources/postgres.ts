@@ -29,7 +29,7 @@ import type { FamilyRule } from '../core/rule.js';
 import { ConnectionError } from '../errors.js';
 import { cannotConnect, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
-import { missingColumnsProblem, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
+import { missingColumnsProblem, positiveInt, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
 /** The part of a pg result the loader reads. */
@@ -348,6 +348,21 @@ class PostgresLoader implements SourceLoader {
     } finally {
       client.removeListener('error', onError);
       client.release(destroy);
+    }
+  }
+
+  async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
+    const { table, updatedAt } = requireRecentColumns(rule);
+    const sql =
+      `SELECT ${quotePgIdentifier(rule.key)}::text AS id FROM ${pgTableName(table)} ` +
+      `WHERE ${quotePgIdentifier(updatedAt)} >= now() - make_interval(secs => $1::float8 / 1000) ` +
+      `ORDER BY ${quotePgIdentifier(updatedAt)} DESC LIMIT $2`;
+    try {
+      return await this.inReadOnlyTransaction(async (client) =>
+        lastResult(await client.query(sql, [withinMs, limit])).rows.map((r) => String(r['id'])),
+      );
+    } catch (error) {
+      throw this.batchError(rule, error);
     }
   }
 

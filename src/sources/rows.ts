@@ -1,4 +1,5 @@
 import type { FamilyRule } from '../core/rule.js';
+import { UsageError } from '../errors.js';
 import type { SourceBatch } from './types.js';
 
 /**
@@ -53,4 +54,12 @@ export function stripTrailingSemicolons(query: string): string {
 /** Clamps the loader options to values a server accepts (a 0 timeout would mean "none"). */
 export function positiveInt(value: number, fallback: number): number {
   return Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
+}
+
+/** --recent needs the family's table and change-time column: it queries them directly. */
+export function requireRecentColumns(rule: FamilyRule): { table: string; updatedAt: string } {
+  if (rule.table === undefined || rule.updatedAt === undefined) {
+    throw new UsageError(`family "${rule.name}": --recent needs \`table\` and \`updatedAt\` in the rule (a \`query\` cannot be searched by change time)`);
+  }
+  return { table: rule.table, updatedAt: rule.updatedAt };
 }

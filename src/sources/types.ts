@@ -22,6 +22,11 @@ export interface SourceLoader {
   load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch>;
   /** Checks, before the audit starts, that each family's query or table works (LIMIT 0 / describe). */
   check?(rule: FamilyRule): Promise<void>;
+  /**
+   * Ids of the rows whose `updatedAt` is within the last `withinMs` by the database's clock, most
+   * recent first, at most `limit`: an indexed range query on the family's table (table form only).
+   */
+  recentIds?(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }
 

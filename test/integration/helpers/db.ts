@@ -81,6 +81,7 @@ export function familyRule(overrides: Partial<FamilyRule> & Pick<FamilyRule, 'na
       glob: `${overrides.name}:*`,
       placeholder: 'id',
       match: (key: string) => (key.startsWith(`${overrides.name}:`) ? key.slice(overrides.name.length + 1) : undefined),
+      render: (id: string) => `${overrides.name}:${id}`,
     },
     type: 'string',
     codec: 'json',

@@ -12,6 +12,12 @@ describe('compilePattern', () => {
     expect(compilePattern('cache[v1]*?:{key}\\x').glob).toBe('cache\\[v1\\]\\*\\?:*\\\\x');
   });
 
+  it('renders the key of an id, the inverse of match', () => {
+    const p = compilePattern('tenant-a:user:{id}:profile');
+    expect(p.render('42')).toBe('tenant-a:user:42:profile');
+    expect(p.match(p.render('42'))).toBe('42');
+  });
+
   it('captures the id of a matching key', () => {
     const pattern = compilePattern('user:{id}');
     expect(pattern.match('user:42')).toBe('42');

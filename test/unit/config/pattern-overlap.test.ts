@@ -6,7 +6,7 @@ import { overlapExample, patternsOverlap } from '../../../src/config/pattern-ove
 
 /** A pattern without braces stands for one literal key (rules files never hold one). */
 const keyPattern = (source: string): KeyPattern =>
-  /[{}]/.test(source) ? compilePattern(source) : { source, glob: source, placeholder: '', match: (key) => (key === source ? key : undefined) };
+  /[{}]/.test(source) ? compilePattern(source) : { source, glob: source, placeholder: '', match: (key) => (key === source ? key : undefined), render: () => source };
 const overlap = (a: string, b: string): boolean => patternsOverlap(keyPattern(a), keyPattern(b));
 
 describe('patternsOverlap', () => {

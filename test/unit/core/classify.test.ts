@@ -10,7 +10,7 @@ const S = 1000;
 function rule(overrides: Partial<FamilyRule> = {}): FamilyRule {
   return {
     name: 'user-profile',
-    pattern: { source: 'user:{id}', glob: 'user:*', placeholder: 'id', match: () => undefined },
+    pattern: { source: 'user:{id}', glob: 'user:*', placeholder: 'id', match: () => undefined, render: (id) => `user:${id}` },
     type: 'string',
     codec: 'json',
     source: 'main',

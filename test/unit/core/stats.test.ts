@@ -110,3 +110,15 @@ describe('honest figures', () => {
     expect(t.counters().ttlAdvice).toEqual({ maxTtlMs: 120_000, basedOnKeys: 3 });
   });
 });
+
+describe('stale-age quantiles', () => {
+  it('never exceed the max (a percentile is the top of its bucket)', () => {
+    const t = new Tally();
+    t.add(j('within-ttl', 'ttl-bounded', 1000));
+    t.add(j('within-ttl', 'ttl-bounded', 4_000_000));
+    const { p50, p99, max } = t.counters().staleAgeMs;
+    expect(max).toBe(4_000_000);
+    expect(p99).toBeLessThanOrEqual(max!);
+    expect(p50).toBeLessThanOrEqual(max!);
+  });
+});
