@@ -1,5 +1,7 @@
 import { UsageError } from '../errors.js';
 import { createJsonReporter } from './json.js';
+import { createJunitReporter } from './junit.js';
+import { createMarkdownReporter } from './markdown.js';
 import { createNdjsonReporter } from './ndjson.js';
 import { createTableReporter } from './table.js';
 import type { Reporter, ReporterContext, ReporterFactory } from './types.js';
@@ -9,6 +11,8 @@ export const REPORTERS = {
   table: createTableReporter,
   json: createJsonReporter,
   ndjson: createNdjsonReporter,
+  markdown: createMarkdownReporter,
+  junit: createJunitReporter,
 } satisfies Record<string, ReporterFactory>;
 
 export type ReporterName = keyof typeof REPORTERS;

@@ -119,9 +119,9 @@ function manyWithinTtl(n: number, prefix = 'bulk'): Finding[] {
 // ---------------------------------------------------------------------------------------------
 
 describe('reporter registry', () => {
-  it('registers table, json and ndjson, each a factory that returns hooks', () => {
-    expect(Object.keys(REPORTERS)).toEqual(['table', 'json', 'ndjson']);
-    expect(REPORTER_NAMES).toEqual(['table', 'json', 'ndjson']);
+  it('registers table, json, ndjson, markdown and junit, each a factory that returns hooks', () => {
+    expect(Object.keys(REPORTERS)).toEqual(['table', 'json', 'ndjson', 'markdown', 'junit']);
+    expect(REPORTER_NAMES).toEqual(['table', 'json', 'ndjson', 'markdown', 'junit']);
     for (const name of REPORTER_NAMES) {
       const reporter = createReporter(name, { out: new PassThrough(), color: false, maxFindings: 10 });
       expect(typeof reporter.onEnd).toBe('function');
@@ -130,7 +130,8 @@ describe('reporter registry', () => {
 
   it('recognises only registered names, not inherited properties', () => {
     expect(isReporterName('ndjson')).toBe(true);
-    expect(isReporterName('markdown')).toBe(false);
+    expect(isReporterName('markdown')).toBe(true);
+    expect(isReporterName('xml')).toBe(false);
     expect(isReporterName('toString')).toBe(false);
   });
 
