@@ -5,6 +5,7 @@ import type { FamilyRule } from '../core/rule.js';
 import type { Finding, Judgement } from '../core/verdict.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
 import type { KeyRef } from './key-batches.js';
+import type { AuditLog } from './log.js';
 import type { Throttle } from './throttle.js';
 
 export interface BatchContext {
@@ -14,6 +15,7 @@ export interface BatchContext {
   maxValueBytes: number;
   /** Delay before re-reading divergent candidates; 0 disables the confirmation re-read. */
   confirmDelayMs: number;
+  log: AuditLog;
 }
 
 /** A key first judged divergent, waiting for its confirmation re-read. */
@@ -96,6 +98,7 @@ async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchCont
       };
     } catch (error) {
       if (!(error instanceof SourceQueryError)) throw error;
+      ctx.log.warn({ family: rule.name, keys: ids.length, timeout: error.timeout, error: error.message }, 'source query failed: the batch is judged error');
       const failed: SourceRead = { kind: 'error', message: error.message, timeout: error.timeout };
       sources = () => failed;
     }

@@ -8,6 +8,7 @@ import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
 import { confirmSuspects, judgeBatch, type BatchContext, type Suspect } from './judge-batch.js';
 import { keyBatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
+import type { AuditLog } from './log.js';
 import { createThrottle, type Throttle } from './throttle.js';
 
 export interface AuditOptions extends KeyBatchOptions {
@@ -36,6 +37,7 @@ export interface AuditInputs {
   onFinding(finding: Finding): void | Promise<void>;
   /** Aborting stops the audit after the batches in flight; the outcome is then incomplete. */
   signal?: AbortSignal;
+  log: AuditLog;
 }
 
 /** Counters of one population of keys: per family, and in total. */
@@ -72,7 +74,11 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
         families: inputs.allFamilies,
         throttle: run.throttle,
         isStopped: () => run.isStopped(),
-        onUnmatched: () => sampled.total.unmatched++,
+        // Counted in total and on the family whose SCAN glob returned the key.
+        onUnmatched: () => {
+          sampled.total.unmatched++;
+          (sampled.families.get(rule.name) as Tally).unmatched++;
+        },
       },
       options,
     );
@@ -139,7 +145,9 @@ class Run {
       throttle: this.throttle,
       maxValueBytes: options.maxValueBytes,
       confirmDelayMs: options.confirmDelayMs,
+      log: this.inputs.log,
     };
+    this.inputs.log.info({ family: rule.name, population: tag ?? 'sample' }, 'auditing family');
     const inflight = new Set<Promise<void>>();
     const track = (task: Promise<void>) => {
       const tracked: Promise<void> = task.catch((error: unknown) => this.fail(error)).finally(() => inflight.delete(tracked));

@@ -6,6 +6,7 @@ import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { errorRatio, evaluateGate, type GateOptions } from '../core/gate.js';
 import { Baseline } from './baseline.js';
+import { SILENT_LOG, type AuditLog, type AuditProgress } from './log.js';
 import { MetricsPushError, type MetricsRecorder } from '../metrics/index.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { Finding } from '../core/verdict.js';
@@ -36,6 +37,8 @@ export interface AuditRequest {
   signal?: AbortSignal;
   /** Sees every finding too (the demo checks its planted verdicts with it). */
   onFinding?(finding: Finding): void;
+  log?: AuditLog;
+  progress?: AuditProgress;
 }
 
 /**
@@ -54,7 +57,9 @@ export async function performAudit(request: AuditRequest): Promise<number> {
   const startedAt = new Date();
   const resources: { cache?: CacheReader; loaders: Map<string, SourceLoader> } = { loaders: new Map() };
   try {
+    const log = request.log ?? SILENT_LOG;
     resources.cache = await createRedisReader(request.redisUrl, { timeoutMs: request.timeoutMs });
+    log.info({ redis: resources.cache.target }, 'connected to Redis');
     for (const name of new Set(families.map((f) => f.source))) {
       const spec = request.config.sources[name];
       if (spec === undefined) throw new UsageError(`unknown source "${name}"`);
@@ -63,6 +68,7 @@ export async function performAudit(request: AuditRequest): Promise<number> {
         maxConnections: request.audit.concurrency * 2,
       });
       resources.loaders.set(name, loader);
+      log.info({ source: name, kind: spec.kind }, 'source ready');
     }
     for (const family of families) await resources.loaders.get(family.source)?.check?.(family);
 
@@ -96,7 +102,14 @@ async function auditAndReport(
       color: request.color && request.outputFile === undefined,
       maxFindings: 100_000,
     });
+    const log = request.log ?? SILENT_LOG;
+    const progress = request.progress;
+    if (progress !== undefined) {
+      const perFamily = request.audit.sample === 'all' ? await cache.size() : request.audit.sample;
+      progress.start(perFamily * (request.audit.sample === 'all' ? 1 : families.length));
+    }
     const inputs = {
+      log,
       families,
       allFamilies: request.config.families,
       cache,
@@ -107,12 +120,18 @@ async function auditAndReport(
           else knownDivergent++;
         }
         request.metrics?.recorder.observe(finding);
+        progress?.tick(finding);
         request.onFinding?.(finding);
         return reporter.onFinding?.(finding);
       },
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     };
-    const outcome = await runAudit(inputs, request.audit);
+    let outcome;
+    try {
+      outcome = await runAudit(inputs, request.audit);
+    } finally {
+      progress?.stop();
+    }
 
     const summary = outcome.total.counters();
     const familyCounters = families.map((f) => ({ name: f.name, ...(outcome.families.get(f.name)?.counters() ?? summary) }));

@@ -31,15 +31,19 @@ interface PipelineLike {
 export async function createRedisReader(url: string, options: RedisReaderOptions): Promise<CacheReader> {
   const target = redactUrl(url);
   const client = new Redis(url, clientOptions(options));
-  client.on('error', () => {
-    // Errors surface through the awaited commands; without a listener ioredis would log them itself.
+  // Errors surface through the awaited commands; without a listener ioredis would log them itself.
+  // The last one is kept: a refused AUTH only shows there, the command sees "Connection is closed".
+  let lastError: unknown;
+  client.on('error', (error: unknown) => {
+    lastError = error;
   });
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
     client.disconnect();
-    throw new ConnectionError(`cannot connect to Redis at ${target}: ${describe(error)}`, {
+    const cause = lastError ?? error;
+    throw new ConnectionError(`cannot connect to Redis at ${target}: ${redactSecrets(describe(cause), url)}`, {
       hint: 'check --redis (or SHADOWCHECK_REDIS_URL) and that redis-server is running and reachable',
       cause: error,
     });
@@ -211,6 +215,10 @@ class RedisStandaloneReader implements CacheReader {
     });
   }
 
+  async size(): Promise<number> {
+    return this.call(() => withTimeout(this.client.dbsize(), this.timeoutMs));
+  }
+
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
@@ -257,6 +265,17 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** An error text with the URL's password masked, should a driver ever echo it. */
+function redactSecrets(text: string, url: string): string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // not a URL: nothing to mask beyond what redactUrl does
+  }
+  return password === '' ? text : text.split(password).join('***');
 }
 
 function describe(error: unknown): string {

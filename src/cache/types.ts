@@ -9,5 +9,7 @@ export interface CacheReader {
   scan(glob: string, count: number): AsyncIterable<Buffer[]>;
   /** Reads one batch: values that fit the size limit, with their PTTL. One CacheRead per key, in order. */
   read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]>;
+  /** How many keys the database holds (DBSIZE): an upper bound for progress estimates. */
+  size(): Promise<number>;
   close(): Promise<void>;
 }

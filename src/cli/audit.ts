@@ -4,7 +4,9 @@ import { loadRulesFile } from '../config/load.js';
 import type { FailOn } from '../core/gate.js';
 import { REPORTERS, type ReporterName } from '../report/index.js';
 import { MetricsRecorder, parseGroupingLabels } from '../metrics/index.js';
+import { createLogger, LOG_LEVELS } from './log.js';
 import { duration, integer, ratio, useColor } from './parse.js';
+import { createProgress } from './progress.js';
 import { withInterrupt } from './interrupt.js';
 
 interface AuditFlags {
@@ -32,6 +34,7 @@ interface AuditFlags {
   job: string;
   label: string[];
   requirePush?: boolean;
+  logLevel: (typeof LOG_LEVELS)[number];
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -65,6 +68,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--pushgateway <url>', 'push the run\'s metrics to this Prometheus Pushgateway')
     .option('--job <name>', 'the job grouping label of the pushed metrics', 'shadowcheck')
     .option('--label <k=v>', 'an extra grouping label for the pushed metrics (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stderr').choices(LOG_LEVELS).default('warn'))
     .option('--require-push', 'exit 3 when the metrics push fails (by default it is reported and the exit code kept)')
     .action(async (flags: AuditFlags) => {
       const config = await loadRulesFile(flags.rules);
@@ -102,6 +106,8 @@ export function registerAuditCommand(program: Command): void {
           },
           ...(flags.baseline === undefined ? {} : { baselineFile: flags.baseline }),
           ...(metrics === undefined ? {} : { metrics }),
+          log: createLogger(flags.logLevel),
+          progress: createProgress(),
           color: useColor(process.stdout),
           signal,
         }),

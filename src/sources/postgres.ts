@@ -25,6 +25,7 @@ import pg from 'pg';
 import type { CustomTypesConfig } from 'pg';
 import type { SourceSpec } from '../config/types.js';
 import { exactNumber } from '../core/decimal.js';
+import { parseJsonText } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
 import { ConnectionError } from '../errors.js';
 import { cannotConnect, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
@@ -63,6 +64,8 @@ const TIMESTAMPTZ_OID = 1184;
 const TEXT_ARRAY_OID = 1009;
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+const JSON_OID = 114;
+const JSONB_OID = 3802;
 
 /**
  * Per-pool type parsers (never the process-wide `pg.types`, which other code may share):
@@ -71,7 +74,8 @@ const NUMERIC_OID = 1700;
  * - `date` stays the `YYYY-MM-DD` text (pg's default is local midnight, host-dependent again).
  * - int8 and numeric keep their exact text, as LosslessNumbers so they compare as numbers
  *   (a hash field '10.5' equals numeric '10.50').
- * - everything else keeps pg's defaults: timestamptz as Date, json/jsonb parsed, bool as boolean.
+ * - json/jsonb are parsed as the cache side is, keeping numbers past 2^53 exact.
+ * - everything else keeps pg's defaults: timestamptz as Date, bool as boolean.
  */
 function pgTypeParsers(base: CustomTypesConfig = pg.types): CustomTypesConfig {
   // pg-types' TypeId enum lists scalar types only; any OID is accepted at run time.
@@ -89,6 +93,9 @@ function pgTypeParsers(base: CustomTypesConfig = pg.types): CustomTypesConfig {
         case INT8_OID:
         case NUMERIC_OID:
           return exactNumber;
+        case JSON_OID:
+        case JSONB_OID:
+          return parseJsonExactly;
         case DATE_OID:
           return (text: string) => text;
         case DATE_ARRAY_OID:
@@ -98,6 +105,12 @@ function pgTypeParsers(base: CustomTypesConfig = pg.types): CustomTypesConfig {
     return baseParser(oid, format);
   };
   return { getTypeParser: getTypeParser as CustomTypesConfig['getTypeParser'] };
+}
+
+function parseJsonExactly(text: string): unknown {
+  const parsed = parseJsonText(text);
+  // The server only sends valid JSON; should that ever fail, keep the text rather than throw.
+  return parsed.ok ? parsed.value : text;
 }
 
 /** `2024-05-01 10:00:00.123` → `2024-05-01 10:00:00.123+00` (before a trailing ` BC`). */
