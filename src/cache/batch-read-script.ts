@@ -2,8 +2,8 @@ import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
 
 /**
- * Reads a whole batch in one read-only script (EVAL_RO, Redis >= 7): per key TYPE, then the size
- * (STRLEN / HLEN) and, when it fits, the value (GETRANGE / HGETALL) and PTTL. One command per batch
+ * Reads a whole batch in one read-only script (EVAL_RO, Redis >= 7): per key the size (STRLEN /
+ * HLEN) and, when it fits, PTTL and the value (GET / HGETALL). One command per batch
  * instead of two or three per key is what lets a client keep up with Redis; EVAL_RO itself refuses
  * any write, and the script's work is O(batch) over values bounded by the size limit.
  *
@@ -22,27 +22,29 @@ export const BATCH_READ_SCRIPT = `
 local want = ARGV[1]
 local limit = tonumber(ARGV[2])
 local inline = tonumber(ARGV[3])
+local sizeOf = want == 'hash' and 'HLEN' or 'STRLEN'
+local valueOf = want == 'hash' and 'HGETALL' or 'GET'
 local out = {}
 for i, key in ipairs(KEYS) do
-  local t = redis.call('TYPE', key)['ok']
-  if t == 'none' then
-    out[#out + 1] = ''
-    out[#out + 1] = -2
-  elseif t ~= want then
-    out[#out + 1] = t
+  -- The size first: it answers WRONGTYPE for another type, so TYPE is asked only then.
+  local size = redis.pcall(sizeOf, key)
+  if type(size) == 'table' and size['err'] then
+    out[#out + 1] = redis.call('TYPE', key)['ok']
     out[#out + 1] = -3
+  elseif size > limit then
+    out[#out + 1] = size
+    out[#out + 1] = -4
+  elseif size > inline then
+    out[#out + 1] = size
+    out[#out + 1] = -5
   else
-    local size
-    if t == 'hash' then size = redis.call('HLEN', key) else size = redis.call('STRLEN', key) end
-    if size > limit then
-      out[#out + 1] = size
-      out[#out + 1] = -4
-    elseif size > inline then
-      out[#out + 1] = size
-      out[#out + 1] = -5
+    local pttl = redis.call('PTTL', key)
+    if pttl == -2 then
+      out[#out + 1] = ''
+      out[#out + 1] = -2
     else
-      if t == 'hash' then out[#out + 1] = redis.call('HGETALL', key) else out[#out + 1] = redis.call('GET', key) end
-      out[#out + 1] = redis.call('PTTL', key)
+      out[#out + 1] = redis.call(valueOf, key)
+      out[#out + 1] = pttl
     end
   end
 end
