@@ -1,12 +1,12 @@
-import { PassThrough } from 'node:stream';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Lexer, type Token, type Tokens } from 'marked';
 import { describe, expect, it } from 'vitest';
-import { Tally } from '../../../src/core/stats.js';
 import type { Finding } from '../../../src/core/verdict.js';
-import { createReporter } from '../../../src/report/index.js';
 import { MARKDOWN_MAX_BYTES, MARKDOWN_MAX_KEYS } from '../../../src/report/markdown.js';
 import type { RunSummary } from '../../../src/report/types.js';
+import { renderReport, runFor } from './harness.js';
+
+const render = (findings: Finding[], options: { run?: RunSummary; maxFindings?: number } = {}) => renderReport('markdown', findings, options);
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: findings by hand, counters from a real Tally.
@@ -35,39 +35,7 @@ const FINDINGS: Finding[] = [
   { key: 'order:11', family: 'order', verdict: 'divergent', reason: 'no-ttl', step: 6, pttlMs: -1, diff: [{ path: 'status', cache: 'open', source: 'closed' }] },
 ];
 
-function runFor(findings: Finding[], overrides: Partial<RunSummary> = {}): RunSummary {
-  const total = new Tally();
-  const byFamily = new Map<string, Tally>();
-  for (const f of findings) {
-    const t = byFamily.get(f.family) ?? new Tally();
-    t.add(f);
-    byFamily.set(f.family, t);
-  }
-  for (const t of byFamily.values()) total.merge(t);
-  const divergent = total.counters().divergent;
-  const failures = divergent > 0 ? [`divergent ${divergent} > max 0`] : [];
-  return {
-    version: '0.1.0',
-    startedAt: '2024-05-01T12:00:00.000Z',
-    durationMs: 1234,
-    target: { redis: 'redis://:***@cache.internal:6379/0' },
-    summary: total.counters(),
-    families: [...byFamily].map(([name, t]) => ({ name, ...t.counters() })),
-    gate: { passed: failures.length === 0, failures },
-    incomplete: false,
-    ...overrides,
-  };
-}
 
-async function render(findings: Finding[], options: { run?: RunSummary; maxFindings?: number } = {}): Promise<string> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const reporter = createReporter('markdown', { out, color: false, maxFindings: options.maxFindings ?? 10_000 });
-  for (const f of findings) await reporter.onFinding?.(f);
-  await reporter.onEnd?.(options.run ?? runFor(findings));
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Structural views of the Markdown (marked's lexer) and of each <details> block (an XML parser:

@@ -6,7 +6,8 @@ import { UsageError } from '../../../src/errors.js';
 import { findingToJson } from '../../../src/report/finding-json.js';
 import { REPORTERS, REPORTER_NAMES, createReporter, isReporterName, type ReporterName } from '../../../src/report/index.js';
 import { TABLE_MAX_ROWS } from '../../../src/report/table.js';
-import type { ReporterContext, RunSummary } from '../../../src/report/types.js';
+import type { RunSummary } from '../../../src/report/types.js';
+import { renderReport, runFor as baseRunFor, sink } from './harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: findings by hand, counters from a real Tally.
@@ -36,54 +37,8 @@ const FINDINGS: Finding[] = [
   { key: 'order:11', family: 'order', verdict: 'divergent', reason: 'no-ttl', step: 6, pttlMs: -1, diff: [{ path: 'status', cache: 'open', source: 'closed' }] },
 ];
 
-function runFor(findings: Finding[], overrides: Partial<RunSummary> = {}): RunSummary {
-  const total = new Tally();
-  const byFamily = new Map<string, Tally>();
-  for (const f of findings) {
-    const t = byFamily.get(f.family) ?? new Tally();
-    t.add(f);
-    byFamily.set(f.family, t);
-  }
-  for (const t of byFamily.values()) total.merge(t);
-  total.unmatched = 5;
-  const failures = total.counters().divergent > 0 ? [`divergent ${total.counters().divergent} > max 0`] : [];
-  return {
-    version: '0.1.0',
-    startedAt: '2024-05-01T12:00:00.000Z',
-    durationMs: 1234,
-    target: { redis: 'redis://:***@cache.internal:6379/0' },
-    summary: total.counters(),
-    families: [...byFamily].map(([name, t]) => ({ name, ...t.counters() })),
-    gate: { passed: failures.length === 0, failures },
-    incomplete: false,
-    ...overrides,
-  };
-}
 
-interface Sink {
-  out: PassThrough;
-  text: () => string;
-}
 
-function sink(): Sink {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  return { out, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
-async function runReporter(
-  name: ReporterName,
-  findings: Finding[],
-  options: { run?: RunSummary; color?: boolean; maxFindings?: number } = {},
-): Promise<string> {
-  const s = sink();
-  const ctx: ReporterContext = { out: s.out, color: options.color ?? false, maxFindings: options.maxFindings ?? 10_000 };
-  const reporter = createReporter(name, ctx);
-  for (const f of findings) await reporter.onFinding?.(f);
-  await reporter.onEnd?.(options.run ?? runFor(findings));
-  return s.text();
-}
 
 const COUNTER_KEYS = [
   'sampled',
@@ -102,6 +57,11 @@ const COUNTER_KEYS = [
   'staleAgeMs',
   'ttlAdvice',
 ];
+
+/** The fixtures' run reports 5 unmatched keys. */
+const runFor = (findings: Finding[], overrides: Partial<RunSummary> = {}): RunSummary => baseRunFor(findings, overrides, 5);
+const runReporter = (name: ReporterName, findings: Finding[], options: { run?: RunSummary; color?: boolean; maxFindings?: number } = {}) =>
+  renderReport(name, findings, { run: options.run ?? runFor(findings), ...(options.color === undefined ? {} : { color: options.color }), ...(options.maxFindings === undefined ? {} : { maxFindings: options.maxFindings }) });
 
 const nonMatch = (findings: Finding[]): Finding[] => findings.filter((f) => f.verdict !== 'match');
 
