@@ -115,3 +115,28 @@ export function requireUrl(spec: SourceSpec): string {
   }
   return spec.url;
 }
+
+/**
+ * Why check() of a family failed, as the error the user sees: a lost connection or no answer in
+ * time end the run (exit 3); a query the family cannot use is a rules problem (exit 2).
+ */
+export function checkFailed(
+  spec: SourceSpec,
+  rule: { name: string; table?: string | undefined },
+  failure: 'connection' | 'timeout' | 'query',
+  error: unknown,
+  timeoutMs: number,
+  detail: { message: string; hint?: string },
+): ShadowcheckError {
+  if (failure === 'connection') return lostConnection(spec, rule.name, error);
+  if (failure === 'timeout') {
+    return new ConnectionError(`source "${spec.name}" did not answer the check of family "${rule.name}" within ${timeoutMs} ms: ${describeFailure(error)}`, {
+      hint: 'a lock held by a schema change can block even LIMIT 0; retry, or raise --timeout',
+      cause: error,
+    });
+  }
+  return new SourceCheckError(rule.name, detail.message, {
+    hint: detail.hint ?? `check the family's ${rule.table === undefined ? 'query' : 'table and key'} against source "${spec.name}"`,
+    cause: error,
+  });
+}

@@ -30,7 +30,7 @@ import type { SourceSpec } from '../config/types.js';
 import { exactNumber } from '../core/decimal.js';
 import type { FamilyRule } from '../core/rule.js';
 import { ConnectionError } from '../errors.js';
-import { cannotConnect, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
+import { cannotConnect, checkFailed, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
 import { missingColumnsProblem, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
@@ -303,18 +303,7 @@ class MysqlLoader implements SourceLoader {
         return (result ?? []).map((f) => f.name);
       });
     } catch (error) {
-      const failure = classify(error);
-      if (failure === 'connection') throw lostConnection(this.spec, rule.name, error);
-      if (failure === 'timeout') {
-        throw new ConnectionError(`source "${this.spec.name}" did not answer the check of family "${rule.name}" within ${this.timeoutMs} ms: ${describeFailure(error)}`, {
-          hint: 'a metadata lock held by a schema change can block even LIMIT 0; retry, or raise --timeout',
-          cause: error,
-        });
-      }
-      throw new SourceCheckError(rule.name, errorMessage(error), {
-        hint: `check the family's ${rule.table === undefined ? 'query' : 'table and key'} against source "${this.spec.name}"`,
-        cause: error,
-      });
+      throw checkFailed(this.spec, rule, classify(error), error, this.timeoutMs, { message: errorMessage(error) });
     }
     const problem = missingColumnsProblem(rule, fields);
     if (problem !== undefined) throw new SourceCheckError(rule.name, problem);

@@ -28,7 +28,7 @@ import { exactNumber } from '../core/decimal.js';
 import { parseJsonText } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
 import { ConnectionError } from '../errors.js';
-import { cannotConnect, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
+import { cannotConnect, checkFailed, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
 import { missingColumnsProblem, positiveInt, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
@@ -291,20 +291,10 @@ class PostgresLoader implements SourceLoader {
     try {
       fields = await this.inReadOnlyTransaction(async (client) => lastResult(await client.query(sql, [[]])).fields.map((f) => f.name));
     } catch (error) {
-      const failure = classify(error);
-      if (failure === 'connection') throw lostConnection(this.spec, rule.name, error);
-      if (failure === 'timeout') {
-        throw new ConnectionError(`source "${this.spec.name}" did not answer the check of family "${rule.name}" within ${this.timeoutMs} ms: ${describeFailure(error)}`, {
-          hint: 'a lock held by a schema change can block even LIMIT 0; retry, or raise --timeout',
-          cause: error,
-        });
-      }
       const mysqlStyle = rule.query !== undefined && /\bIN\s*\(\s*\?\s*\)/i.test(rule.query);
-      throw new SourceCheckError(rule.name, describeQueryError(error), {
-        hint: mysqlStyle
-          ? 'postgres queries receive the batch as $1: write WHERE id = ANY($1) instead of IN (?)'
-          : `check the family's ${rule.table === undefined ? 'query' : 'table and key'} against source "${this.spec.name}"`,
-        cause: error,
+      throw checkFailed(this.spec, rule, classify(error), error, this.timeoutMs, {
+        message: describeQueryError(error),
+        ...(mysqlStyle ? { hint: 'postgres queries receive the batch as $1: write WHERE id = ANY($1) instead of IN (?)' } : {}),
       });
     }
     const problem = missingColumnsProblem(rule, fields);
