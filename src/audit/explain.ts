@@ -1,4 +1,4 @@
-import { assertStandaloneUrl, createRedisReader } from '../cache/redis-standalone.js';
+import { createCacheReader } from '../cache/index.js';
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { classifyObservation } from '../core/classify.js';
@@ -41,11 +41,10 @@ export type Explanation =
 
 /** Reads each key and its row once, read-only, and judges it with every decision step recorded. */
 export async function explainKeys(request: ExplainRequest): Promise<Explanation[]> {
-  assertStandaloneUrl(request.redisUrl);
   let cache: CacheReader | undefined;
   const loaders = new Map<string, SourceLoader>();
   try {
-    cache = await createRedisReader(request.redisUrl, { timeoutMs: request.timeoutMs });
+    cache = await createCacheReader(request.redisUrl, { timeoutMs: request.timeoutMs });
     const out: Explanation[] = [];
     for (const key of request.keys) {
       const family = request.config.families.find((f) => f.pattern.match(key) !== undefined);

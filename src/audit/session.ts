@@ -1,7 +1,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { assertStandaloneUrl, createRedisReader } from '../cache/redis-standalone.js';
+import { createCacheReader } from '../cache/index.js';
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { errorRatio, evaluateGate, type GateOptions } from '../core/gate.js';
@@ -47,7 +47,6 @@ export interface AuditRequest {
  */
 export async function performAudit(request: AuditRequest): Promise<number> {
   const families = selectFamilies(request.config, request.familyNames);
-  assertStandaloneUrl(request.redisUrl);
   const baseline = request.baselineFile === undefined ? undefined : await Baseline.load(request.baselineFile);
   if (request.audit.recentMs !== undefined) {
     for (const f of families.filter((family) => family.table === undefined || family.updatedAt === undefined)) {
@@ -58,7 +57,7 @@ export async function performAudit(request: AuditRequest): Promise<number> {
   const resources: { cache?: CacheReader; loaders: Map<string, SourceLoader> } = { loaders: new Map() };
   try {
     const log = request.log ?? SILENT_LOG;
-    resources.cache = await createRedisReader(request.redisUrl, { timeoutMs: request.timeoutMs });
+    resources.cache = await createCacheReader(request.redisUrl, { timeoutMs: request.timeoutMs });
     log.info({ redis: resources.cache.target }, 'connected to Redis');
     for (const name of new Set(families.map((f) => f.source))) {
       const spec = request.config.sources[name];

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
-import { ConnectionError, UsageError } from '../errors.js';
+import { ConnectionError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
 import { BATCH_READ_SCRIPT, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply } from './batch-read-script.js';
 import type { CacheReader } from './types.js';
@@ -284,14 +284,4 @@ function describe(error: unknown): string {
     return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
   }
   return String(error);
-}
-
-/** Parses --redis. Cluster and Sentinel URLs are recognised so the message says what is missing. */
-export function assertStandaloneUrl(url: string): void {
-  if (/^redis\+(cluster|sentinel):\/\//.test(url)) {
-    throw new UsageError(`${redactUrl(url)}: Redis Cluster and Sentinel are not supported yet; use a redis:// or rediss:// URL`);
-  }
-  if (!/^rediss?:\/\//.test(url)) {
-    throw new UsageError(`--redis ${redactUrl(url)}: expected a URL like redis://host:6379/0 or rediss://host:6380/0`);
-  }
 }
