@@ -11,6 +11,8 @@ export interface RedisReaderOptions {
   timeoutMs: number;
   /** Read batches with the EVAL_RO script when the server allows it (default true; tests turn it off). */
   readScript?: boolean;
+  /** Where to read: the master (default) or its replicas (Cluster, Sentinel: --read-from replica). */
+  readFrom?: 'master' | 'replica';
 }
 
 /** The structural subset of an ioredis pipeline this reader uses: read commands only. */
