@@ -3,6 +3,7 @@ import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
 import { ConnectionError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
+import { enforceReadOnly } from './read-only.js';
 import { BATCH_READ_SCRIPT, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply } from './batch-read-script.js';
 import type { CacheReader } from './types.js';
 
@@ -32,7 +33,7 @@ interface PipelineLike {
  */
 export async function createRedisReader(url: string, options: RedisReaderOptions): Promise<CacheReader> {
   const target = redactUrl(url);
-  const client = new Redis(url, clientOptions(options));
+  const client = enforceReadOnly(new Redis(url, clientOptions(options)));
   // Errors surface through the awaited commands; without a listener ioredis would log them itself.
   // The last one is kept: a refused AUTH only shows there, the command sees "Connection is closed".
   let lastError: unknown;
