@@ -135,8 +135,9 @@ export const createPostgresLoader: SourceLoaderFactory = async (spec, options) =
     connectionTimeoutMillis: Math.max(10_000, timeoutMs),
     // A client-side backstop for a server that stops answering; statement_timeout fires first.
     query_timeout: timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
-    // Startup parameters: every transaction of these sessions is read-only and time-bounded from
-    // the first statement, so a batch can be one statement (see PostgresLoader.load).
+    // Defence in depth: every transaction of these sessions defaults to read-only and is
+    // time-bounded from the first statement. Batches still run in BEGIN READ ONLY, which a query
+    // cannot undo (a session default can be changed by set_config from within a SELECT).
     options: `-c default_transaction_read_only=on -c statement_timeout=${timeoutMs} -c lock_timeout=${timeoutMs}`,
     keepAlive: true,
     allowExitOnIdle: true,
@@ -149,13 +150,10 @@ export async function postgresLoaderFromPool(pool: PgPoolLike, spec: SourceSpec,
   // An idle pooled client whose connection dies emits 'error' on the pool; unhandled, it would
   // crash the process. The pool has already discarded that client, the next batch opens another.
   pool.on('error', () => {});
-  let guarded = false;
   try {
     const client = await pool.connect();
     try {
-      const check = lastResult(await client.query("SELECT current_setting('default_transaction_read_only') AS ro, current_setting('statement_timeout') AS st"));
-      const settings = check.rows[0] ?? {};
-      guarded = settings['ro'] === 'on' && settings['st'] !== '0';
+      await client.query('SELECT 1');
       client.release();
     } catch (error) {
       client.release(true);
@@ -165,7 +163,7 @@ export async function postgresLoaderFromPool(pool: PgPoolLike, spec: SourceSpec,
     await pool.end().catch(() => {});
     throw cannotConnect(spec, error);
   }
-  return new PostgresLoader(pool, spec, positiveInt(options.timeoutMs, 5000), guarded);
+  return new PostgresLoader(pool, spec, positiveInt(options.timeoutMs, 5000));
 }
 
 /** What went wrong with a statement, decided from the driver's error. */
@@ -232,8 +230,6 @@ class PostgresLoader implements SourceLoader {
     private readonly pool: PgPoolLike,
     private readonly spec: SourceSpec,
     private readonly timeoutMs: number,
-    /** The sessions themselves are read-only with statement and lock timeouts (startup parameters). */
-    private readonly guarded: boolean,
   ) {
     // Integers we computed, never user text; SET cannot take bind parameters.
     const limits = `SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs}`;
@@ -245,14 +241,6 @@ class PostgresLoader implements SourceLoader {
 
   async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
     const bound = [...ids];
-    if (this.guarded && bound.length > 0) {
-      try {
-        return await this.loadInOneStatement(rule, bound);
-      } catch (error) {
-        // An id the key column's type cannot hold: the transactional path isolates it.
-        if (!(rule.table !== undefined && isDataException(error))) throw this.batchError(rule, error);
-      }
-    }
     try {
       const sql = this.batchSql(rule);
       return await this.inReadOnlyTransaction(async (client, nowMs) => {
@@ -305,53 +293,6 @@ class PostgresLoader implements SourceLoader {
   close(): Promise<void> {
     this.closing ??= this.pool.end();
     return this.closing;
-  }
-
-  /**
-   * The batch and the database's clock in ONE statement: on guarded sessions its implicit
-   * transaction is already read-only and time-bounded, so BEGIN/SET/COMMIT would only add three
-   * round trips per batch. The LEFT JOIN LATERAL keeps now() even when no row matches; that lone
-   * padding row has no key and is dropped.
-   */
-  private async loadInOneStatement(rule: FamilyRule, ids: string[]): Promise<SourceBatch> {
-    const inner = stripTrailingSemicolons(this.batchSql(rule));
-    const text =
-      `SELECT floor(extract(epoch from now()) * 1000)::float8 AS shadowcheck_now_ms, q.* ` +
-      `FROM (SELECT 1) AS shadowcheck_now LEFT JOIN LATERAL (\n${inner}\n) AS q ON true`;
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    const onError = (error: Error): void => {
-      broken ??= error;
-    };
-    client.on('error', onError);
-    let destroy: Error | boolean | undefined;
-    try {
-      const result = (await client.query({ text, values: [ids], rowMode: 'array' } as never)) as unknown as {
-        rows: unknown[][];
-        fields: readonly { name: string }[];
-      };
-      const names = result.fields.slice(1).map((f) => f.name);
-      if (!names.includes(rule.key)) {
-        throw new SourceQueryError(`family "${rule.name}": the query returns no key column "${rule.key}"; its columns are: ${names.join(', ')}`, {
-          timeout: false,
-        });
-      }
-      const rows = result.rows.map((values) => {
-        const row: Record<string, unknown> = {};
-        for (let c = 0; c < names.length; c++) row[names[c] as string] = values[c + 1];
-        return row;
-      });
-      const nowMs = Number(result.rows[0]?.[0]);
-      if (!Number.isFinite(nowMs)) throw new Error('the server did not return now()');
-      return toBatch(rows, rule.key, nowMs);
-    } catch (error) {
-      // After pg's client-side read timeout the statement still runs on that connection: drop it.
-      if (broken !== undefined || classify(error) === 'connection' || errorMessage(error) === 'Query read timeout') destroy = broken ?? true;
-      throw error;
-    } finally {
-      client.removeListener('error', onError);
-      client.release(destroy);
-    }
   }
 
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {

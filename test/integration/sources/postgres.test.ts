@@ -53,6 +53,20 @@ describe.runIf((process.env['SHADOWCHECK_LOADERS'] ?? 'postgres').split(',').inc
     expect(row?.['b']).toBe(true);
   });
 
+  it('stays read-only even after a query turns the session default off (each batch is BEGIN READ ONLY)', async () => {
+    await sandbox.exec(`CREATE TABLE ${sandbox.name}.guarded (id int PRIMARY KEY)`);
+    const single = await createSourceLoader({ name: 'main', kind: 'postgres', url: sandbox.url }, { timeoutMs: 2000, maxConnections: 1 });
+    try {
+      const flip = `SELECT 1 AS id WHERE '1' = ANY($1) AND set_config('default_transaction_read_only', 'off', false) IS NOT NULL`;
+      expect((await single.load(familyRule({ name: 'flip', query: flip }), ['1'])).rows.size).toBe(1);
+      const write = `INSERT INTO ${sandbox.name}.guarded SELECT 1 WHERE '1' = ANY($1) RETURNING id`;
+      await expect(single.load(familyRule({ name: 'write', query: write }), ['1'])).rejects.toThrow(/read-only/);
+      expect(await sandbox.exec(`SELECT id FROM ${sandbox.name}.guarded`)).toEqual([]);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('leaves the process-wide pg type parsers alone', async () => {
     const pg = (await import('pg')).default;
     const parse = pg.types.getTypeParser(1114, 'text') as (text: string) => Date;
