@@ -16,6 +16,8 @@ export interface BatchContext {
   /** Delay before re-reading divergent candidates; 0 disables the confirmation re-read. */
   confirmDelayMs: number;
   log: AuditLog;
+  /** Told how long each source query took, for the batch sizer. */
+  onQuery?(durationMs: number, keys: number): void;
 }
 
 /** A key first judged divergent, waiting for its confirmation re-read. */
@@ -90,6 +92,7 @@ async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchCont
     const loadStartedAt = Date.now();
     try {
       const batch = await ctx.loader.load(rule, ids);
+      ctx.onQuery?.(Date.now() - loadStartedAt, ids.length);
       // The database's clock at the moment Redis answered, so PTTL and now() describe one instant.
       nowMs = batch.nowMs - (loadStartedAt - cacheReadAt);
       sources = (id) => {

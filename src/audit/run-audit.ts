@@ -8,6 +8,7 @@ import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
 import { confirmSuspects, judgeBatch, type BatchContext, type Suspect } from './judge-batch.js';
 import { keyBatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
+import { BatchSizer, BusyGate } from './governor.js';
 import type { AuditLog } from './log.js';
 import { createThrottle, type Throttle } from './throttle.js';
 
@@ -23,6 +24,8 @@ export interface AuditOptions extends KeyBatchOptions {
    * `updatedAt`), as a separate population: stale entries cluster on recently changed rows.
    */
   recentMs?: number;
+  /** The time one source query should take; batches shrink below --batch to keep to it. */
+  targetQueryMs?: number;
 }
 
 export interface AuditInputs {
@@ -53,6 +56,8 @@ export interface AuditOutcome extends Population {
   abortReason?: string;
 }
 
+const DEFAULT_TARGET_QUERY_MS = 100;
+
 function newPopulation(families: readonly FamilyRule[]): Population {
   return { total: new Tally(), families: new Map(families.map((f) => [f.name, new Tally()])) };
 }
@@ -64,6 +69,7 @@ function newPopulation(families: readonly FamilyRule[]): Population {
  */
 export async function runAudit(inputs: AuditInputs, options: AuditOptions): Promise<AuditOutcome> {
   const run = new Run(inputs, options);
+  await run.watchSources();
   const sampled = newPopulation(inputs.families);
   for (const rule of inputs.families) {
     if (run.isStopped()) break;
@@ -116,6 +122,8 @@ class Run {
   /** Batch slots: how many cache reads + source queries may run at once. */
   private readonly slots;
   private stop: { reason: string; error?: unknown } | undefined;
+  /** Per source: pauses the audit while the source is busier than when it started. */
+  private readonly busyGates = new Map<string, BusyGate>();
 
   constructor(
     private readonly inputs: AuditInputs,
@@ -129,6 +137,21 @@ class Run {
     return this.stop !== undefined || this.inputs.signal?.aborted === true;
   }
 
+  /** Measures each source's baseline activity; a source that cannot tell is simply not watched. */
+  async watchSources(): Promise<void> {
+    for (const source of new Set(this.inputs.families.map((f) => f.source))) {
+      const loader = this.inputs.loaders.get(source);
+      if (loader?.activity === undefined) continue;
+      const gate = new BusyGate(source, loader.activity.bind(loader), this.inputs.log);
+      try {
+        await gate.start();
+        this.busyGates.set(source, gate);
+      } catch (error) {
+        this.inputs.log.warn({ source, error: String(error) }, 'cannot read how busy the source is: the audit will not pause for it');
+      }
+    }
+  }
+
   loaderFor(rule: FamilyRule): SourceLoader {
     const loader = this.inputs.loaders.get(rule.source);
     if (loader === undefined) throw new Error(`no loader for source "${rule.source}"`);
@@ -139,6 +162,8 @@ class Run {
   async judgeAll(rule: FamilyRule, batches: AsyncIterable<KeyRef[]>, population: Population, tag?: 'recent'): Promise<void> {
     const { options } = this;
     const tally = population.families.get(rule.name) as Tally;
+    const sizer = new BatchSizer(options.targetQueryMs ?? DEFAULT_TARGET_QUERY_MS, options.batch);
+    const busy = this.busyGates.get(rule.source);
     const ctx: BatchContext = {
       cache: this.inputs.cache,
       loader: this.loaderFor(rule),
@@ -146,6 +171,7 @@ class Run {
       maxValueBytes: options.maxValueBytes,
       confirmDelayMs: options.confirmDelayMs,
       log: this.inputs.log,
+      onQuery: (durationMs, keys) => sizer.record(durationMs, keys),
     };
     this.inputs.log.info({ family: rule.name, population: tag ?? 'sample' }, 'auditing family');
     const inflight = new Set<Promise<void>>();
@@ -189,10 +215,16 @@ class Run {
     const full = () => batchesInFlight >= options.concurrency * 2 || suspectsWaiting >= options.batch * options.concurrency * 4;
 
     try {
-      for await (const refs of batches) {
-        while (full() && inflight.size > 0) await Promise.race(inflight);
+      for await (const scanned of batches) {
+        // Batches leave the scan at --batch; the sizer cuts them to the query-time target.
+        const size = sizer.size();
+        for (let i = 0; i < scanned.length; i += size) {
+          while (full() && inflight.size > 0) await Promise.race(inflight);
+          await busy?.waitUntilCalm(() => this.isStopped());
+          if (this.isStopped()) break;
+          track(judge(scanned.slice(i, i + size)));
+        }
         if (this.isStopped()) break;
-        track(judge(refs));
       }
     } catch (error) {
       this.fail(error);

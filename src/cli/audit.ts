@@ -35,6 +35,7 @@ interface AuditFlags {
   label: string[];
   requirePush?: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
+  targetQueryMs: number;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -53,7 +54,8 @@ export function registerAuditCommand(program: Command): void {
     .option('--seed <n>', 'seed for the sample, to pick the same keys again', integer('--seed', 0))
     .option('--rate <keys-per-s>', 'cap keys per second across the run, SCAN included', integer('--rate', 1))
     .option('--concurrency <n>', 'batches in flight at once', integer('--concurrency', 1), 4)
-    .option('--batch <n>', 'keys per batch (one Redis pipeline, one source query)', integer('--batch', 1), 500)
+    .option('--batch <n>', 'keys per batch at most (one Redis read, one source query)', integer('--batch', 1), 500)
+    .option('--target-query-ms <ms>', 'shrink batches so that one source query takes about this long', integer('--target-query-ms', 1), 100)
     .option('--confirm-delay <ms>', 're-read divergent keys after this delay; 0 disables', integer('--confirm-delay', 0), 250)
     .option('--timeout <ms>', 'timeout of each Redis command and source query', integer('--timeout', 1), 5000)
     .option('--max-value-bytes <n>', 'skip values larger than this without fetching them', integer('--max-value-bytes', 1), 1024 * 1024)
@@ -94,6 +96,7 @@ export function registerAuditCommand(program: Command): void {
             maxValueBytes: flags.maxValueBytes,
             ...(flags.rate === undefined ? {} : { rate: flags.rate }),
             ...(flags.recent === undefined ? {} : { recentMs: flags.recent }),
+            targetQueryMs: flags.targetQueryMs,
           },
           timeoutMs: flags.timeout,
           format: flags.format,

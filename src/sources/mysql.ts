@@ -48,6 +48,8 @@ export interface MysqlQueryOptions {
 
 /** The part of a mysql2/promise pool connection the loader uses. */
 export interface MysqlConnectionLike {
+  /** The server's connection id (mysql2 sets it): lets activity() leave the audit's own sessions out. */
+  threadId?: number | null;
   /** Resolves `[rows, fields]` for a SELECT, `[ResultSetHeader, undefined]` otherwise. */
   query(options: MysqlQueryOptions): Promise<[unknown, MysqlFieldLike[] | undefined]>;
   release(): void;
@@ -254,6 +256,17 @@ class MysqlLoader implements SourceLoader {
     }
   }
 
+  /** Connection ids of this loader's own sessions, left out of activity(). */
+  private readonly ownThreads = new Set<number>();
+
+  async activity(): Promise<number> {
+    const sql = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Binlog Dump GTID')";
+    return this.inReadOnlyTransaction(async (conn) => {
+      const [rows] = await conn.query({ sql, timeout: this.clientTimeoutMs() });
+      return (rows as { id: unknown }[]).filter((r) => !this.ownThreads.has(Number(r.id))).length;
+    });
+  }
+
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
     const { table, updatedAt } = requireRecentColumns(rule);
     // The session zone is UTC (see inReadOnlyTransaction), like the DATETIMEs the loader reads.
@@ -341,6 +354,7 @@ class MysqlLoader implements SourceLoader {
    */
   private async inReadOnlyTransaction<T>(work: (conn: MysqlConnectionLike, nowMs: number) => Promise<T>): Promise<T> {
     const conn = await this.pool.getConnection();
+    if (typeof conn.threadId === 'number') this.ownThreads.add(conn.threadId);
     const timeout = this.clientTimeoutMs();
     let inTransaction = false;
     try {

@@ -295,6 +295,12 @@ class PostgresLoader implements SourceLoader {
     return this.closing;
   }
 
+  async activity(): Promise<number> {
+    // The audit's own sessions carry application_name 'shadowcheck' (set on the pool).
+    const sql = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND application_name <> 'shadowcheck'";
+    return this.inReadOnlyTransaction(async (client) => Number(lastResult(await client.query(sql)).rows[0]?.['n'] ?? 0));
+  }
+
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
     const { table, updatedAt } = requireRecentColumns(rule);
     const sql =

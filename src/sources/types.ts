@@ -27,6 +27,8 @@ export interface SourceLoader {
    * recent first, at most `limit`: an indexed range query on the family's table (table form only).
    */
   recentIds?(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]>;
+  /** Other sessions' active queries on the source, excluding the audit's own: how busy it is. */
+  activity?(): Promise<number>;
   close(): Promise<void>;
 }
 

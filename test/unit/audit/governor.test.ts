@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { BatchSizer, BusyGate } from '../../../src/audit/governor.js';
+
+describe('BatchSizer', () => {
+  it('starts at --batch and shrinks so that a query takes about the target', () => {
+    const sizer = new BatchSizer(100, 500);
+    expect(sizer.size()).toBe(500);
+    sizer.record(1000, 500); // 2 ms per key: 50 keys make 100 ms
+    expect(sizer.size()).toBe(50);
+  });
+
+  it('grows back as queries get faster, never above --batch', () => {
+    const sizer = new BatchSizer(100, 500);
+    sizer.record(1000, 500);
+    for (let i = 0; i < 30; i++) sizer.record(5, 50); // 0.1 ms per key
+    expect(sizer.size()).toBe(500);
+  });
+
+  it('never goes below 10 keys', () => {
+    const sizer = new BatchSizer(100, 500);
+    sizer.record(60_000, 10);
+    expect(sizer.size()).toBe(10);
+  });
+
+  it('decays: one slow query moves the size only part of the way', () => {
+    const sizer = new BatchSizer(100, 1000);
+    sizer.record(100, 1000); // 0.1 ms/key: 1000
+    sizer.record(1000, 1000); // 1 ms/key once: average 0.37 ms/key
+    expect(sizer.size()).toBe(270);
+  });
+});
+
+describe('BusyGate', () => {
+  const log = { warnings: [] as string[], debug() {}, info() {}, warn(_: object, m: string) { this.warnings.push(m); } };
+
+  it('passes while the source is at most 20% (and 2) busier than at the start', async () => {
+    let active = 10;
+    const gate = new BusyGate('main', async () => active, log, 0);
+    await gate.start();
+    active = 12;
+    const started = Date.now();
+    await gate.waitUntilCalm(() => false);
+    expect(Date.now() - started).toBeLessThan(50);
+  });
+
+  it('pauses while the source is busier, says so, and resumes when it calms down', async () => {
+    let active = 3;
+    let probes = 0;
+    const gate = new BusyGate('main', async () => {
+      probes++;
+      return active;
+    }, log, 20);
+    await gate.start();
+    active = 9;
+    setTimeout(() => (active = 3), 100);
+    await gate.waitUntilCalm(() => false);
+    expect(probes).toBeGreaterThan(3);
+    expect(log.warnings).toContain('source busy: pausing the audit until it calms down');
+    expect(log.warnings).toContain('source calm again: resuming');
+  });
+
+  it('stops waiting when the audit is stopped, even while the source stays busy', async () => {
+    let active = 1;
+    let probes = 0;
+    const gate = new BusyGate('main', async () => {
+      probes++;
+      return active;
+    }, log, 10);
+    await gate.start();
+    active = 100;
+    let checks = 0;
+    await gate.waitUntilCalm(() => ++checks > 2);
+    expect(checks).toBe(3);
+    expect(probes).toBeGreaterThanOrEqual(3);
+  });
+});
