@@ -1,6 +1,7 @@
 import type { CacheReader } from '../cache/types.js';
 import { displayKey } from '../cache/key-name.js';
 import type { FamilyRule } from '../core/rule.js';
+import { ownsKey, type Shard } from '../core/shard.js';
 import { Reservoir } from './reservoir.js';
 import type { Throttle } from './throttle.js';
 
@@ -17,6 +18,12 @@ export interface KeyBatchOptions {
   seed: number;
   batch: number;
   scanCount: number;
+  /**
+   * Judge only the keys of this shard (`--shard i/N`, by Redis Cluster hash slot), so N processes
+   * judge disjoint parts of the keyspace. Each still SCANs every key; the others are dropped before
+   * sampling and before the unmatched count, so N shards' figures add up to one unsharded run's.
+   */
+  shard?: Shard;
 }
 
 export interface KeyBatchContext {
@@ -40,6 +47,7 @@ export async function* keyBatches(rule: FamilyRule, ctx: KeyBatchContext, option
   for await (const keys of ctx.cache.scan(rule.pattern.glob, options.scanCount)) {
     await ctx.throttle.take(keys.length);
     for (const raw of keys) {
+      if (options.shard !== undefined && !ownsKey(options.shard, raw)) continue;
       const key = displayKey(raw);
       const id = rule.pattern.match(key);
       if (id === undefined) {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { CacheReader } from '../cache/types.js';
 import type { FamilyRule } from '../core/rule.js';
+import { ownsKey } from '../core/shard.js';
 import { Tally } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
 import { ConnectionError } from '../errors.js';
@@ -109,9 +110,11 @@ async function* recentBatches(rule: FamilyRule, loader: SourceLoader, options: A
   const limit = options.sample === 'all' ? 1_000_000 : options.sample;
   const ids = await loader.recentIds(rule, withinMs, limit);
   // An id that contains the separator renders to a key its own pattern would not claim: skip it.
+  // With --shard, a key another shard owns is that shard's to judge.
   const refs = ids.flatMap((id) => {
     const key = rule.pattern.render(id);
-    return rule.pattern.match(key) === id ? [{ raw: Buffer.from(key), key, id }] : [];
+    const raw = Buffer.from(key);
+    return rule.pattern.match(key) === id && (options.shard === undefined || ownsKey(options.shard, raw)) ? [{ raw, key, id }] : [];
   });
   for (let i = 0; i < refs.length; i += options.batch) yield refs.slice(i, i + options.batch);
 }

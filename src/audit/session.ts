@@ -9,6 +9,7 @@ import { Baseline } from './baseline.js';
 import { SILENT_LOG, type AuditLog, type AuditProgress } from './log.js';
 import { MetricsPushError, type MetricsRecorder } from '../metrics/index.js';
 import type { FamilyRule } from '../core/rule.js';
+import { shardMeta } from '../core/shard.js';
 import type { Finding } from '../core/verdict.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { createReporter, type ReporterName } from '../report/index.js';
@@ -104,7 +105,8 @@ async function auditAndReport(
     const log = request.log ?? SILENT_LOG;
     const progress = request.progress;
     if (progress !== undefined) {
-      const perFamily = request.audit.sample === 'all' ? await cache.size() : request.audit.sample;
+      // With --shard, this process judges about 1/N of the keyspace.
+      const perFamily = request.audit.sample === 'all' ? Math.ceil((await cache.size()) / (request.audit.shard?.count ?? 1)) : request.audit.sample;
       progress.start(perFamily * (request.audit.sample === 'all' ? 1 : families.length));
     }
     const inputs = {
@@ -156,6 +158,7 @@ async function auditAndReport(
       families: familyCounters,
       gate: { passed: gate.passed, failures: gate.failures, ...(gate.baseline === undefined ? {} : { baseline: gate.baseline }) },
       incomplete: outcome.incomplete,
+      ...(request.audit.shard === undefined ? {} : { shard: shardMeta(request.audit.shard, request.config.families) }),
     };
     if (outcome.recent !== undefined) {
       const recent = outcome.recent;

@@ -2,10 +2,21 @@ import { Option, type Command } from 'commander';
 import { performAudit } from '../audit/session.js';
 import { loadRulesFile } from '../config/load.js';
 import type { FailOn } from '../core/gate.js';
-import { REPORTERS, type ReporterName } from '../report/index.js';
+import { parseShard, type Shard } from '../core/shard.js';
+import type { ReporterName } from '../report/index.js';
 import { MetricsRecorder, parseGroupingLabels } from '../metrics/index.js';
 import { createLogger, LOG_LEVELS } from './log.js';
-import { duration, integer, ratio, useColor } from './parse.js';
+import { duration, integer, useColor } from './parse.js';
+import {
+  baselineOption,
+  failOnOption,
+  formatOption,
+  gateOptionsFrom,
+  maxDivergentOption,
+  maxErrorRatioOption,
+  minConsistencyOption,
+  outputOption,
+} from './gate-flags.js';
 import { createProgress } from './progress.js';
 import { withInterrupt } from './interrupt.js';
 
@@ -36,6 +47,7 @@ interface AuditFlags {
   requirePush?: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
   targetQueryMs: number;
+  shard?: Shard;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -59,13 +71,14 @@ export function registerAuditCommand(program: Command): void {
     .option('--confirm-delay <ms>', 're-read divergent keys after this delay; 0 disables', integer('--confirm-delay', 0), 250)
     .option('--timeout <ms>', 'timeout of each Redis command and source query', integer('--timeout', 1), 5000)
     .option('--max-value-bytes <n>', 'skip values larger than this without fetching them', integer('--max-value-bytes', 1), 1024 * 1024)
-    .addOption(new Option('--format <format>', 'report format').choices(Object.keys(REPORTERS)).default('table'))
-    .option('--output <file>', 'write the report to this file instead of stdout')
-    .addOption(new Option('--fail-on <what>', 'what fails the gate').choices(['divergent', 'error', 'none']).default('divergent'))
-    .option('--max-divergent <n>', 'divergent keys tolerated by the gate', integer('--max-divergent', 0), 0)
-    .option('--min-consistency <ratio>', 'gate on (match + within-ttl) / judged, 0..1', ratio('--min-consistency'))
-    .option('--max-error-ratio <ratio>', 'exit 4 when more than this share of keys cannot be judged', ratio('--max-error-ratio'), 0.05)
-    .option('--baseline <report.json>', 'a previous JSON report: the gate fails only on divergences it does not list')
+    .option('--shard <i/N>', 'judge only shard i of N (0 <= i < N, by Redis Cluster hash slot); combine the reports with `shadowcheck merge`', parseShard)
+    .addOption(formatOption())
+    .addOption(outputOption())
+    .addOption(failOnOption())
+    .addOption(maxDivergentOption())
+    .addOption(minConsistencyOption())
+    .addOption(maxErrorRatioOption())
+    .addOption(baselineOption())
     .option('--recent <duration>', 'also judge the keys of rows changed within this window (families with table and updatedAt)', duration('--recent'))
     .option('--pushgateway <url>', 'push the run\'s metrics to this Prometheus Pushgateway')
     .option('--job <name>', 'the job grouping label of the pushed metrics', 'shadowcheck')
@@ -97,16 +110,12 @@ export function registerAuditCommand(program: Command): void {
             ...(flags.rate === undefined ? {} : { rate: flags.rate }),
             ...(flags.recent === undefined ? {} : { recentMs: flags.recent }),
             targetQueryMs: flags.targetQueryMs,
+            ...(flags.shard === undefined ? {} : { shard: flags.shard }),
           },
           timeoutMs: flags.timeout,
           format: flags.format,
           ...(flags.output === undefined ? {} : { outputFile: flags.output }),
-          gate: {
-            failOn: flags.failOn,
-            maxDivergent: flags.maxDivergent,
-            maxErrorRatio: flags.maxErrorRatio,
-            ...(flags.minConsistency === undefined ? {} : { minConsistency: flags.minConsistency }),
-          },
+          gate: gateOptionsFrom(flags),
           ...(flags.baseline === undefined ? {} : { baselineFile: flags.baseline }),
           ...(metrics === undefined ? {} : { metrics }),
           log: createLogger(flags.logLevel),

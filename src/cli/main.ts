@@ -3,6 +3,7 @@ import { reportError } from './errors.js';
 import { registerAuditCommand } from './audit.js';
 import { registerDemoCommand } from './demo.js';
 import { registerExplainCommand } from './explain.js';
+import { registerMergeCommand } from './merge.js';
 import { registerRulesCommand } from './rules.js';
 import { VERSION } from '../version.js';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerExplainCommand(program);
   registerRulesCommand(program);
   registerDemoCommand(program);
+  registerMergeCommand(program);
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
   for (const command of program.commands) {
     command.exitOverride();

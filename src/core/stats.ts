@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { REASONS, type Judgement, type Reason } from './verdict.js';
+import { REASONS, REASONS_BY_VERDICT, type Judgement, type Reason } from './verdict.js';
 
 /** The counters of the report contract, for one family or for the whole run. */
 export interface Counters {
@@ -26,6 +26,12 @@ export interface Counters {
    * stale keys whose write and change times could be estimated; null when there were none.
    */
   ttlAdvice: { maxTtlMs: number; basedOnKeys: number } | null;
+  /**
+   * The stale-age histogram itself (HDR, `encodeIntoCompressedBase64`), so that `merge` can combine
+   * sharded reports into exact quantiles: quantiles of parts cannot be averaged. Always set by
+   * Tally; optional for counters built by hand and reports written before it existed.
+   */
+  staleAgeHistogram?: string;
 }
 
 export interface FamilyCounters extends Counters {
@@ -34,6 +40,17 @@ export interface FamilyCounters extends Counters {
 
 // Ten years in ms: stale ages beyond that are clamped rather than resizing the histogram forever.
 const HIGHEST_TRACKABLE_MS = 10 * 365 * 24 * 3600 * 1000;
+const SIGNIFICANT_DIGITS = 3;
+
+function newStaleAgeHistogram(): hdr.Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_TRACKABLE_MS,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    useWebAssembly: false,
+    bitBucketSize: 'packed',
+  });
+}
 
 /**
  * Streaming counters plus a stale-age histogram. Memory is fixed by the histogram's precision
@@ -42,13 +59,13 @@ const HIGHEST_TRACKABLE_MS = 10 * 365 * 24 * 3600 * 1000;
 export class Tally {
   private readonly counts = { match: 0, withinTtl: 0, divergent: 0, error: 0, skipped: 0 };
   private readonly reasons = new Map<Reason, number>();
-  private readonly staleAges = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_TRACKABLE_MS,
-    numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
-    bitBucketSize: 'packed',
-  });
+  private readonly staleAges = newStaleAgeHistogram();
+  /**
+   * The exact largest stale age. The histogram's own max is exact only for values recorded in
+   * it: a decoded histogram knows just the top of its highest bucket, so a merged report would
+   * print a max no key had.
+   */
+  private staleMax: number | null = null;
   private ttlAdvice: { maxTtlMs: number; basedOnKeys: number } | null = null;
   unmatched = 0;
 
@@ -65,7 +82,9 @@ export class Tally {
     }
     if (judgement.reason !== undefined) this.reasons.set(judgement.reason, (this.reasons.get(judgement.reason) ?? 0) + 1);
     if (judgement.staleAgeMs !== undefined) {
-      this.staleAges.recordValue(Math.min(HIGHEST_TRACKABLE_MS, Math.max(0, Math.round(judgement.staleAgeMs))));
+      const age = Math.min(HIGHEST_TRACKABLE_MS, Math.max(0, Math.round(judgement.staleAgeMs)));
+      this.staleAges.recordValue(age);
+      this.staleMax = Math.max(this.staleMax ?? 0, age);
     }
     if (judgement.ttlAdviceMs !== undefined) this.adviseTtl(judgement.ttlAdviceMs, 1);
   }
@@ -82,6 +101,7 @@ export class Tally {
     for (const k of Object.keys(this.counts) as (keyof Tally['counts'])[]) this.counts[k] += other.counts[k];
     for (const [reason, n] of other.reasons) this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + n);
     this.staleAges.add(other.staleAges);
+    if (other.staleMax !== null) this.staleMax = Math.max(this.staleMax ?? 0, other.staleMax);
     this.unmatched += other.unmatched;
     if (other.ttlAdvice !== null) this.adviseTtl(other.ttlAdvice.maxTtlMs, other.ttlAdvice.basedOnKeys);
   }
@@ -92,7 +112,7 @@ export class Tally {
     const consistency = judged === 0 ? null : (match + withinTtl) / judged;
     const strictConsistency = judged === 0 ? null : match / judged;
     const byReason = Object.fromEntries(REASONS.map((r) => [r, this.reasons.get(r) ?? 0])) as Record<Reason, number>;
-    const hasAges = this.staleAges.totalCount > 0;
+    const max = this.staleAges.totalCount > 0 ? (this.staleMax ?? this.staleAges.maxValue) : null;
     return {
       sampled: judged + error + skipped,
       judged,
@@ -109,12 +129,94 @@ export class Tally {
       byReason,
       // A percentile is the top of its histogram bucket, which can exceed the exact max: cap it.
       staleAgeMs: {
-        p50: hasAges ? Math.min(this.staleAges.getValueAtPercentile(50), this.staleAges.maxValue) : null,
-        p99: hasAges ? Math.min(this.staleAges.getValueAtPercentile(99), this.staleAges.maxValue) : null,
-        max: hasAges ? this.staleAges.maxValue : null,
+        p50: max === null ? null : Math.min(this.staleAges.getValueAtPercentile(50), max),
+        p99: max === null ? null : Math.min(this.staleAges.getValueAtPercentile(99), max),
+        max,
       },
       ttlAdvice: this.ttlAdvice,
+      staleAgeHistogram: hdr.encodeIntoCompressedBase64(this.staleAges),
     };
+  }
+
+  /**
+   * The tally a report's counters describe, so sharded reports merge exactly (`shadowcheck
+   * merge`): counts, reasons, unmatched, TTL advice, and the stale-age histogram with its exact
+   * max. Derived figures (judged, ratios, bounds, quantiles) are recomputed, not trusted. Throws
+   * a TypeError naming the first figure that does not fit; the caller adds which file it was.
+   */
+  static fromCounters(counters: Counters): Tally {
+    const tally = new Tally();
+    const count = (name: string, value: unknown): number => {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+        throw new TypeError(`${name} is ${JSON.stringify(value) ?? 'missing'}, expected a whole number >= 0`);
+      }
+      return value;
+    };
+    tally.counts.match = count('match', counters.match);
+    tally.counts.withinTtl = count('withinTtl', counters.withinTtl);
+    tally.counts.divergent = count('divergent', counters.divergent);
+    tally.counts.error = count('error', counters.error);
+    tally.counts.skipped = count('skipped', counters.skipped);
+    tally.unmatched = count('unmatched', counters.unmatched);
+    const { match, withinTtl, divergent, error, skipped } = tally.counts;
+    if (counters.judged !== match + withinTtl + divergent || counters.sampled !== counters.judged + error + skipped) {
+      throw new TypeError(`sampled ${counters.sampled} and judged ${counters.judged} do not add up from the verdict counts`);
+    }
+
+    const byReason: unknown = counters.byReason;
+    if (typeof byReason !== 'object' || byReason === null) throw new TypeError('byReason is missing');
+    for (const [reason, n] of Object.entries(byReason)) {
+      if (!(REASONS as readonly string[]).includes(reason)) throw new TypeError(`byReason has an unknown reason "${reason}"`);
+      const keys = count(`byReason.${reason}`, n);
+      if (keys > 0) tally.reasons.set(reason as Reason, keys);
+    }
+    // Every non-match verdict carries exactly one reason, so each verdict's reasons add up to it.
+    const verdictCounts = { 'within-ttl': withinTtl, divergent, error, skipped } as const;
+    for (const [verdict, expected] of Object.entries(verdictCounts)) {
+      const reasons = REASONS_BY_VERDICT[verdict as keyof typeof verdictCounts] as readonly Reason[];
+      const sum = reasons.reduce((acc, r) => acc + (tally.reasons.get(r) ?? 0), 0);
+      if (sum !== expected) throw new TypeError(`byReason counts ${sum} ${verdict} keys, the counters ${expected}`);
+    }
+
+    const advice: unknown = counters.ttlAdvice;
+    if (advice !== null && advice !== undefined) {
+      const { maxTtlMs, basedOnKeys } = advice as { maxTtlMs?: unknown; basedOnKeys?: unknown };
+      if (typeof maxTtlMs !== 'number' || !Number.isFinite(maxTtlMs)) throw new TypeError('ttlAdvice.maxTtlMs is not a number');
+      tally.ttlAdvice = { maxTtlMs, basedOnKeys: count('ttlAdvice.basedOnKeys', basedOnKeys) };
+    }
+
+    const max: unknown = counters.staleAgeMs?.max ?? null;
+    if (counters.staleAgeHistogram === undefined) {
+      // Without the histogram only an empty one can be rebuilt exactly.
+      if (max !== null) throw new TypeError('staleAgeHistogram is missing, so the stale-age quantiles cannot be merged exactly');
+      return tally;
+    }
+    let decoded: hdr.Histogram;
+    try {
+      decoded = hdr.decodeFromCompressedBase64(counters.staleAgeHistogram, 'packed', false);
+    } catch (error) {
+      throw new TypeError(`staleAgeHistogram is not an encoded HDR histogram (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (
+      !(decoded instanceof hdr.JsHistogram) ||
+      decoded.lowestDiscernibleValue !== 1 ||
+      decoded.highestTrackableValue !== HIGHEST_TRACKABLE_MS ||
+      decoded.numberOfSignificantValueDigits !== SIGNIFICANT_DIGITS
+    ) {
+      throw new TypeError('staleAgeHistogram has another range or precision than this version of shadowcheck records');
+    }
+    if ((decoded.totalCount > 0) !== (max !== null)) {
+      throw new TypeError(`staleAgeMs.max is ${String(max)} but the histogram holds ${decoded.totalCount} stale ages`);
+    }
+    if (max !== null) {
+      // The exact max must sit in the histogram's highest non-empty bucket (whose top is maxValue).
+      if (typeof max !== 'number' || !Number.isSafeInteger(max) || decoded.highestEquivalentValue(max) !== decoded.maxValue) {
+        throw new TypeError(`staleAgeMs.max ${String(max)} is not in the histogram's highest bucket`);
+      }
+      tally.staleMax = max;
+    }
+    tally.staleAges.add(decoded);
+    return tally;
   }
 }
 

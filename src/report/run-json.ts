@@ -1,3 +1,4 @@
+import type { ShardMeta } from '../core/shard.js';
 import type { Counters, FamilyCounters } from '../core/stats.js';
 import type { GateResult, RunSummary } from './types.js';
 
@@ -23,6 +24,8 @@ export function countersToJson(c: Counters): Counters {
     byReason: { ...c.byReason },
     staleAgeMs: { p50: c.staleAgeMs.p50, p99: c.staleAgeMs.p99, max: c.staleAgeMs.max },
     ttlAdvice: c.ttlAdvice === null ? null : { maxTtlMs: c.ttlAdvice.maxTtlMs, basedOnKeys: c.ttlAdvice.basedOnKeys },
+    // Additive: what `merge` needs for exact quantiles across sharded reports.
+    ...(c.staleAgeHistogram === undefined ? {} : { staleAgeHistogram: c.staleAgeHistogram }),
   };
 }
 
@@ -46,4 +49,11 @@ export function incompleteFields(run: RunSummary): { incomplete?: true; abortRea
 export function recentFields(run: RunSummary): { recent?: { withinMs: number; summary: Counters; families: FamilyCounters[] } } {
   if (run.recent === undefined) return {};
   return { recent: { withinMs: run.recent.withinMs, summary: countersToJson(run.recent.summary), families: run.recent.families.map(familyToJson) } };
+}
+
+/** `shard` appears only when the run judged one shard of the keyspace (--shard i/N). */
+export function shardFields(run: RunSummary): { shard?: ShardMeta } {
+  if (run.shard === undefined) return {};
+  const { index, count, rulesDigest, minConsistency } = run.shard;
+  return { shard: { index, count, rulesDigest, minConsistency: { ...minConsistency } } };
 }

@@ -1,3 +1,4 @@
+import type { ShardMeta } from '../core/shard.js';
 import type { Counters, FamilyCounters } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
 
@@ -24,6 +25,8 @@ export interface RunSummary {
   incomplete: boolean;
   /** Why it stopped early, when incomplete. */
   abortReason?: string;
+  /** With --shard: which part of the keyspace this run judged, and what `merge` needs to combine the parts. */
+  shard?: ShardMeta;
 }
 
 /**

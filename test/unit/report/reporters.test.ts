@@ -56,6 +56,7 @@ const COUNTER_KEYS = [
   'byReason',
   'staleAgeMs',
   'ttlAdvice',
+  'staleAgeHistogram',
 ];
 
 /** The fixtures' run reports 5 unmatched keys. */

@@ -1,0 +1,310 @@
+import { UsageError } from '../errors.js';
+import type { FamilyGateInput, GateInput } from './gate.js';
+import type { ShardMeta } from './shard.js';
+import { Tally, type Counters, type FamilyCounters } from './stats.js';
+import { REASONS_BY_VERDICT, VERDICTS, type Reason, type Verdict } from './verdict.js';
+
+/**
+ * `shadowcheck merge`: N reports of `audit --shard i/N --format json` back into the one report an
+ * unsharded run would have written. Counters are rebuilt as tallies (histograms included) and
+ * merged, so every derived figure (ratios, lower bounds, quantiles, TTL advice) is recomputed
+ * exactly rather than averaged. Pure: the CLI reads the files and evaluates the gate.
+ */
+
+/** One finding as a JSON report carries it (report/finding-json.ts FindingJson, checked structurally). */
+export interface ReportFinding {
+  key: string;
+  family: string;
+  verdict: Verdict;
+  reason?: Reason;
+  pttlMs?: number;
+  cacheVersion?: unknown;
+  sourceVersion?: unknown;
+  staleAgeMs?: number;
+  diff: { path: string; cache: unknown; source: unknown }[];
+  detail?: string;
+  population?: 'recent';
+}
+
+interface Population {
+  summary: Counters;
+  families: FamilyCounters[];
+}
+
+/** What merge reads from one `--format json` report. */
+export interface ShardReport extends Population {
+  /** Where it came from, for messages. */
+  file: string;
+  version: string;
+  startedAt: string;
+  durationMs: number;
+  target: Record<string, string>;
+  /** Absent on an unsharded run's report, which covers the whole keyspace (shard 0 of 1). */
+  shard?: ShardMeta;
+  recent?: Population & { withinMs: number };
+  findings: ReportFinding[];
+  findingsOmitted: number;
+  incomplete: boolean;
+  abortReason?: string;
+}
+
+export interface MergedReport extends Population {
+  version: string;
+  startedAt: string;
+  durationMs: number;
+  target: Record<string, string>;
+  recent?: Population & { withinMs: number };
+  /** Every shard's findings, shard 0's first, each in its report's order. */
+  findings: ReportFinding[];
+  /** Findings the shard reports had already left out (their counters still count them). */
+  findingsOmitted: number;
+  incomplete: boolean;
+  abortReason?: string;
+  /** The families' own minConsistency thresholds, from the shards' rules. */
+  minConsistency: Record<string, number>;
+  shards: { count: number; merged: number[]; missing: number[] };
+  /** Things the user should know that do not stop the merge (different versions, missing shards...). */
+  warnings: string[];
+}
+
+/**
+ * Checks that `json` is a shadowcheck JSON report and takes what merge needs from it. Throws a
+ * UsageError naming the file and the first thing that is not as expected.
+ */
+export function readShardReport(json: unknown, file: string): ShardReport {
+  const fail = (what: string, hint?: string): never => {
+    throw new UsageError(`${file}: ${what}`, { hint: hint ?? 'merge takes reports written by `shadowcheck audit --shard i/N --format json`' });
+  };
+  if (!isObject(json) || json['tool'] !== 'shadowcheck') return fail('not a shadowcheck JSON report');
+  const string = (name: string, value: unknown): string => (typeof value === 'string' ? value : fail(`"${name}" is not a string`));
+  const number = (name: string, value: unknown): number =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fail(`"${name}" is not a number >= 0`);
+
+  const version = string('version', json['version']);
+  const startedAt = string('startedAt', json['startedAt']);
+  if (Number.isNaN(Date.parse(startedAt))) fail(`"startedAt" is not a date: ${startedAt}`);
+  const durationMs = number('durationMs', json['durationMs']);
+  const target: Record<string, string> = {};
+  if (!isObject(json['target'])) fail('"target" is missing');
+  for (const [k, v] of Object.entries(json['target'] as Record<string, unknown>)) target[k] = string(`target.${k}`, v);
+
+  const report: ShardReport = {
+    file,
+    version,
+    startedAt,
+    durationMs,
+    target,
+    ...readPopulation(json, '', fail),
+    findings: readFindings(json['findings'], fail),
+    findingsOmitted: json['findingsOmitted'] === undefined ? 0 : number('findingsOmitted', json['findingsOmitted']),
+    incomplete: json['incomplete'] === true,
+  };
+  if (json['abortReason'] !== undefined) report.abortReason = string('abortReason', json['abortReason']);
+  if (json['shard'] !== undefined) report.shard = readShardMeta(json['shard'], fail);
+  if (json['recent'] !== undefined) {
+    const recent = json['recent'];
+    if (!isObject(recent)) return fail('"recent" is not an object');
+    report.recent = { withinMs: number('recent.withinMs', recent['withinMs']), ...readPopulation(recent, 'recent.', fail) };
+  }
+  return report;
+}
+
+/**
+ * Merges the reports of one sharded run. Refuses (UsageError) reports that cannot belong together:
+ * different shard counts, the same shard twice, different rules, different families or --recent
+ * windows. Missing shards are a warning and make the merged report incomplete; so do incomplete
+ * shards. Different tool versions or targets are warnings.
+ */
+export function mergeReports(reports: readonly ShardReport[], mergerVersion: string): MergedReport {
+  const first = reports[0];
+  if (first === undefined) throw new UsageError('merge needs at least one report');
+  const warnings: string[] = [];
+  const shardOf = (r: ShardReport): ShardMeta => r.shard ?? { index: 0, count: 1, rulesDigest: '', minConsistency: {} };
+  const label = (r: ShardReport): string => `${r.file} (shard ${shardOf(r).index}/${shardOf(r).count})`;
+
+  const count = shardOf(first).count;
+  const byIndex = new Map<number, ShardReport>();
+  for (const r of reports) {
+    const shard = shardOf(r);
+    if (shard.count !== count) {
+      throw new UsageError(`${label(r)} and ${label(first)} split the keyspace into different numbers of shards`, {
+        hint: 'merge the reports of one sharded run: every shard ran with the same --shard i/N count',
+      });
+    }
+    const twin = byIndex.get(shard.index);
+    if (twin !== undefined) {
+      throw new UsageError(`${r.file} and ${twin.file} are both shard ${shard.index}/${count}`, {
+        hint: count === 1 ? 'an unsharded report covers the whole keyspace: it has nothing to merge with' : 'give each shard\'s report once',
+      });
+    }
+    byIndex.set(shard.index, r);
+    if (shard.rulesDigest !== shardOf(first).rulesDigest) {
+      throw new UsageError(`${label(r)} was judged by other rules than ${label(first)} (rules ${shard.rulesDigest}, not ${shardOf(first).rulesDigest})`, {
+        hint: 'every shard of a run must use the same rules file',
+      });
+    }
+    const names = r.families.map((f) => f.name);
+    const firstNames = first.families.map((f) => f.name);
+    if (names.join('\u0000') !== firstNames.join('\u0000')) {
+      throw new UsageError(`${label(r)} audited families ${list(names)}, ${label(first)} audited ${list(firstNames)}`, {
+        hint: 'every shard of a run must audit the same families (the same --family flags)',
+      });
+    }
+    if (r.recent?.withinMs !== first.recent?.withinMs) {
+      const describe = (x: ShardReport): string => (x.recent === undefined ? 'no --recent' : `--recent ${x.recent.withinMs} ms`);
+      throw new UsageError(`${label(r)} ran with ${describe(r)}, ${label(first)} with ${describe(first)}`, {
+        hint: 'every shard of a run must use the same --recent window',
+      });
+    }
+  }
+  const ordered = [...byIndex.keys()].sort((a, b) => a - b).map((i) => byIndex.get(i) as ShardReport);
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
+
+  const versions = new Set(ordered.map((r) => r.version));
+  if (versions.size > 1) {
+    warnings.push(`the reports were written by different shadowcheck versions (${[...versions].join(', ')}); their figures may not compare`);
+  }
+  const target: Record<string, string> = {};
+  for (const key of new Set(ordered.flatMap((r) => Object.keys(r.target)))) {
+    const values = [...new Set(ordered.map((r) => r.target[key]).filter((v): v is string => v !== undefined))];
+    if (values.length > 1) warnings.push(`the shards audited different targets (${key}: ${values.join(', ')})`);
+    target[key] = values.join(', ');
+  }
+
+  const reasons: string[] = [];
+  for (const r of ordered) {
+    if (r.incomplete) reasons.push(`shard ${shardOf(r).index}/${count} incomplete: ${r.abortReason ?? 'stopped early'}`);
+  }
+  if (missing.length > 0) {
+    const names = missing.map((i) => `${i}/${count}`).join(', ');
+    reasons.push(`no report for shard ${names}`);
+    warnings.push(`no report for shard ${names}: the merged report covers ${ordered.length} of ${count} shards and is marked incomplete`);
+  }
+  const findingsOmitted = ordered.reduce((n, r) => n + r.findingsOmitted, 0);
+  for (const r of ordered) {
+    if (r.findingsOmitted > 0) {
+      warnings.push(`${label(r)} left out ${r.findingsOmitted} findings (over its limit); the counters include them, the findings list does not`);
+    }
+  }
+
+  const sharded = ordered.map(shardOf);
+  const merged: MergedReport = {
+    version: versions.size === 1 ? first.version : mergerVersion,
+    startedAt: ordered.map((r) => r.startedAt).reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a)),
+    durationMs: Math.max(...ordered.map((r) => r.durationMs)),
+    target,
+    ...mergePopulations(ordered, (r) => r, ''),
+    findings: ordered.flatMap((r) => r.findings),
+    findingsOmitted,
+    incomplete: reasons.length > 0,
+    minConsistency: { ...sharded[0]?.minConsistency },
+    shards: { count, merged: sharded.map((s) => s.index), missing },
+    warnings,
+  };
+  if (first.recent !== undefined) {
+    merged.recent = { withinMs: first.recent.withinMs, ...mergePopulations(ordered, (r) => r.recent as Population, 'recent.') };
+  }
+  if (reasons.length > 0) merged.abortReason = reasons.join('; ');
+  return merged;
+}
+
+/** The gate's input for a merged report; `known` counts the divergences a --baseline already lists. */
+export function mergedGateInput(
+  merged: MergedReport,
+  baseline?: { file: string; knownDivergent: number; knownRecentDivergent: number },
+): GateInput {
+  const families: FamilyGateInput[] = merged.families.map((f) => {
+    const min = merged.minConsistency[f.name];
+    return { name: f.name, counters: f, ...(min === undefined ? {} : { minConsistency: min }) };
+  });
+  return {
+    summary: merged.summary,
+    families,
+    ...(baseline === undefined ? {} : { baseline: { file: baseline.file, knownDivergent: baseline.knownDivergent } }),
+    ...(merged.recent === undefined ? {} : { recent: { counters: merged.recent.summary, knownDivergent: baseline?.knownRecentDivergent ?? 0 } }),
+  };
+}
+
+/** Sums one population (the sample, or --recent) over the shards: per family, and in total. */
+function mergePopulations(reports: readonly ShardReport[], population: (r: ShardReport) => Population, where: string): Population {
+  const total = new Tally();
+  const families = new Map<string, Tally>();
+  for (const r of reports) {
+    const p = population(r);
+    total.merge(fromCounters(p.summary, `${r.file}: ${where}summary`));
+    for (const f of p.families) {
+      const tally = families.get(f.name) ?? new Tally();
+      tally.merge(fromCounters(f, `${r.file}: ${where}family "${f.name}"`));
+      families.set(f.name, tally);
+    }
+  }
+  return { summary: total.counters(), families: [...families].map(([name, tally]) => ({ name, ...tally.counters() })) };
+}
+
+function fromCounters(counters: Counters, where: string): Tally {
+  try {
+    return Tally.fromCounters(counters);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    throw new UsageError(`${where}: ${error.message}`, {
+      hint: 'merge needs reports written by `shadowcheck audit --format json` of this version or later, unedited',
+    });
+  }
+}
+
+function readPopulation(json: Record<string, unknown>, prefix: string, fail: (what: string) => never): Population {
+  const summary = json['summary'];
+  const families = json['families'];
+  if (!isObject(summary)) return fail(`"${prefix}summary" is missing`);
+  if (!Array.isArray(families) || !families.every((f) => isObject(f) && typeof f['name'] === 'string')) {
+    return fail(`"${prefix}families" is not a list of families with names`);
+  }
+  const names = families.map((f: Record<string, unknown>) => f['name'] as string);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) fail(`"${prefix}families" lists family "${twice}" twice`);
+  // Checked field by field when the tally is rebuilt (Tally.fromCounters).
+  return { summary: summary as unknown as Counters, families: families as unknown as FamilyCounters[] };
+}
+
+function readShardMeta(json: unknown, fail: (what: string) => never): ShardMeta {
+  if (!isObject(json)) return fail('"shard" is not an object');
+  const { index, count, rulesDigest, minConsistency } = json;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) return fail('"shard.count" is not a whole number >= 1');
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= count) {
+    return fail(`"shard.index" is not a whole number from 0 to ${count - 1}`);
+  }
+  if (typeof rulesDigest !== 'string') return fail('"shard.rulesDigest" is not a string');
+  if (!isObject(minConsistency) || !Object.values(minConsistency).every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
+    return fail('"shard.minConsistency" is not an object of ratios');
+  }
+  return { index, count, rulesDigest, minConsistency: { ...(minConsistency as Record<string, number>) } };
+}
+
+function readFindings(json: unknown, fail: (what: string) => never): ReportFinding[] {
+  if (!Array.isArray(json)) return fail('"findings" is not a list');
+  return json.map((f: unknown, i) => {
+    const bad = (what: string): never => fail(`findings[${i}] ${what}`);
+    if (!isObject(f)) return bad('is not an object');
+    if (typeof f['key'] !== 'string' || typeof f['family'] !== 'string') return bad('has no key or family');
+    const verdict = f['verdict'];
+    if (!(VERDICTS as readonly unknown[]).includes(verdict)) return bad(`has an unknown verdict ${JSON.stringify(verdict)}`);
+    const reasons = REASONS_BY_VERDICT[verdict as Verdict] as readonly unknown[];
+    if (f['reason'] !== undefined && !reasons.includes(f['reason'])) return bad(`has reason ${JSON.stringify(f['reason'])}, not one of ${verdict as string}`);
+    for (const field of ['pttlMs', 'staleAgeMs']) {
+      if (f[field] !== undefined && typeof f[field] !== 'number') return bad(`has a ${field} that is not a number`);
+    }
+    if (f['population'] !== undefined && f['population'] !== 'recent') return bad('has an unknown population');
+    if (f['detail'] !== undefined && typeof f['detail'] !== 'string') return bad('has a detail that is not a string');
+    const diff = f['diff'];
+    if (!Array.isArray(diff) || !diff.every((d) => isObject(d) && typeof d['path'] === 'string')) return bad('has no diff list');
+    return f as unknown as ReportFinding;
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function list(names: readonly string[]): string {
+  return names.length === 0 ? '(none)' : names.map((n) => `"${n}"`).join(', ');
+}
