@@ -236,6 +236,8 @@ class Run {
   }
 
   outcome(sampled: Population, recent: AuditOutcome['recent']): AuditOutcome {
+    // A lost connection ends the run with what was judged; anything else (a bug, an unwritable
+    // report) is thrown to the caller.
     if (this.stop !== undefined && !(this.stop.error instanceof ConnectionError)) throw this.stop.error;
     const outcome: AuditOutcome = { ...sampled, incomplete: this.isStopped() };
     if (recent !== undefined) outcome.recent = recent;
@@ -247,4 +249,5 @@ class Run {
   private fail(error: unknown): void {
     this.stop ??= { reason: error instanceof ConnectionError ? error.message : String(error), error };
   }
+
 }

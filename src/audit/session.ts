@@ -1,4 +1,6 @@
-import { rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { createCacheReader } from '../cache/index.js';
@@ -11,7 +13,7 @@ import { MetricsPushError, type MetricsRecorder } from '../metrics/index.js';
 import type { FamilyRule } from '../core/rule.js';
 import { shardMeta } from '../core/shard.js';
 import type { Finding } from '../core/verdict.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, ShadowcheckError, UsageError } from '../errors.js';
 import { createReporter, type ReporterName } from '../report/index.js';
 import type { RunSummary } from '../report/types.js';
 import { createSourceLoader } from '../sources/index.js';
@@ -48,6 +50,7 @@ export interface AuditRequest {
  */
 export async function performAudit(request: AuditRequest): Promise<number> {
   const families = selectFamilies(request.config, request.familyNames);
+  if (request.outputFile !== undefined) await checkOutputPath(request.outputFile);
   const baseline = request.baselineFile === undefined ? undefined : await Baseline.load(request.baselineFile);
   if (request.audit.recentMs !== undefined) {
     for (const f of families.filter((family) => family.table === undefined || family.updatedAt === undefined)) {
@@ -96,6 +99,18 @@ async function auditAndReport(
     request.outputFile === undefined
       ? process.stdout
       : createWriteStream(tempFile ?? request.outputFile, { flags: tempFile === undefined ? 'w' : 'wx' });
+  // A write that fails (full disk, a closed pipe) ends the run with a clear message, not a crash.
+  const reportTo = request.outputFile ?? 'stdout';
+  const cannotWrite = (error: unknown) =>
+    new ShadowcheckError(`cannot write the report to ${reportTo}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.connection, { cause: error });
+  if (out !== process.stdout) out.on('error', () => {});
+  const writing = async (work: void | Promise<void> | undefined): Promise<void> => {
+    try {
+      await work;
+    } catch (error) {
+      throw cannotWrite(error);
+    }
+  };
   try {
     const reporter = createReporter(request.format, {
       out,
@@ -123,7 +138,7 @@ async function auditAndReport(
         request.metrics?.recorder.observe(finding);
         progress?.tick(finding);
         request.onFinding?.(finding);
-        return reporter.onFinding?.(finding);
+        return writing(reporter.onFinding?.(finding));
       },
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     };
@@ -139,6 +154,7 @@ async function auditAndReport(
     const gate = evaluateGate(
       {
         summary,
+        incomplete: outcome.incomplete,
         families: families.map((f, i) => ({
           name: f.name,
           counters: familyCounters[i] ?? summary,
@@ -169,7 +185,7 @@ async function auditAndReport(
       };
     }
     if (outcome.abortReason !== undefined) run.abortReason = outcome.abortReason;
-    await reporter.onEnd?.(run);
+    await writing(reporter.onEnd?.(run));
     const pushFailed = await pushMetrics(request.metrics, run);
 
     if (out !== process.stdout) {
@@ -186,7 +202,7 @@ async function auditAndReport(
     if (gate.tooManyErrors) {
       process.stderr.write(
         `shadowcheck: ${summary.error} of ${summary.sampled} keys could not be judged ` +
-          `(${(errorRatio(summary) * 100).toFixed(1)}% > --max-error-ratio ${request.gate.maxErrorRatio * 100}%)\n`,
+          `(${percent(errorRatio(summary))} > --max-error-ratio ${percent(request.gate.maxErrorRatio)})\n`,
       );
       return ExitCode.tooManyErrors;
     }
@@ -215,11 +231,27 @@ async function pushMetrics(metrics: AuditRequest['metrics'], run: RunSummary): P
   }
 }
 
+function percent(ratio: number): string {
+  return `${(ratio * 100).toFixed(3).replace(/\.?0+$/, '')}%`;
+}
+
 async function isSpecialFile(path: string): Promise<boolean> {
   try {
-    return !(await stat(path)).isFile();
+    const info = await stat(path);
+    return !info.isFile() && !info.isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** --output must name a file in a folder that exists and can be written, before any key is read. */
+async function checkOutputPath(file: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory() === true) throw new UsageError(`--output ${file}: is a directory; name a file`);
+  try {
+    await access(dirname(resolve(file)), constants.W_OK);
+  } catch {
+    throw new UsageError(`--output ${file}: its folder ${dirname(resolve(file))} does not exist or cannot be written`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { performAudit } from '../audit/session.js';
 import { loadRulesFile } from '../config/load.js';
+import { UsageError } from '../errors.js';
 import type { FailOn } from '../core/gate.js';
 import { parseShard, type Shard } from '../core/shard.js';
 import type { ReporterName } from '../report/index.js';
@@ -56,7 +57,7 @@ export function registerAuditCommand(program: Command): void {
   program
     .command('audit')
     .description('sample keys from Redis, re-read their source rows, and judge each key against its freshness contract')
-    .requiredOption('--rules <file>', 'rules file (YAML)')
+    .requiredOption('--rules <file>', 'rules file (YAML) (required)')
     .addOption(
       new Option('--redis <url>', 'Redis URL (redis:// or rediss://)').env('SHADOWCHECK_REDIS_URL').default(DEFAULT_REDIS_URL),
     )
@@ -87,6 +88,9 @@ export function registerAuditCommand(program: Command): void {
     .option('--require-push', 'exit 3 when the metrics push fails (by default it is reported and the exit code kept)')
     .action(async (flags: AuditFlags) => {
       const config = await loadRulesFile(flags.rules);
+      if (flags.pushgateway === undefined && flags.label.length > 0) {
+        throw new UsageError('--label sets grouping labels of the pushed metrics: it needs --pushgateway');
+      }
       const metrics =
         flags.pushgateway === undefined
           ? undefined

@@ -18,8 +18,8 @@ export function registerDemoCommand(program: Command): void {
     .action(async () => {
       const targets = demoTargets();
       const plan = buildDemoPlan();
-      process.stderr.write(`Seeding ${plan.entries.length} cache entries and their rows (PostgreSQL, MariaDB, Redis db ${dbOf(targets.redisUrl)})...\n`);
       await seedDemo(plan, targets);
+      process.stderr.write(`Seeded ${plan.entries.length} cache entries and their rows (PostgreSQL, MariaDB, Redis db ${dbOf(targets.redisUrl)}).\n`);
       process.stderr.write('Planted:\n');
       for (const line of plan.story) process.stderr.write(`  ${line}\n`);
       process.stderr.write(`\nAuditing with: shadowcheck audit --rules rules/demo.yaml --redis ${targets.redisUrl} --all\n\n`);

@@ -11,7 +11,7 @@ export function registerExplainCommand(program: Command): void {
     .command('explain')
     .description('read one or more keys and their rows, and show every decision step (read-only)')
     .argument('<key...>', 'Redis keys to explain')
-    .requiredOption('--rules <file>', 'rules file (YAML)')
+    .requiredOption('--rules <file>', 'rules file (YAML) (required)')
     .addOption(new Option('--redis <url>', 'Redis URL').env('SHADOWCHECK_REDIS_URL').default(DEFAULT_REDIS_URL))
     .option('--timeout <ms>', 'timeout of each Redis command and source query', integer('--timeout', 1), 5000)
     .option('--max-value-bytes <n>', 'do not fetch values larger than this', integer('--max-value-bytes', 1), 1024 * 1024)

@@ -28,6 +28,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI. Sets process.exitCode rather than exiting, so piped stdout is never cut off. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `shadowcheck ... | head`: once the reader is gone there is nobody to report to. End quietly,
+  // with the shell's SIGPIPE status, since the report (and the gate) never finished.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(141);
+  });
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (error) {

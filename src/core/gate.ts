@@ -22,6 +22,8 @@ export interface FamilyGateInput {
 
 export interface GateInput {
   summary: Counters;
+  /** The audit stopped early: its figures cover only part of the keys, so it cannot pass. */
+  incomplete?: boolean;
   families: readonly FamilyGateInput[];
   /** With --baseline: the file, and how many divergent keys it already listed with the same reason. */
   baseline?: { file: string; knownDivergent: number };
@@ -70,6 +72,8 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateVerdic
       failures.push(`family ${family.name}: consistency ${percent(actual)} < min ${percent(min)}`);
     }
   }
+
+  if (input.incomplete === true) failures.push('the audit did not finish: its figures cover only the keys judged before it stopped');
 
   const ratio = errorRatio(summary);
   const tooManyErrors = ratio > options.maxErrorRatio;

@@ -16,7 +16,7 @@ export const LIKELY_CAUSE: Record<Reason, string> = {
   'source-error': 'the source query failed for this key: see the detail',
   'cache-error': 'Redis refused the read: see the detail',
   timeout: 'the source did not answer within --timeout: a slow query, a lock, or an overloaded database',
-  vanished: 'the key expired or was deleted between the scan and the read',
+  vanished: 'the key was not found when read: it expired or was deleted (after the scan, in an audit)',
   'too-large': 'the value is over --max-value-bytes and was not fetched',
   'wrong-type': 'the key holds another Redis type than the rule declares: another family shares this pattern, or the rule declares the wrong type',
 };

@@ -201,15 +201,16 @@ export function buildDemoPlan(): DemoPlan {
   }
 
   plan.story = [
-    'stale-repopulated    user:1801-1805   a read refilled the cache with the old row after a write (the race)',
-    'no-ttl               user:1816-1818, product SKU-0971/0972, account-limits:491   stale entries written without expiry',
-    'ttl-exceeds-declared user:1819-1820   written with a 1 h expiry where the rule declares 300 s',
-    'cache-ahead          user:1821-1822   cache holds a newer version than the database (lost write)',
-    'payload-drift        user:1823-1825   same version, different name (update without version bump)',
-    'orphan               user:2001-2004, product SKU-9001/9002   rows deleted, cache entries left behind',
-    'stale-beyond-budget  product SKU-0961-0965   600 s TTL cannot keep a 120 s freshness budget',
-    'within-ttl           user:1806-1815, product SKU-0966-0970, account-limits:481-490, user:2005/2006   ordinary TTL staleness that will heal',
-    'error, skipped       user:1826 truncated JSON, user:1827 a list; user:1:sessions matches no family',
+    'stale-repopulated    demo:user:1801..1805   a read refilled the cache with the old row after a write (the race)',
+    'no-ttl               demo:user:1816..1818, demo:product:SKU-0971/0972, demo:account-limits:491   stale entries written without expiry',
+    'ttl-exceeds-declared demo:user:1819..1820   written with a 1 h expiry where the rule declares 300 s',
+    'cache-ahead          demo:user:1821..1822   cache holds a newer version than the database (lost write)',
+    'payload-drift        demo:user:1823..1825   same version, different name (update without version bump)',
+    'orphan               demo:user:2001..2004, demo:product:SKU-9001/9002   rows deleted, cache entries left behind',
+    'stale-beyond-budget  demo:product:SKU-0961..0965   600 s TTL cannot keep a 120 s freshness budget',
+    'within-ttl           demo:user:1806..1815, demo:product:SKU-0966..0970, demo:account-limits:481..490, demo:user:2005/2006   ordinary TTL staleness that will heal',
+    'error, skipped       demo:user:1826 truncated JSON, demo:user:1827 a list; demo:user:1:sessions matches no family',
+    '(the entries expire with their TTLs: run the demo again for fresh data; try `shadowcheck explain --rules rules/demo.yaml --redis redis://127.0.0.1:6379/13 demo:user:1801`)',
   ];
   return plan;
 }

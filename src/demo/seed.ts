@@ -53,27 +53,38 @@ export async function seedDemo(plan: DemoPlan, targets: DemoTargets): Promise<vo
   if (!IDENTIFIER.test(targets.schema)) {
     throw new UsageError(`SHADOWCHECK_DEMO_SCHEMA "${targets.schema}": expected a lower-case SQL identifier like shadowcheck_demo`);
   }
-  const redis = await connect('Redis', targets.redisUrl, async () => {
-    const client = new Redis(targets.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-    client.on('error', () => {});
-    await client.connect();
-    return client;
-  });
-  const pgClient = await connect('PostgreSQL', targets.postgresUrl, async () => {
-    const client = new pg.Client({ connectionString: targets.postgresUrl, connectionTimeoutMillis: 3000 });
-    await client.connect();
-    return client;
-  });
-  const my = await connect('MariaDB', targets.mysqlUrl, () => mysql.createConnection({ uri: targets.mysqlUrl, connectTimeout: 3000 }));
+  // Each client is closed in `finally`, including those opened before a later one failed:
+  // a client left open would keep the process alive after the error was printed.
+  let redis: Redis | undefined;
+  let pgClient: pg.Client | undefined;
+  let my: mysql.Connection | undefined;
   try {
+    redis = await connect('Redis', targets.redisUrl, async () => {
+      const client = new Redis(targets.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+      } catch (error) {
+        client.disconnect();
+        throw error;
+      }
+      return client;
+    });
     await claimRedisDatabase(redis, targets.redisUrl);
+    pgClient = await connect('PostgreSQL', targets.postgresUrl, async () => {
+      const client = new pg.Client({ connectionString: targets.postgresUrl, connectionTimeoutMillis: 3000 });
+      client.on('error', () => {});
+      await client.connect();
+      return client;
+    });
+    my = await connect('MariaDB', targets.mysqlUrl, () => mysql.createConnection({ uri: targets.mysqlUrl, connectTimeout: 3000 }));
     await seedPostgres(pgClient, plan, targets.schema);
     await seedMysql(my, plan, targets.schema);
     await seedRedis(redis, plan);
   } finally {
-    redis.disconnect();
-    await pgClient.end().catch(() => {});
-    await my.end().catch(() => {});
+    redis?.disconnect();
+    await pgClient?.end().catch(() => {});
+    await my?.end().catch(() => {});
   }
 }
 
@@ -82,7 +93,7 @@ async function claimRedisDatabase(redis: Redis, url: string): Promise<void> {
   const owned = (await redis.exists(OWNER_KEY)) === 1;
   if (!owned && (await redis.dbsize()) > 0) {
     throw new UsageError(`the demo's Redis database ${redactUrl(url)} already holds keys that are not the demo's; it will not touch them`, {
-      hint: 'point SHADOWCHECK_DEMO_REDIS_URL at an empty logical database, e.g. redis://127.0.0.1:6379/14',
+      hint: 'point SHADOWCHECK_DEMO_REDIS_URL at an empty logical database (`redis-cli INFO keyspace` lists the ones in use)',
     });
   }
   await redis.set(OWNER_KEY, 'this logical database belongs to `shadowcheck demo`');

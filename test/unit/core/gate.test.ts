@@ -63,6 +63,12 @@ describe('evaluateGate', () => {
     expect(gate(counters({ match: 95, error: 5 })).tooManyErrors).toBe(false);
   });
 
+  it('never passes an audit that stopped early, even with nothing judged against it', () => {
+    const g = gate(counters({}), {}, { incomplete: true });
+    expect(g.passed).toBe(false);
+    expect(g.failures).toEqual(['the audit did not finish: its figures cover only the keys judged before it stopped']);
+  });
+
   it('counts only divergences new to the baseline', () => {
     const summary = counters({ match: 95, divergent: 5 });
     const known = gate(summary, {}, { baseline: { file: 'b.json', knownDivergent: 5 } });
