@@ -1,4 +1,5 @@
 import { createCacheReader } from '../cache/index.js';
+import type { TlsOptions } from '../cache/tls.js';
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { classifyObservation } from '../core/classify.js';
@@ -15,6 +16,8 @@ import { SourceQueryError, type SourceLoader } from '../sources/types.js';
 export interface ExplainRequest {
   config: RulesConfig;
   redisUrl: string;
+  readFrom?: 'master' | 'replica';
+  tls?: TlsOptions;
   keys: readonly string[];
   timeoutMs: number;
   maxValueBytes: number;
@@ -44,7 +47,11 @@ export async function explainKeys(request: ExplainRequest): Promise<Explanation[
   let cache: CacheReader | undefined;
   const loaders = new Map<string, SourceLoader>();
   try {
-    cache = await createCacheReader(request.redisUrl, { timeoutMs: request.timeoutMs });
+    cache = await createCacheReader(request.redisUrl, {
+      timeoutMs: request.timeoutMs,
+      ...(request.readFrom === undefined ? {} : { readFrom: request.readFrom }),
+      ...(request.tls === undefined ? {} : { tls: request.tls }),
+    });
     const out: Explanation[] = [];
     for (const key of request.keys) {
       const family = request.config.families.find((f) => f.pattern.match(key) !== undefined);
@@ -56,7 +63,7 @@ export async function explainKeys(request: ExplainRequest): Promise<Explanation[
       if (loader === undefined) {
         const spec = request.config.sources[family.source];
         if (spec === undefined) throw new Error(`unknown source "${family.source}"`);
-        loader = await createSourceLoader(spec, { timeoutMs: request.timeoutMs, maxConnections: 1 });
+        loader = await createSourceLoader(spec, { timeoutMs: request.timeoutMs, maxConnections: 1, tlsInsecure: request.tls?.insecure === true });
         loaders.set(family.source, loader);
       }
       out.push(await explainOne(key, family, cache, loader, request.maxValueBytes));

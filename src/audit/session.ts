@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { createCacheReader } from '../cache/index.js';
+import type { TlsOptions } from '../cache/tls.js';
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { errorRatio, evaluateGate, type GateOptions } from '../core/gate.js';
@@ -24,6 +25,10 @@ import { runAudit, type AuditOptions } from './run-audit.js';
 export interface AuditRequest {
   config: RulesConfig;
   redisUrl: string;
+  /** Read from masters (default) or replicas (Cluster, Sentinel). */
+  readFrom?: 'master' | 'replica';
+  /** CA, client certificate, --insecure: for Redis, and --insecure for the sources. */
+  tls?: TlsOptions;
   /** Limit the audit to these families; all when empty. */
   familyNames: readonly string[];
   audit: AuditOptions;
@@ -61,7 +66,11 @@ export async function performAudit(request: AuditRequest): Promise<number> {
   const resources: { cache?: CacheReader; loaders: Map<string, SourceLoader> } = { loaders: new Map() };
   try {
     const log = request.log ?? SILENT_LOG;
-    resources.cache = await createCacheReader(request.redisUrl, { timeoutMs: request.timeoutMs });
+    resources.cache = await createCacheReader(request.redisUrl, {
+      timeoutMs: request.timeoutMs,
+      ...(request.readFrom === undefined ? {} : { readFrom: request.readFrom }),
+      ...(request.tls === undefined ? {} : { tls: request.tls }),
+    });
     log.info({ redis: resources.cache.target }, 'connected to Redis');
     for (const name of new Set(families.map((f) => f.source))) {
       const spec = request.config.sources[name];
@@ -69,6 +78,7 @@ export async function performAudit(request: AuditRequest): Promise<number> {
       const loader = await createSourceLoader(spec, {
         timeoutMs: request.timeoutMs,
         maxConnections: request.audit.concurrency * 2,
+        tlsInsecure: request.tls?.insecure === true,
       });
       resources.loaders.set(name, loader);
       log.info({ source: name, kind: spec.kind }, 'source ready');

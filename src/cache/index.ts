@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
+import { createSentinelReader } from './redis-sentinel.js';
 import { createRedisReader, type RedisReaderOptions } from './redis-standalone.js';
 import type { CacheReader } from './types.js';
 
@@ -12,6 +13,8 @@ export type CacheReaderFactory = (url: string, options: RedisReaderOptions) => P
 export const CACHE_READERS: Record<string, CacheReaderFactory> = {
   'redis:': createRedisReader,
   'rediss:': createRedisReader,
+  'redis+sentinel:': createSentinelReader,
+  'rediss+sentinel:': createSentinelReader,
 };
 
 /** A ready reader for the --redis URL, or a usage error naming the schemes that are supported. */

@@ -4,6 +4,7 @@ import type { RedisValueType } from '../core/rule.js';
 import { ConnectionError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
 import { enforceReadOnly } from './read-only.js';
+import { redisTlsFor, tlsHint, type TlsOptions } from './tls.js';
 import { BATCH_READ_SCRIPT, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply } from './batch-read-script.js';
 import type { CacheReader } from './types.js';
 
@@ -14,6 +15,8 @@ export interface RedisReaderOptions {
   readScript?: boolean;
   /** Where to read: the master (default) or its replicas (Cluster, Sentinel: --read-from replica). */
   readFrom?: 'master' | 'replica';
+  /** CA, client certificate and --insecure for TLS URLs (rediss://, rediss+sentinel://). */
+  tls?: TlsOptions;
 }
 
 /** The structural subset of an ioredis pipeline this reader uses: read commands only. */
@@ -33,7 +36,8 @@ interface PipelineLike {
  */
 export async function createRedisReader(url: string, options: RedisReaderOptions): Promise<CacheReader> {
   const target = redactUrl(url);
-  const client = enforceReadOnly(new Redis(url, clientOptions(options)));
+  const tls = redisTlsFor(/^rediss:/i.test(url), options.tls, target);
+  const client = enforceReadOnly(new Redis(url, { ...clientOptions(options), ...(tls === undefined ? {} : { tls }) }));
   // Errors surface through the awaited commands; without a listener ioredis would log them itself.
   // The last one is kept: a refused AUTH only shows there, the command sees "Connection is closed".
   let lastError: unknown;
@@ -47,14 +51,23 @@ export async function createRedisReader(url: string, options: RedisReaderOptions
     client.disconnect();
     const cause = lastError ?? error;
     throw new ConnectionError(`cannot connect to Redis at ${target}: ${redactSecrets(describe(cause), url)}`, {
-      hint: 'check --redis (or SHADOWCHECK_REDIS_URL) and that redis-server is running and reachable',
+      hint: (tls === undefined ? undefined : tlsHint(cause, options.tls)) ?? 'check --redis (or SHADOWCHECK_REDIS_URL) and that redis-server is running and reachable',
       cause: error,
     });
   }
+  return readerForClient(client, target, options);
+}
+
+/**
+ * A reader around an ioredis client that is already connected (the Sentinel reader resolves its
+ * master or replica first). It owns the client from now on: close() quits it.
+ */
+export function readerForClient(client: Redis, target: string, options: RedisReaderOptions): CacheReader {
   return new RedisStandaloneReader(client, target, options.timeoutMs, options.readScript ?? true);
 }
 
-function clientOptions(options: RedisReaderOptions): RedisOptions {
+/** The connection options every reader shares: lazy, bounded retries, fail fast (exit 3). */
+export function clientOptions(options: RedisReaderOptions): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: true,
@@ -281,7 +294,11 @@ function redactSecrets(text: string, url: string): string {
   return password === '' ? text : text.split(password).join('***');
 }
 
+export { describe as describeRedisError };
+
 function describe(error: unknown): string {
+  // ioredis says "Protocol error ... Please report this." when something else answers the port.
+  if (error instanceof Error && error.message.startsWith('Protocol error')) return 'the server does not speak the Redis protocol';
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;

@@ -19,11 +19,11 @@ import {
   outputOption,
 } from './gate-flags.js';
 import { createProgress } from './progress.js';
+import { addConnectionFlags, connectionFrom, type ConnectionFlags } from './connection-flags.js';
 import { withInterrupt } from './interrupt.js';
 
-interface AuditFlags {
+interface AuditFlags extends ConnectionFlags {
   rules: string;
-  redis: string;
   family: string[];
   sample: number;
   all?: boolean;
@@ -32,7 +32,6 @@ interface AuditFlags {
   concurrency: number;
   batch: number;
   confirmDelay: number;
-  timeout: number;
   maxValueBytes: number;
   format: ReporterName;
   output?: string;
@@ -51,16 +50,13 @@ interface AuditFlags {
   shard?: Shard;
 }
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0';
-
 export function registerAuditCommand(program: Command): void {
-  program
-    .command('audit')
-    .description('sample keys from Redis, re-read their source rows, and judge each key against its freshness contract')
-    .requiredOption('--rules <file>', 'rules file (YAML) (required)')
-    .addOption(
-      new Option('--redis <url>', 'Redis URL (redis:// or rediss://)').env('SHADOWCHECK_REDIS_URL').default(DEFAULT_REDIS_URL),
-    )
+  addConnectionFlags(
+    program
+      .command('audit')
+      .description('sample keys from Redis, re-read their source rows, and judge each key against its freshness contract')
+      .requiredOption('--rules <file>', 'rules file (YAML) (required)'),
+  )
     .option('--family <name>', 'audit only this family (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--sample <n>', 'judge a uniform sample of N matching keys per family', integer('--sample', 1), 1000)
     .addOption(new Option('--all', 'judge every matching key').conflicts('sample'))
@@ -70,7 +66,6 @@ export function registerAuditCommand(program: Command): void {
     .option('--batch <n>', 'keys per batch at most (one Redis read, one source query)', integer('--batch', 1), 500)
     .option('--target-query-ms <ms>', 'shrink batches so that one source query takes about this long', integer('--target-query-ms', 1), 100)
     .option('--confirm-delay <ms>', 're-read divergent keys after this delay; 0 disables', integer('--confirm-delay', 0), 250)
-    .option('--timeout <ms>', 'timeout of each Redis command and source query', integer('--timeout', 1), 5000)
     .option('--max-value-bytes <n>', 'skip values larger than this without fetching them', integer('--max-value-bytes', 1), 1024 * 1024)
     .option('--shard <i/N>', 'judge only shard i of N (0 <= i < N, by Redis Cluster hash slot); combine the reports with `shadowcheck merge`', parseShard)
     .addOption(formatOption())
@@ -88,6 +83,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--require-push', 'exit 3 when the metrics push fails (by default it is reported and the exit code kept)')
     .action(async (flags: AuditFlags) => {
       const config = await loadRulesFile(flags.rules);
+      const connection = connectionFrom(flags);
       if (flags.pushgateway === undefined && flags.label.length > 0) {
         throw new UsageError('--label sets grouping labels of the pushed metrics: it needs --pushgateway');
       }
@@ -101,7 +97,9 @@ export function registerAuditCommand(program: Command): void {
       const code = await withInterrupt((signal) =>
         performAudit({
           config,
-          redisUrl: flags.redis,
+          redisUrl: connection.redisUrl,
+          readFrom: connection.readFrom,
+          tls: connection.tls,
           familyNames: flags.family,
           audit: {
             sample: flags.all === true ? 'all' : flags.sample,
@@ -116,7 +114,7 @@ export function registerAuditCommand(program: Command): void {
             targetQueryMs: flags.targetQueryMs,
             ...(flags.shard === undefined ? {} : { shard: flags.shard }),
           },
-          timeoutMs: flags.timeout,
+          timeoutMs: connection.timeoutMs,
           format: flags.format,
           ...(flags.output === undefined ? {} : { outputFile: flags.output }),
           gate: gateOptionsFrom(flags),

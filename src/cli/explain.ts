@@ -1,23 +1,30 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { explainKeys, type Explanation } from '../audit/explain.js';
 import { loadRulesFile } from '../config/load.js';
 import { escapeControl } from '../report/text-format.js';
-import { DEFAULT_REDIS_URL } from './audit.js';
+import { addConnectionFlags, connectionFrom, type ConnectionFlags } from './connection-flags.js';
 import { integer } from './parse.js';
 
 export function registerExplainCommand(program: Command): void {
-  program
+  const command = program
     .command('explain')
     .description('read one or more keys and their rows, and show every decision step (read-only)')
     .argument('<key...>', 'Redis keys to explain')
-    .requiredOption('--rules <file>', 'rules file (YAML) (required)')
-    .addOption(new Option('--redis <url>', 'Redis URL').env('SHADOWCHECK_REDIS_URL').default(DEFAULT_REDIS_URL))
-    .option('--timeout <ms>', 'timeout of each Redis command and source query', integer('--timeout', 1), 5000)
+    .requiredOption('--rules <file>', 'rules file (YAML) (required)');
+  addConnectionFlags(command)
     .option('--max-value-bytes <n>', 'do not fetch values larger than this', integer('--max-value-bytes', 1), 1024 * 1024)
-    .action(async (keys: string[], flags: { rules: string; redis: string; timeout: number; maxValueBytes: number }) => {
+    .action(async (keys: string[], flags: ConnectionFlags & { rules: string; maxValueBytes: number }) => {
       const config = await loadRulesFile(flags.rules);
-      const explanations = await explainKeys({ config, redisUrl: flags.redis, keys, timeoutMs: flags.timeout, maxValueBytes: flags.maxValueBytes });
+      const c = connectionFrom(flags);
+      const explanations = await explainKeys({
+        config,
+        redisUrl: c.redisUrl,
+        readFrom: c.readFrom,
+        tls: c.tls,
+        keys,
+        timeoutMs: c.timeoutMs,
+        maxValueBytes: flags.maxValueBytes,
+      });
       process.stdout.write(explanations.map(render).join('\n'));
     });
 }

@@ -33,6 +33,7 @@ import { ConnectionError } from '../errors.js';
 import { cannotConnect, checkFailed, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
 import { missingColumnsProblem, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
+import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from './tls.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
 export interface MysqlFieldLike {
@@ -68,11 +69,24 @@ export interface MysqlPoolLike {
 /** Time past the statement timeout after which the client gives up on a silent server. */
 const CLIENT_TIMEOUT_GRACE_MS = 5000;
 
-/** Opens a pool on the source's URL, verifies it, and returns a ready loader. */
+/**
+ * Opens a pool on the source's URL, verifies it, and returns a ready loader. TLS comes from the
+ * URL's ssl-mode/ssl-ca/ssl-cert/ssl-key (src/sources/tls.ts); with ssl-mode=PREFERRED, a server
+ * without TLS is connected to again in plaintext.
+ */
 export const createMysqlLoader: SourceLoaderFactory = async (spec, options) => {
-  const url = requireUrl(spec);
+  const tls = mysqlTls(requireUrl(spec), { source: spec.name, insecure: options.tlsInsecure === true });
+  const open = (ssl: MysqlTls['ssl']) => openMysqlLoader(spec, options, tls.uri, ssl);
+  const connecting = tls.plaintextFallback ? preferTls(() => open(tls.ssl), () => open(undefined)) : open(tls.ssl);
+  return connecting.catch((error: unknown) => {
+    throw withTlsHint(error, 'mysql');
+  });
+};
+
+function openMysqlLoader(spec: SourceSpec, options: LoaderOptions, uri: string, ssl: MysqlTls['ssl']): Promise<SourceLoader> {
   const pool = mysql.createPool({
-    uri: url,
+    uri,
+    ...(ssl === undefined ? {} : { ssl }),
     connectionLimit: positiveInt(options.maxConnections, 1),
     // Explicit options win over the URL's query string in mysql2, so these cannot be undone there.
     supportBigNumbers: true,
@@ -86,7 +100,7 @@ export const createMysqlLoader: SourceLoaderFactory = async (spec, options) => {
     enableKeepAlive: true,
   });
   return mysqlLoaderFromPool(pool, spec, options);
-};
+}
 
 interface CastField {
   type: string;

@@ -31,6 +31,7 @@ import { ConnectionError } from '../errors.js';
 import { cannotConnect, checkFailed, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
 import { missingColumnsProblem, positiveInt, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
+import { postgresTls, preferTls, withTlsHint, type PostgresTls } from './tls.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
 /** The part of a pg result the loader reads. */
@@ -122,12 +123,26 @@ function asUtc(text: string): string {
 /** Time past the statement timeout after which the client gives up on a silent server. */
 const CLIENT_TIMEOUT_GRACE_MS = 5000;
 
-/** Opens a pool on the source's URL, verifies it with `SELECT 1`, and returns a ready loader. */
+/**
+ * Opens a pool on the source's URL, verifies it with `SELECT 1`, and returns a ready loader. TLS
+ * comes from the URL's sslmode/sslrootcert/sslcert/sslkey with libpq's meaning (src/sources/tls.ts);
+ * with sslmode prefer or allow, a server without TLS is connected to again in plaintext.
+ */
 export const createPostgresLoader: SourceLoaderFactory = async (spec, options) => {
-  const url = requireUrl(spec);
+  const tls = postgresTls(requireUrl(spec), { source: spec.name, insecure: options.tlsInsecure === true });
+  const open = (ssl: PostgresTls['ssl']) => openPostgresLoader(spec, options, tls, ssl);
+  const connecting = tls.plaintextFallback ? preferTls(() => open(tls.ssl), () => open(false)) : open(tls.ssl);
+  return connecting.catch((error: unknown) => {
+    throw withTlsHint(error, 'postgres');
+  });
+};
+
+function openPostgresLoader(spec: SourceSpec, options: LoaderOptions, tls: PostgresTls, ssl: PostgresTls['ssl']): Promise<SourceLoader> {
   const timeoutMs = positiveInt(options.timeoutMs, 5000);
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: tls.connectionString,
+    ...(ssl === undefined ? {} : { ssl }),
+    ...(tls.sslnegotiation === undefined ? {} : { sslnegotiation: tls.sslnegotiation }),
     max: positiveInt(options.maxConnections, 1),
     types: pgTypeParsers(),
     // The URL's own application_name, if any, wins (the connection string overrides config).
@@ -143,7 +158,7 @@ export const createPostgresLoader: SourceLoaderFactory = async (spec, options) =
     allowExitOnIdle: true,
   });
   return postgresLoaderFromPool(pool, spec, options);
-};
+}
 
 /** A ready loader over an existing pool. Verifies the connection; ends the pool if that fails. */
 export async function postgresLoaderFromPool(pool: PgPoolLike, spec: SourceSpec, options: LoaderOptions): Promise<SourceLoader> {

@@ -37,6 +37,11 @@ export interface LoaderOptions {
   timeoutMs: number;
   /** Upper bound on connections this loader opens. */
   maxConnections: number;
+  /**
+   * --insecure: accept any server certificate when the source's URL asks for TLS (sslmode,
+   * ssl-mode). Encrypted, not authenticated. See src/sources/tls.ts.
+   */
+  tlsInsecure?: boolean;
 }
 
 /** A factory returns a ready loader (connected and verified), never one that needs an init() call. */

@@ -11,6 +11,9 @@ export function redactUrl(url: string): string {
     }
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@');
+    // Not a WHATWG URL (a host list like h1:26379,h2:26379): mask user:pass@ and secret parameters.
+    return url
+      .replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@')
+      .replace(/([?&][^=&#]*(?:pass|secret|token)[^=&#]*=)[^&#]*/gi, '$1***');
   }
 }
