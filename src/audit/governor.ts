@@ -70,3 +70,73 @@ export class BusyGate {
     this.checkedAt = Date.now();
   }
 }
+
+/** Reads one replica's lag, ms; undefined when it is not a replica. */
+export type LagProbe = () => Promise<number | undefined>;
+
+/**
+ * Watches the replication lag of the replicas the audit reads (Redis and each source): the current
+ * lag widens the time tolerance of every observation, a lag over `maxLagMs` pauses the audit (a
+ * replica that far behind would only produce false verdicts), and the largest lag seen is reported.
+ */
+export class ReplicaLagWatch {
+  private readonly current = new Map<string, number>();
+  private readonly largest = new Map<string, number>();
+  private checkedAt = 0;
+
+  constructor(
+    private readonly probes: ReadonlyMap<string, LagProbe>,
+    private readonly log: AuditLog,
+    private readonly maxLagMs: number | undefined,
+    private readonly intervalMs = 2000,
+  ) {}
+
+  /** Measures every replica once; sides that are not replicas are dropped from the watch. */
+  async start(): Promise<void> {
+    await this.measure();
+    for (const [name, lag] of this.current) this.log.info({ replica: name, lagMs: lag }, 'reading a replica: its lag widens the time tolerance');
+  }
+
+  /** The lag to allow for when the cache and this source are read, ms. */
+  lagFor(source: string): number {
+    return (this.current.get('redis') ?? 0) + (this.current.get(source) ?? 0);
+  }
+
+  /** Largest lag seen per replica (redis, or the source's name), for the report. */
+  observed(): Record<string, number> {
+    return Object.fromEntries(this.largest);
+  }
+
+  /** Re-measures when due; while a lag is over the limit, waits (or until `stopped()`). */
+  async waitUntilCaughtUp(stopped: () => boolean): Promise<void> {
+    if (this.current.size === 0) return;
+    // The last figures count at once (a replica behind at the start pauses the first batch);
+    // only the re-measuring is rate-limited.
+    if (Date.now() - this.checkedAt >= this.intervalMs) await this.measure();
+    let behind = this.behind();
+    if (behind === undefined) return;
+    this.log.warn({ replica: behind[0], lagMs: behind[1], maxLagMs: this.maxLagMs }, 'replica too far behind: pausing the audit');
+    while (behind !== undefined && !stopped()) {
+      await sleep(this.intervalMs);
+      await this.measure();
+      behind = this.behind();
+    }
+    this.log.warn({}, 'replicas caught up: resuming');
+  }
+
+  private behind(): [string, number] | undefined {
+    if (this.maxLagMs === undefined) return undefined;
+    for (const entry of this.current) if (entry[1] > this.maxLagMs) return entry;
+    return undefined;
+  }
+
+  private async measure(): Promise<void> {
+    this.checkedAt = Date.now();
+    for (const [name, probe] of this.probes) {
+      const lag = await probe();
+      if (lag === undefined) continue;
+      this.current.set(name, lag);
+      this.largest.set(name, Math.max(lag, this.largest.get(name) ?? 0));
+    }
+  }
+}

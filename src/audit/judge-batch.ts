@@ -1,6 +1,6 @@
 import type { CacheReader } from '../cache/types.js';
 import { classifyObservation, confirmJudgement } from '../core/classify.js';
-import type { CacheRead, SourceRead } from '../core/observation.js';
+import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { Finding, Judgement } from '../core/verdict.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
@@ -18,6 +18,8 @@ export interface BatchContext {
   log: AuditLog;
   /** Told how long each source query took, for the batch sizer. */
   onQuery?(durationMs: number, keys: number): void;
+  /** Current replication lag of the replicas read for this family, ms (0 on masters). */
+  replicaLagMs?(): number;
 }
 
 /** A key first judged divergent, waiting for its confirmation re-read. */
@@ -106,12 +108,12 @@ async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchCont
       sources = () => failed;
     }
   }
-  return refs.map((ref, i) => ({
-    key: ref.key,
-    cache: reads[i] as CacheRead,
-    source: sources(ref.id),
-    nowMs,
-  }));
+  const replicaLagMs = ctx.replicaLagMs?.() ?? 0;
+  return refs.map((ref, i): Observation => {
+    const obs: Observation = { key: ref.key, cache: reads[i] as CacheRead, source: sources(ref.id), nowMs };
+    if (replicaLagMs > 0) obs.replicaLagMs = replicaLagMs;
+    return obs;
+  });
 }
 
 const ABSENT: SourceRead = { kind: 'absent' };

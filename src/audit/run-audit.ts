@@ -9,7 +9,7 @@ import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
 import { confirmSuspects, judgeBatch, type BatchContext, type Suspect } from './judge-batch.js';
 import { keyBatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
-import { BatchSizer, BusyGate } from './governor.js';
+import { BatchSizer, BusyGate, ReplicaLagWatch, type LagProbe } from './governor.js';
 import type { AuditLog } from './log.js';
 import { createThrottle, type Throttle } from './throttle.js';
 
@@ -27,6 +27,8 @@ export interface AuditOptions extends KeyBatchOptions {
   recentMs?: number;
   /** The time one source query should take; batches shrink below --batch to keep to it. */
   targetQueryMs?: number;
+  /** Pause while a replica read (Redis or a source) is further behind than this, ms. */
+  maxReplicaLagMs?: number;
 }
 
 export interface AuditInputs {
@@ -51,6 +53,8 @@ export interface Population {
 }
 
 export interface AuditOutcome extends Population {
+  /** Largest replication lag seen per replica read (redis, or a source's name), ms. */
+  replicaLagMs?: Record<string, number>;
   /** Keys of recently changed rows (--recent), judged apart from the sample. */
   recent?: Population & { withinMs: number };
   incomplete: boolean;
@@ -127,6 +131,7 @@ class Run {
   private stop: { reason: string; error?: unknown } | undefined;
   /** Per source: pauses the audit while the source is busier than when it started. */
   private readonly busyGates = new Map<string, BusyGate>();
+  private lag: ReplicaLagWatch | undefined;
 
   constructor(
     private readonly inputs: AuditInputs,
@@ -142,6 +147,19 @@ class Run {
 
   /** Measures each source's baseline activity; a source that cannot tell is simply not watched. */
   async watchSources(): Promise<void> {
+    const probes = new Map<string, LagProbe>();
+    if (this.inputs.cache.replicaLagMs !== undefined) probes.set('redis', this.inputs.cache.replicaLagMs.bind(this.inputs.cache));
+    for (const source of new Set(this.inputs.families.map((f) => f.source))) {
+      const loader = this.inputs.loaders.get(source);
+      if (loader?.replicaLagMs !== undefined) probes.set(source, loader.replicaLagMs.bind(loader));
+    }
+    const lag = new ReplicaLagWatch(probes, this.inputs.log, this.options.maxReplicaLagMs);
+    try {
+      await lag.start();
+      this.lag = lag;
+    } catch (error) {
+      this.inputs.log.warn({ error: String(error) }, 'cannot read replication lag: time comparisons use clockSkew alone');
+    }
     for (const source of new Set(this.inputs.families.map((f) => f.source))) {
       const loader = this.inputs.loaders.get(source);
       if (loader?.activity === undefined) continue;
@@ -175,6 +193,7 @@ class Run {
       confirmDelayMs: options.confirmDelayMs,
       log: this.inputs.log,
       onQuery: (durationMs, keys) => sizer.record(durationMs, keys),
+      replicaLagMs: () => this.lag?.lagFor(rule.source) ?? 0,
     };
     this.inputs.log.info({ family: rule.name, population: tag ?? 'sample' }, 'auditing family');
     const inflight = new Set<Promise<void>>();
@@ -224,6 +243,7 @@ class Run {
         for (let i = 0; i < scanned.length; i += size) {
           while (full() && inflight.size > 0) await Promise.race(inflight);
           await busy?.waitUntilCalm(() => this.isStopped());
+          await this.lag?.waitUntilCaughtUp(() => this.isStopped());
           if (this.isStopped()) break;
           track(judge(scanned.slice(i, i + size)));
         }
@@ -240,6 +260,8 @@ class Run {
     // report) is thrown to the caller.
     if (this.stop !== undefined && !(this.stop.error instanceof ConnectionError)) throw this.stop.error;
     const outcome: AuditOutcome = { ...sampled, incomplete: this.isStopped() };
+    const lags = this.lag?.observed() ?? {};
+    if (Object.keys(lags).length > 0) outcome.replicaLagMs = lags;
     if (recent !== undefined) outcome.recent = recent;
     if (this.stop !== undefined) outcome.abortReason = this.stop.reason;
     else if (this.inputs.signal?.aborted === true) outcome.abortReason = 'interrupted';

@@ -186,6 +186,7 @@ async function auditAndReport(
       incomplete: outcome.incomplete,
       ...(request.audit.shard === undefined ? {} : { shard: shardMeta(request.audit.shard, request.config.families) }),
     };
+    if (outcome.replicaLagMs !== undefined) run.replicaLagMs = outcome.replicaLagMs;
     if (outcome.recent !== undefined) {
       const recent = outcome.recent;
       run.recent = {

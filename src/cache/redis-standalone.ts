@@ -235,6 +235,11 @@ class RedisStandaloneReader implements CacheReader {
     return this.call(() => withTimeout(this.client.dbsize(), this.timeoutMs));
   }
 
+  async replicaLagMs(): Promise<number | undefined> {
+    const info = await this.call(() => withTimeout(this.client.info('replication'), this.timeoutMs));
+    return replicaLagFromInfo(info);
+  }
+
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
@@ -281,6 +286,21 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A replica's lag from INFO replication, ms: the time since it last heard from its master
+ * (whole seconds, so one second is added), or since the link went down; undefined on a master.
+ */
+export function replicaLagFromInfo(info: string): number | undefined {
+  const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+  if (field('role') !== 'slave') return undefined;
+  if (field('master_link_status') !== 'up') {
+    // -1 (or nothing) means the replica never reached its master: its data may be any age.
+    const downFor = Number(field('master_link_down_since_seconds') ?? -1);
+    return downFor < 0 ? Infinity : (downFor + 1) * 1000;
+  }
+  return (Number(field('master_last_io_seconds_ago') ?? 0) + 1) * 1000;
 }
 
 /** An error text with the URL's password masked, should a driver ever echo it. */

@@ -11,5 +11,7 @@ export interface CacheReader {
   read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]>;
   /** How many keys the database holds (DBSIZE): an upper bound for progress estimates. */
   size(): Promise<number>;
+  /** When reading a replica: how far behind its master it may be, ms; undefined on a master. */
+  replicaLagMs?(): Promise<number | undefined>;
   close(): Promise<void>;
 }

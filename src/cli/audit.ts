@@ -48,6 +48,7 @@ interface AuditFlags extends ConnectionFlags {
   logLevel: (typeof LOG_LEVELS)[number];
   targetQueryMs: number;
   shard?: Shard;
+  maxReplicaLag?: number;
 }
 
 export function registerAuditCommand(program: Command): void {
@@ -64,6 +65,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--rate <keys-per-s>', 'cap keys per second across the run, SCAN included', integer('--rate', 1))
     .option('--concurrency <n>', 'batches in flight at once', integer('--concurrency', 1), 4)
     .option('--batch <n>', 'keys per batch at most (one Redis read, one source query)', integer('--batch', 1), 500)
+    .option('--max-replica-lag <duration>', 'pause while a replica read (Redis or a source) is further behind than this', duration('--max-replica-lag'))
     .option('--target-query-ms <ms>', 'shrink batches so that one source query takes about this long', integer('--target-query-ms', 1), 100)
     .option('--confirm-delay <ms>', 're-read divergent keys after this delay; 0 disables', integer('--confirm-delay', 0), 250)
     .option('--max-value-bytes <n>', 'skip values larger than this without fetching them', integer('--max-value-bytes', 1), 1024 * 1024)
@@ -112,6 +114,7 @@ export function registerAuditCommand(program: Command): void {
             ...(flags.rate === undefined ? {} : { rate: flags.rate }),
             ...(flags.recent === undefined ? {} : { recentMs: flags.recent }),
             targetQueryMs: flags.targetQueryMs,
+            ...(flags.maxReplicaLag === undefined ? {} : { maxReplicaLagMs: flags.maxReplicaLag }),
             ...(flags.shard === undefined ? {} : { shard: flags.shard }),
           },
           timeoutMs: connection.timeoutMs,

@@ -57,7 +57,8 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
 
   const pttlMs = cache.pttlMs;
   const ttl = rule.ttlMs;
-  const skew = rule.clockSkewMs;
+  // Reading replicas: what they show may be this much older, so time comparisons allow for it.
+  const skew = rule.clockSkewMs + (obs.replicaLagMs ?? 0);
 
   // Step 3: the source has no row.
   if (source.kind === 'absent') {

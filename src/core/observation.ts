@@ -23,4 +23,9 @@ export interface Observation {
   source: SourceRead;
   /** The database's clock at load time, epoch ms. Time comparisons use it, not the host's. */
   nowMs: number;
+  /**
+   * Replication lag of the replicas read (Redis and/or the source), ms: what they show may be this
+   * much behind their primaries, so it widens the clock-skew tolerance of every time comparison.
+   */
+  replicaLagMs?: number;
 }

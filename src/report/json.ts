@@ -32,7 +32,9 @@ export const createJsonReporter: ReporterFactory = (ctx: ReporterContext): Repor
         findings: findings.inArrivalOrder(),
         ...(findings.omitted > 0 ? { findingsOmitted: findings.omitted } : {}),
         gate: gateToJson(run.gate),
-        ...incompleteFields(run),
+        ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
+        ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
+      ...incompleteFields(run),
       };
       await writeChunk(ctx.out, `${JSON.stringify(document, null, 2)}\n`);
     },

@@ -20,6 +20,7 @@ export const createNdjsonReporter: ReporterFactory = (ctx: ReporterContext): Rep
       families: run.families.map(familyToJson),
       ...recentFields(run),
       gate: gateToJson(run.gate),
+      ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
       ...incompleteFields(run),
     };
     await writeChunk(ctx.out, `${JSON.stringify(line)}\n`);

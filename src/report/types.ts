@@ -21,6 +21,8 @@ export interface RunSummary {
   gate: GateResult;
   /** With --recent: the keys of rows changed within `withinMs`, counted apart from the sample. */
   recent?: { withinMs: number; summary: Counters; families: FamilyCounters[] };
+  /** Largest replication lag seen per replica read (redis, or a source's name), ms. */
+  replicaLagMs?: Record<string, number>;
   /** True when the audit stopped early (lost connection, signal): the figures cover what was judged. */
   incomplete: boolean;
   /** Why it stopped early, when incomplete. */

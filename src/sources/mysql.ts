@@ -273,6 +273,19 @@ class MysqlLoader implements SourceLoader {
   /** Connection ids of this loader's own sessions, left out of activity(). */
   private readonly ownThreads = new Set<number>();
 
+  async replicaLagMs(): Promise<number | undefined> {
+    const status = await this.inReadOnlyTransaction(async (conn) => {
+      const [rows] = await conn.query({ sql: 'SHOW REPLICA STATUS', timeout: this.clientTimeoutMs() }).catch(() =>
+        conn.query({ sql: 'SHOW SLAVE STATUS', timeout: this.clientTimeoutMs() }),
+      );
+      return (rows as Record<string, unknown>[])[0];
+    });
+    if (status === undefined) return undefined;
+    // NULL: replication is stopped or broken, so the data may be any age.
+    const seconds = status['Seconds_Behind_Source'] ?? status['Seconds_Behind_Master'];
+    return seconds === null || seconds === undefined ? Infinity : Number(seconds) * 1000;
+  }
+
   async activity(): Promise<number> {
     const sql = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Binlog Dump GTID')";
     return this.inReadOnlyTransaction(async (conn) => {

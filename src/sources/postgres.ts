@@ -310,6 +310,16 @@ class PostgresLoader implements SourceLoader {
     return this.closing;
   }
 
+  async replicaLagMs(): Promise<number | undefined> {
+    // A replica that has replayed all it received is current, however old its last transaction is.
+    const sql =
+      'SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL ' +
+      'WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ' +
+      "ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000, 'Infinity'::float8) END AS lag_ms";
+    const value = await this.inReadOnlyTransaction(async (client) => lastResult(await client.query(sql)).rows[0]?.['lag_ms']);
+    return value === null || value === undefined ? undefined : Math.max(0, Number(value));
+  }
+
   async activity(): Promise<number> {
     // The audit's own sessions carry application_name 'shadowcheck' (set on the pool).
     const sql = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND application_name <> 'shadowcheck'";

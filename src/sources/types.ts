@@ -29,6 +29,8 @@ export interface SourceLoader {
   recentIds?(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]>;
   /** Other sessions' active queries on the source, excluding the audit's own: how busy it is. */
   activity?(): Promise<number>;
+  /** When the source is a replica: how far behind its primary it is, ms; undefined on a primary. */
+  replicaLagMs?(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 

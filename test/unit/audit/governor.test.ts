@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchSizer, BusyGate } from '../../../src/audit/governor.js';
+import { BatchSizer, BusyGate, ReplicaLagWatch, type LagProbe } from '../../../src/audit/governor.js';
 
 describe('BatchSizer', () => {
   it('starts at --batch and shrinks so that a query takes about the target', () => {
@@ -72,5 +72,47 @@ describe('BusyGate', () => {
     await gate.waitUntilCalm(() => ++checks > 2);
     expect(checks).toBe(3);
     expect(probes).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('ReplicaLagWatch', () => {
+  const quiet = { debug() {}, info() {}, warn() {} };
+
+  it('adds the Redis replica lag and the source replica lag for that source; masters count 0', async () => {
+    const watch = new ReplicaLagWatch(
+      new Map<string, LagProbe>([
+        ['redis', async () => 2000],
+        ['main', async () => 500],
+        ['shop', async () => undefined],
+      ]),
+      quiet,
+      undefined,
+    );
+    await watch.start();
+    expect(watch.lagFor('main')).toBe(2500);
+    expect(watch.lagFor('shop')).toBe(2000);
+    expect(watch.observed()).toEqual({ redis: 2000, main: 500 });
+  });
+
+  it('pauses while a replica is over --max-replica-lag, then resumes', async () => {
+    let lag = 100;
+    const warnings: string[] = [];
+    const watch = new ReplicaLagWatch(new Map([['redis', async () => lag]]), { ...quiet, warn: (_: object, m: string) => warnings.push(m) }, 1000, 10);
+    await watch.start();
+    lag = 5000;
+    setTimeout(() => (lag = 200), 80);
+    await new Promise((r) => setTimeout(r, 15));
+    await watch.waitUntilCaughtUp(() => false);
+    expect(warnings).toEqual(['replica too far behind: pausing the audit', 'replicas caught up: resuming']);
+    expect(watch.lagFor('x')).toBe(200);
+    expect(watch.observed()).toEqual({ redis: 5000 });
+  });
+
+  it('does nothing when nothing read is a replica', async () => {
+    const watch = new ReplicaLagWatch(new Map<string, LagProbe>([['redis', async () => undefined]]), quiet, 1);
+    await watch.start();
+    await watch.waitUntilCaughtUp(() => false);
+    expect(watch.observed()).toEqual({});
+    expect(watch.lagFor('main')).toBe(0);
   });
 });

@@ -286,3 +286,25 @@ describe('TTL advice', () => {
     expect(judge(rule(), cached(old, 200 * S), row(fresh)).ttlAdviceMs).toBeUndefined();
   });
 });
+
+describe('replica lag', () => {
+  it('widens the clock-skew tolerance: a repopulation within the lag is not called a race', () => {
+    const r = rule({ updatedAt: 'updated_at', maxStalenessMs: 400 * S });
+    // Estimated write 200 s ago, row changed 203 s ago: 2 s past updatedAt + skew (1 s) ...
+    const obs = (lag?: number): Observation => ({
+      key: 'user:1',
+      cache: cached(old, 100 * S),
+      source: row({ ...fresh, updated_at: new Date(NOW - 203 * S) }),
+      nowMs: NOW,
+      ...(lag === undefined ? {} : { replicaLagMs: lag }),
+    });
+    expect(classifyObservation(r, obs()).reason).toBe('stale-repopulated');
+    // ... but reading replicas 5 s behind, the write may have happened before the change.
+    expect(classifyObservation(r, obs(5 * S)).reason).toBe('ttl-bounded');
+  });
+  it('widens the TTL bound of step 6 too', () => {
+    const base = { key: 'user:1', cache: cached(old, 303 * S), source: row(fresh), nowMs: NOW };
+    expect(classifyObservation(rule(), base).reason).toBe('ttl-exceeds-declared');
+    expect(classifyObservation(rule(), { ...base, replicaLagMs: 3 * S }).reason).not.toBe('ttl-exceeds-declared');
+  });
+});
