@@ -80,7 +80,7 @@ export async function seedDemo(plan: DemoPlan, targets: DemoTargets): Promise<vo
     my = await connect('MariaDB', targets.mysqlUrl, () => mysql.createConnection({ uri: targets.mysqlUrl, connectTimeout: 3000 }));
     await seedPostgres(pgClient, plan, targets.schema);
     await seedMysql(my, plan, targets.schema);
-    await seedRedis(redis, plan);
+    await writeDemoEntries(redis, plan);
   } finally {
     redis?.disconnect();
     await pgClient?.end().catch(() => {});
@@ -139,7 +139,8 @@ async function seedMysql(conn: mysql.Connection, plan: DemoPlan, schema: string)
   );
 }
 
-async function seedRedis(redis: Redis, plan: DemoPlan): Promise<void> {
+/** Writes the plan's cache entries (clearing the previous run's demo keys first). */
+export async function writeDemoEntries(redis: Redis, plan: DemoPlan): Promise<void> {
   // Clear the previous run's keys (only the demo's prefix), so running the demo twice works.
   let cursor = '0';
   do {
