@@ -140,3 +140,45 @@ export class ReplicaLagWatch {
     }
   }
 }
+
+/**
+ * Backs off when Redis answers much more slowly than at the start of the run: a sign that the
+ * cache is under load, which an auditor must not add to. The baseline is the average of the first
+ * reads; a decaying average four times above it (and at least 20 ms above) pauses for a while.
+ */
+export class RedisLatencyGate {
+  private baseline: number | undefined;
+  private warmup: number[] = [];
+  private average: number | undefined;
+
+  constructor(
+    private readonly log: AuditLog,
+    private readonly pauseMs = 1000,
+  ) {}
+
+  record(durationMs: number): void {
+    if (this.baseline === undefined) {
+      this.warmup.push(durationMs);
+      if (this.warmup.length >= 5) {
+        this.baseline = this.warmup.reduce((a, b) => a + b, 0) / this.warmup.length;
+        this.average = this.baseline;
+        this.warmup = [];
+      }
+      return;
+    }
+    this.average = ALPHA * durationMs + (1 - ALPHA) * (this.average ?? durationMs);
+  }
+
+  slow(): boolean {
+    return this.baseline !== undefined && this.average !== undefined && this.average > Math.max(4 * this.baseline, this.baseline + 20);
+  }
+
+  /** Pauses once while Redis is slow; the next reads tell whether it recovered. */
+  async waitIfSlow(stopped: () => boolean): Promise<void> {
+    if (!this.slow() || stopped()) return;
+    this.log.warn({ averageMs: Math.round(this.average ?? 0), baselineMs: Math.round(this.baseline ?? 0) }, 'Redis answers slowly: pausing the audit');
+    await sleep(this.pauseMs);
+    // Forget part of the slow history so a recovered Redis is noticed on the next reads.
+    if (this.average !== undefined && this.baseline !== undefined) this.average = (this.average + this.baseline) / 2;
+  }
+}

@@ -20,6 +20,8 @@ export interface BatchContext {
   onQuery?(durationMs: number, keys: number): void;
   /** Current replication lag of the replicas read for this family, ms (0 on masters). */
   replicaLagMs?(): number;
+  /** Told how long each Redis read took, for the latency gate. */
+  onCacheRead?(durationMs: number): void;
 }
 
 /** A key first judged divergent, waiting for its confirmation re-read. */
@@ -76,12 +78,14 @@ function toFinding(rule: FamilyRule, ref: KeyRef, judgement: Judgement): Finding
 
 async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchContext) {
   await ctx.throttle.take(refs.length);
+  const readStartedAt = Date.now();
   const reads = await ctx.cache.read(
     refs.map((r) => r.raw),
     rule.type,
     ctx.maxValueBytes,
   );
   const cacheReadAt = Date.now();
+  ctx.onCacheRead?.(cacheReadAt - readStartedAt);
 
   // Only keys read with the rule's type need their row: step 1 decides the rest without it.
   const ids = refs.flatMap((ref, i) => {

@@ -9,7 +9,7 @@ import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
 import { confirmSuspects, judgeBatch, type BatchContext, type Suspect } from './judge-batch.js';
 import { keyBatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
-import { BatchSizer, BusyGate, ReplicaLagWatch, type LagProbe } from './governor.js';
+import { BatchSizer, BusyGate, RedisLatencyGate, ReplicaLagWatch, type LagProbe } from './governor.js';
 import type { AuditLog } from './log.js';
 import { createThrottle, type Throttle } from './throttle.js';
 
@@ -132,12 +132,14 @@ class Run {
   /** Per source: pauses the audit while the source is busier than when it started. */
   private readonly busyGates = new Map<string, BusyGate>();
   private lag: ReplicaLagWatch | undefined;
+  private readonly latency: RedisLatencyGate;
 
   constructor(
     private readonly inputs: AuditInputs,
     private readonly options: AuditOptions,
   ) {
     this.throttle = createThrottle(options.rate);
+    this.latency = new RedisLatencyGate(inputs.log);
     this.slots = pLimit(options.concurrency);
   }
 
@@ -194,6 +196,7 @@ class Run {
       log: this.inputs.log,
       onQuery: (durationMs, keys) => sizer.record(durationMs, keys),
       replicaLagMs: () => this.lag?.lagFor(rule.source) ?? 0,
+      onCacheRead: (durationMs) => this.latency.record(durationMs),
     };
     this.inputs.log.info({ family: rule.name, population: tag ?? 'sample' }, 'auditing family');
     const inflight = new Set<Promise<void>>();
@@ -244,6 +247,7 @@ class Run {
           while (full() && inflight.size > 0) await Promise.race(inflight);
           await busy?.waitUntilCalm(() => this.isStopped());
           await this.lag?.waitUntilCaughtUp(() => this.isStopped());
+          await this.latency.waitIfSlow(() => this.isStopped());
           if (this.isStopped()) break;
           track(judge(scanned.slice(i, i + size)));
         }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchSizer, BusyGate, ReplicaLagWatch, type LagProbe } from '../../../src/audit/governor.js';
+import { BatchSizer, BusyGate, RedisLatencyGate, ReplicaLagWatch, type LagProbe } from '../../../src/audit/governor.js';
 
 describe('BatchSizer', () => {
   it('starts at --batch and shrinks so that a query takes about the target', () => {
@@ -114,5 +114,36 @@ describe('ReplicaLagWatch', () => {
     await watch.waitUntilCaughtUp(() => false);
     expect(watch.observed()).toEqual({});
     expect(watch.lagFor('main')).toBe(0);
+  });
+});
+
+describe('RedisLatencyGate', () => {
+  it('learns a baseline from the first reads and pauses when reads get four times slower', async () => {
+    const warnings: string[] = [];
+    const gate = new RedisLatencyGate({ debug() {}, info() {}, warn: (_: object, m: string) => warnings.push(m) }, 20);
+    for (let i = 0; i < 5; i++) gate.record(10);
+    expect(gate.slow()).toBe(false);
+    for (let i = 0; i < 10; i++) gate.record(100);
+    expect(gate.slow()).toBe(true);
+    const started = Date.now();
+    await gate.waitIfSlow(() => false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+    expect(warnings).toEqual(['Redis answers slowly: pausing the audit']);
+  });
+
+  it('does not pause on small absolute changes (under 20 ms more than the baseline)', () => {
+    const gate = new RedisLatencyGate({ debug() {}, info() {}, warn() {} }, 20);
+    for (let i = 0; i < 5; i++) gate.record(1);
+    for (let i = 0; i < 10; i++) gate.record(15);
+    expect(gate.slow()).toBe(false);
+  });
+
+  it('notices recovery', () => {
+    const gate = new RedisLatencyGate({ debug() {}, info() {}, warn() {} }, 20);
+    for (let i = 0; i < 5; i++) gate.record(10);
+    for (let i = 0; i < 10; i++) gate.record(200);
+    expect(gate.slow()).toBe(true);
+    for (let i = 0; i < 15; i++) gate.record(10);
+    expect(gate.slow()).toBe(false);
   });
 });
