@@ -159,6 +159,12 @@ async function auditAndReport(
       progress?.stop();
     }
 
+    // A Cluster scan that did not list every slot judged only part of the keyspace.
+    const coverage = cache.coverage?.();
+    if (coverage !== undefined && !coverage.complete && !outcome.incomplete) {
+      outcome.incomplete = true;
+      outcome.abortReason = `the scan did not list slots ${coverage.missing ?? '(unknown)'}`;
+    }
     const summary = outcome.total.counters();
     const familyCounters = families.map((f) => ({ name: f.name, ...(outcome.families.get(f.name)?.counters() ?? summary) }));
     const gate = evaluateGate(
@@ -187,6 +193,7 @@ async function auditAndReport(
       ...(request.audit.shard === undefined ? {} : { shard: shardMeta(request.audit.shard, request.config.families) }),
     };
     if (outcome.replicaLagMs !== undefined) run.replicaLagMs = outcome.replicaLagMs;
+    if (coverage !== undefined) run.coverage = coverage;
     if (outcome.recent !== undefined) {
       const recent = outcome.recent;
       run.recent = {

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
+import { createClusterReader } from './redis-cluster.js';
 import { createSentinelReader } from './redis-sentinel.js';
 import { createRedisReader, type RedisReaderOptions } from './redis-standalone.js';
 import type { CacheReader } from './types.js';
@@ -13,6 +14,7 @@ export type CacheReaderFactory = (url: string, options: RedisReaderOptions) => P
 export const CACHE_READERS: Record<string, CacheReaderFactory> = {
   'redis:': createRedisReader,
   'rediss:': createRedisReader,
+  'redis+cluster:': createClusterReader,
   'redis+sentinel:': createSentinelReader,
   'rediss+sentinel:': createSentinelReader,
 };

@@ -13,5 +13,16 @@ export interface CacheReader {
   size(): Promise<number>;
   /** When reading a replica: how far behind its master it may be, ms; undefined on a master. */
   replicaLagMs?(): Promise<number | undefined>;
+  /** Cluster: which nodes and slot ranges the scans covered (reported as `coverage`). */
+  coverage?(): CacheCoverage;
   close(): Promise<void>;
+}
+
+/** What a Cluster scan covered, for the report. */
+export interface CacheCoverage {
+  readFrom: 'master' | 'replica';
+  scans: number;
+  nodes: { address: string; role: 'master' | 'replica'; slots: string; complete: boolean }[];
+  complete: boolean;
+  missing?: string;
 }

@@ -32,7 +32,9 @@ export const createJsonReporter: ReporterFactory = (ctx: ReporterContext): Repor
         findings: findings.inArrivalOrder(),
         ...(findings.omitted > 0 ? { findingsOmitted: findings.omitted } : {}),
         gate: gateToJson(run.gate),
+        ...(run.coverage === undefined ? {} : { coverage: run.coverage }),
         ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
+        ...(run.coverage === undefined ? {} : { coverage: run.coverage }),
         ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
       ...incompleteFields(run),
       };

@@ -20,7 +20,8 @@ export const createNdjsonReporter: ReporterFactory = (ctx: ReporterContext): Rep
       families: run.families.map(familyToJson),
       ...recentFields(run),
       gate: gateToJson(run.gate),
-      ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
+      ...(run.coverage === undefined ? {} : { coverage: run.coverage }),
+        ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
       ...incompleteFields(run),
     };
     await writeChunk(ctx.out, `${JSON.stringify(line)}\n`);

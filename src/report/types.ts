@@ -1,4 +1,5 @@
 import type { ShardMeta } from '../core/shard.js';
+import type { CacheCoverage } from '../cache/types.js';
 import type { Counters, FamilyCounters } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
 
@@ -21,6 +22,8 @@ export interface RunSummary {
   gate: GateResult;
   /** With --recent: the keys of rows changed within `withinMs`, counted apart from the sample. */
   recent?: { withinMs: number; summary: Counters; families: FamilyCounters[] };
+  /** Cluster: which nodes and slot ranges were scanned. */
+  coverage?: CacheCoverage;
   /** Largest replication lag seen per replica read (redis, or a source's name), ms. */
   replicaLagMs?: Record<string, number>;
   /** True when the audit stopped early (lost connection, signal): the figures cover what was judged. */
