@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { CacheReader } from '../cache/types.js';
 import type { FamilyRule } from '../core/rule.js';
@@ -7,6 +6,7 @@ import { Tally } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
 import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
+import { ConfirmationQueue } from './confirmations.js';
 import { confirmSuspects, judgeBatch, type BatchContext, type Suspect } from './judge-batch.js';
 import { keyBatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
 import { BatchSizer, BusyGate, RedisLatencyGate, ReplicaLagWatch, type LagProbe } from './governor.js';
@@ -205,7 +205,6 @@ class Run {
       inflight.add(tracked);
     };
     let batchesInFlight = 0;
-    let suspectsWaiting = 0;
 
     const record = async (findings: Finding[]) => {
       for (const finding of findings) {
@@ -215,29 +214,30 @@ class Run {
         await this.inputs.onFinding(finding);
       }
     };
-    // Confirmations wait out their delay outside the batch slots, so a cache with stale keys in
-    // every batch is not slowed to one batch per delay; they take a slot only for their re-read.
-    const confirm = async (suspects: Suspect[]) => {
-      suspectsWaiting += suspects.length;
-      try {
-        await sleep(options.confirmDelayMs);
-        await this.slots(() => confirmSuspects(rule, suspects, ctx).then(record));
-      } finally {
-        suspectsWaiting -= suspects.length;
-      }
-    };
+    // Confirmations wait out their delay outside the batch slots and are re-read together, so a
+    // cache with stale keys in every batch neither stalls the batches nor doubles the queries.
+    const confirmations = new ConfirmationQueue<Suspect>(
+      options.confirmDelayMs,
+      async (suspects) => {
+        for (let i = 0; i < suspects.length; i += options.batch) {
+          const group = suspects.slice(i, i + options.batch);
+          await this.slots(() => confirmSuspects(rule, group, ctx).then(record));
+        }
+      },
+      (error) => this.fail(error),
+    );
     const judge = async (refs: KeyRef[]) => {
       batchesInFlight++;
       try {
         const outcome = await this.slots(() => judgeBatch(rule, refs, ctx));
         await record(outcome.findings);
-        if (outcome.suspects.length > 0) track(confirm(outcome.suspects));
+        if (outcome.suspects.length > 0) confirmations.add(outcome.suspects);
       } finally {
         batchesInFlight--;
       }
     };
     // Memory stays bounded: a few batches beyond the running ones, and a cap on suspects held.
-    const full = () => batchesInFlight >= options.concurrency * 2 || suspectsWaiting >= options.batch * options.concurrency * 4;
+    const full = () => batchesInFlight >= options.concurrency * 2 || confirmations.size >= options.batch * options.concurrency * 4;
 
     try {
       for await (const scanned of batches) {
@@ -256,7 +256,9 @@ class Run {
     } catch (error) {
       this.fail(error);
     }
+    // Batches still running may add suspects; the queue may still be re-reading some.
     while (inflight.size > 0) await Promise.all(inflight);
+    await confirmations.idle();
   }
 
   outcome(sampled: Population, recent: AuditOutcome['recent']): AuditOutcome {
