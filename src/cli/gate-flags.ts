@@ -37,7 +37,7 @@ export function maxDivergentOption(): Option {
 }
 
 export function minConsistencyOption(): Option {
-  return new Option('--min-consistency <ratio>', 'gate on (match + within-ttl) / judged, 0..1').argParser(ratio('--min-consistency'));
+  return new Option('--min-consistency <ratio>', 'gate on (match + within-ttl) / judged: a ratio 0..1 or a percentage like 99.9%').argParser(ratio('--min-consistency'));
 }
 
 export function maxErrorRatioOption(): Option {

@@ -210,7 +210,7 @@ export function buildDemoPlan(): DemoPlan {
     'stale-beyond-budget  demo:product:SKU-0961..0965   600 s TTL cannot keep a 120 s freshness budget',
     'within-ttl           demo:user:1806..1815, demo:product:SKU-0966..0970, demo:account-limits:481..490, demo:user:2005/2006   ordinary TTL staleness that will heal',
     'error, skipped       demo:user:1826 truncated JSON, demo:user:1827 a list; demo:user:1:sessions matches no family',
-    '(the entries expire with their TTLs: run the demo again for fresh data; try `shadowcheck explain --rules rules/demo.yaml --redis redis://127.0.0.1:6379/13 demo:user:1801`)',
+    '(the entries expire with their TTLs: run the demo again for fresh data; try `npx shadowcheck explain --rules rules/demo.yaml --redis redis://127.0.0.1:6379/13 demo:user:1801`)',
   ];
   return plan;
 }

@@ -37,13 +37,21 @@ const START_HINTS = {
   MariaDB: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd',
 } as const;
 
+const URL_VARIABLES = {
+  Redis: 'SHADOWCHECK_DEMO_REDIS_URL',
+  PostgreSQL: 'SHADOWCHECK_DEMO_POSTGRES_URL',
+  MariaDB: 'SHADOWCHECK_DEMO_MYSQL_URL',
+} as const;
+
 async function connect<T>(service: keyof typeof START_HINTS, url: string, open: () => Promise<T>): Promise<T> {
   try {
     return await open();
   } catch (error) {
     const reason = error instanceof Error ? error.message || String((error as { code?: unknown }).code) : String(error);
+    // A URL the user chose is theirs to check; the local default is ours to explain how to start.
+    const chosen = process.env[URL_VARIABLES[service]] !== undefined;
     throw new ConnectionError(`the demo needs ${service}, which is not reachable at ${redactUrl(url)}: ${reason}`, {
-      hint: `start it with: ${START_HINTS[service]}`,
+      hint: chosen ? `check ${URL_VARIABLES[service]}` : `start it with: ${START_HINTS[service]}`,
       cause: error,
     });
   }
