@@ -1,6 +1,7 @@
 import type { SourceSpec } from '../config/types.js';
 import { ConnectionError, ExitCode, ShadowcheckError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
+import { SourceQueryError } from './types.js';
 
 /**
  * A family's query or table does not work against its source (missing relation or column, bad
@@ -139,4 +140,24 @@ export function checkFailed(
     hint: detail.hint ?? `check the family's ${rule.table === undefined ? 'query' : 'table and key'} against source "${spec.name}"`,
     cause: error,
   });
+}
+
+/**
+ * Why one batch failed, as the error the pipeline acts on: a lost connection ends the run
+ * (ConnectionError); a timeout or a query error fails only this batch (SourceQueryError).
+ */
+export function batchFailed(
+  spec: SourceSpec,
+  family: string,
+  failure: 'connection' | 'timeout' | 'query',
+  error: unknown,
+  timeoutMs: number,
+  message: string,
+): Error {
+  if (error instanceof SourceQueryError || error instanceof ConnectionError) return error;
+  if (failure === 'connection') return lostConnection(spec, family, error);
+  if (failure === 'timeout') {
+    return new SourceQueryError(`family "${family}": query timed out after ${timeoutMs} ms (${describeFailure(error)})`, { timeout: true, cause: error });
+  }
+  return new SourceQueryError(`family "${family}": ${message}`, { timeout: false, cause: error });
 }

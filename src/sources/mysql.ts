@@ -29,8 +29,7 @@ import mysql from 'mysql2/promise';
 import type { SourceSpec } from '../config/types.js';
 import { exactNumber } from '../core/decimal.js';
 import type { FamilyRule } from '../core/rule.js';
-import { ConnectionError } from '../errors.js';
-import { cannotConnect, checkFailed, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
+import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
 import { missingColumnsProblem, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
 import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from './tls.js';
@@ -412,15 +411,7 @@ class MysqlLoader implements SourceLoader {
   }
 
   private batchError(rule: FamilyRule, error: unknown): Error {
-    if (error instanceof SourceQueryError || error instanceof ConnectionError) return error;
-    const failure = classify(error);
-    if (failure === 'connection') return lostConnection(this.spec, rule.name, error);
-    if (failure === 'timeout') {
-      return new SourceQueryError(`family "${rule.name}": query timed out after ${this.timeoutMs} ms (${describeFailure(error)})`, {
-        timeout: true,
-        cause: error,
-      });
-    }
-    return new SourceQueryError(`family "${rule.name}": ${errorMessage(error)}`, { timeout: false, cause: error });
+    return batchFailed(this.spec, rule.name, classify(error), error, this.timeoutMs, errorMessage(error));
   }
+
 }

@@ -27,8 +27,7 @@ import type { SourceSpec } from '../config/types.js';
 import { exactNumber } from '../core/decimal.js';
 import { parseJsonText } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
-import { ConnectionError } from '../errors.js';
-import { cannotConnect, checkFailed, describeFailure, errorCode, errorMessage, lostConnection, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
+import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
 import { missingColumnsProblem, positiveInt, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
 import { postgresTls, preferTls, withTlsHint, type PostgresTls } from './tls.js';
@@ -410,15 +409,7 @@ class PostgresLoader implements SourceLoader {
   }
 
   private batchError(rule: FamilyRule, error: unknown): Error {
-    if (error instanceof SourceQueryError || error instanceof ConnectionError) return error;
-    const failure = classify(error);
-    if (failure === 'connection') return lostConnection(this.spec, rule.name, error);
-    if (failure === 'timeout') {
-      return new SourceQueryError(`family "${rule.name}": query timed out after ${this.timeoutMs} ms (${describeFailure(error)})`, {
-        timeout: true,
-        cause: error,
-      });
-    }
-    return new SourceQueryError(`family "${rule.name}": ${describeQueryError(error)}`, { timeout: false, cause: error });
+    return batchFailed(this.spec, rule.name, classify(error), error, this.timeoutMs, describeQueryError(error));
   }
+
 }
