@@ -16,7 +16,7 @@ import { isIPv6 } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionError, UsageError } from '../errors.js';
 import { enforceReadOnly } from './read-only.js';
-import { clientOptions, describeRedisError, readerForClient, type RedisReaderOptions } from './redis-standalone.js';
+import { clientOptions, connectOrFailure, describeRedisError, readerForClient, type RedisReaderOptions } from './redis-standalone.js';
 import { certificateHint, redisTlsFor, tlsHint, type TlsOptions } from './tls.js';
 import type { CacheReader } from './types.js';
 
@@ -158,17 +158,8 @@ export async function createSentinelReader(url: string, options: RedisReaderOpti
   const clientOpts = sentinelClientOptions(parsed, options);
   const client = enforceReadOnly(new Redis(clientOpts));
   const role = options.readFrom === 'replica' ? 'replica' : 'master';
-  let lastError: unknown;
-  client.on('error', (error: unknown) => {
-    lastError = error;
-  });
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (error) {
-    client.disconnect();
-    throw await connectionFailure(parsed, clientOpts, options.tls, role, lastError ?? error, error);
-  }
+  const failure = await connectOrFailure(client);
+  if (failure !== undefined) throw await connectionFailure(parsed, clientOpts, options.tls, role, failure.cause, failure.error);
   const stream = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
   const node = stream?.remoteAddress === undefined ? 'address unknown' : formatAddress({ host: stream.remoteAddress, port: stream.remotePort ?? 0 });
   return readerForClient(client, `${parsed.redacted} (${role} ${node})`, options);

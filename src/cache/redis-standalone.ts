@@ -38,24 +38,36 @@ export async function createRedisReader(url: string, options: RedisReaderOptions
   const target = redactUrl(url);
   const tls = redisTlsFor(/^rediss:/i.test(url), options.tls, target);
   const client = enforceReadOnly(new Redis(url, { ...clientOptions(options), ...(tls === undefined ? {} : { tls }) }));
-  // Errors surface through the awaited commands; without a listener ioredis would log them itself.
-  // The last one is kept: a refused AUTH only shows there, the command sees "Connection is closed".
-  let lastError: unknown;
-  client.on('error', (error: unknown) => {
-    lastError = error;
-  });
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (error) {
-    client.disconnect();
-    const cause = lastError ?? error;
+  const failure = await connectOrFailure(client);
+  if (failure !== undefined) {
+    const { cause, error } = failure;
     throw new ConnectionError(`cannot connect to Redis at ${target}: ${redactSecrets(describe(cause), url)}`, {
       hint: (tls === undefined ? undefined : tlsHint(cause, options.tls)) ?? 'check --redis (or SHADOWCHECK_REDIS_URL) and that redis-server is running and reachable',
       cause: error,
     });
   }
   return readerForClient(client, target, options);
+}
+
+/**
+ * Connects and pings. On failure the client is disconnected and both errors come back: `cause`
+ * is the most telling one (a refused AUTH only shows on the 'error' event, while the command
+ * itself just sees "Connection is closed"), `error` the one the command threw.
+ */
+export async function connectOrFailure(client: Redis): Promise<{ cause: unknown; error: unknown } | undefined> {
+  let lastError: unknown;
+  // Without a listener ioredis would log every connection error itself.
+  client.on('error', (error: unknown) => {
+    lastError = error;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+    return undefined;
+  } catch (error) {
+    client.disconnect();
+    return { cause: lastError ?? error, error };
+  }
 }
 
 /**
