@@ -105,6 +105,7 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
       await run.judgeAll(rule, recentBatches(rule, run.loaderFor(rule), options, options.recentMs), recent, 'recent');
     }
   }
+  await run.settle();
   return run.outcome(sampled, recent);
 }
 
@@ -132,6 +133,8 @@ class Run {
   /** Per source: pauses the audit while the source is busier than when it started. */
   private readonly busyGates = new Map<string, BusyGate>();
   private lag: ReplicaLagWatch | undefined;
+  /** Confirmation queues still draining, one per family judged. */
+  private readonly confirming: Promise<void>[] = [];
   private readonly latency: RedisLatencyGate;
 
   constructor(
@@ -256,9 +259,15 @@ class Run {
     } catch (error) {
       this.fail(error);
     }
-    // Batches still running may add suspects; the queue may still be re-reading some.
+    // Batches still running may add suspects. The last suspects' delay is left to run while the
+    // next family starts; the run waits for every queue before it reports.
     while (inflight.size > 0) await Promise.all(inflight);
-    await confirmations.idle();
+    this.confirming.push(confirmations.idle());
+  }
+
+  /** Resolves when every family's confirmation re-reads are done. */
+  async settle(): Promise<void> {
+    await Promise.all(this.confirming);
   }
 
   outcome(sampled: Population, recent: AuditOutcome['recent']): AuditOutcome {
