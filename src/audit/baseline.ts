@@ -23,7 +23,8 @@ export class Baseline {
     try {
       report = JSON.parse(text);
     } catch (error) {
-      throw new UsageError(`--baseline ${file}: not JSON (${(error as Error).message})`, {
+      // Not the parser's message: it quotes the file's content, which may hold anything.
+      throw new UsageError(`--baseline ${file}: not valid JSON`, {
         hint: 'a baseline is a report written by `shadowcheck audit --format json --output FILE`',
         cause: error,
       });

@@ -90,7 +90,15 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
     sourceVersion = rule.version === undefined ? undefined : row[rule.version];
   } else {
     note?.('3. row present');
-    diff = diffPayloads(rule, payload, row);
+    try {
+      diff = diffPayloads(rule, payload, row);
+    } catch (error) {
+      // JSON.parse accepts any depth, but comparing a value nested thousands deep overflows the
+      // stack: such a value cannot be judged, and one hostile key must not end the audit.
+      if (!(error instanceof RangeError)) throw error;
+      note?.('2. value nested too deeply to compare');
+      return decided('error', 'undecodable', 2, { pttlMs, detail: 'value nested too deeply to compare' });
+    }
     let order: -1 | 0 | 1 | undefined;
     if (rule.version !== undefined) {
       cacheVersion = payload[rule.version];
