@@ -252,8 +252,9 @@ class RedisStandaloneReader implements CacheReader {
     return replicaLagFromInfo(info);
   }
 
+  /** QUIT, but never wait on a server that stopped answering: disconnect after --timeout. */
   async close(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
+    await withTimeout(this.client.quit(), this.timeoutMs).catch(() => this.client.disconnect());
   }
 
   private async exec(pipe: PipelineLike): Promise<[Error | null, unknown][]> {

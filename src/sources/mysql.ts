@@ -120,6 +120,38 @@ function castExactTypes(field: CastField, next: () => unknown): unknown {
   return next();
 }
 
+/**
+ * The client-side query timeout, kept here rather than handed to mysql2: mysql2 leaves its own
+ * timer running when the connection dies (a KILL, a restart), which kept the process alive for
+ * --timeout + 5 s after the audit ended. This timer is unref'd and always cleared; when it fires
+ * the connection is destroyed, as mysql2 would, with the same error code.
+ */
+function withQueryTimeout(conn: MysqlConnectionLike): MysqlConnectionLike {
+  const guarded: MysqlConnectionLike = {
+    async query(options) {
+      const { timeout, ...rest } = options;
+      if (timeout === undefined) return conn.query(rest);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          conn.destroy();
+          reject(Object.assign(new Error('Query inactivity timeout'), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }));
+        }, timeout);
+        timer.unref();
+      });
+      try {
+        return await Promise.race([conn.query(rest), expired]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    release: () => conn.release(),
+    destroy: () => conn.destroy(),
+  };
+  if (conn.threadId !== undefined) guarded.threadId = conn.threadId;
+  return guarded;
+}
+
 /** How the server bounds one statement's run time. */
 type TimeoutMode = 'max_statement_time' | 'max_execution_time' | 'client-only';
 
@@ -129,7 +161,7 @@ export async function mysqlLoaderFromPool(pool: MysqlPoolLike, spec: SourceSpec,
   let mode: TimeoutMode;
   let sqlMode: string | undefined;
   try {
-    const conn = await pool.getConnection();
+    const conn = withQueryTimeout(await pool.getConnection());
     try {
       const [rows] = await conn.query({ sql: 'SELECT @@SESSION.sql_mode AS sql_mode', timeout: timeoutMs + CLIENT_TIMEOUT_GRACE_MS });
       const current = Array.isArray(rows) ? (rows[0] as { sql_mode?: unknown } | undefined)?.sql_mode : undefined;
@@ -379,7 +411,7 @@ class MysqlLoader implements SourceLoader {
    * connection that failed or timed out on the client side is destroyed, never reused.
    */
   private async inReadOnlyTransaction<T>(work: (conn: MysqlConnectionLike, nowMs: number) => Promise<T>): Promise<T> {
-    const conn = await this.pool.getConnection();
+    const conn = withQueryTimeout(await this.pool.getConnection());
     if (typeof conn.threadId === 'number') this.ownThreads.add(conn.threadId);
     const timeout = this.clientTimeoutMs();
     let inTransaction = false;
