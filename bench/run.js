@@ -10,6 +10,7 @@
 // It prints keys/s for each, audit/naive and audit/floor, peak RSS, and checks that exactly the
 // planted keys were reported non-match. --series runs the floor and the audit at each size.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -192,11 +193,17 @@ async function floor(redis, pool, myPool) {
   return { keys: done, ms: performance.now() - started };
 }
 
+/** The node flags the CLI runs with: those on bin/shadowcheck.js's shebang line. */
+function cliNodeFlags() {
+  const shebang = readFileSync(fileURLToPath(new URL('../bin/shadowcheck.js', import.meta.url)), 'utf8').split('\n')[0];
+  return shebang.split(/\s+/).filter((part) => part.startsWith('--'));
+}
+
 async function audit(rulesFile) {
   const measure = fileURLToPath(new URL('./measure.js', import.meta.url));
   const argv = ['audit', '--rules', rulesFile, '--redis', REDIS_URL, '--all', '--format', 'json', '--batch', String(BATCH), '--concurrency', String(CONCURRENCY)];
   const started = performance.now();
-  const child = spawn(process.execPath, [measure, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [...cliNodeFlags(), measure, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   const stdout = [];
   let stderr = '';
   child.stdout.on('data', (c) => stdout.push(c));

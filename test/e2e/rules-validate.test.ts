@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCli, STACK_TRACE } from './cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, runCli, STACK_TRACE } from './cli.js';
 
 // Each broken rules file, the position the message must name, and a fragment a user can act on.
 const BROKEN: [file: string, position: string, fragment: RegExp][] = [
@@ -49,6 +50,12 @@ describe('shadowcheck rules validate', () => {
     const result = await runCli(['rules', 'validate', 'rules']);
     expect(result.code).toBe(2);
     expect(result.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it('runs as an executable through its shebang (how npm and npx start it)', () => {
+    const result = spawnSync(BIN, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('reports an unknown command as a usage error (exit 2)', async () => {
