@@ -3,6 +3,8 @@
  * new codec object here (or in its own file) and one line in the registry.
  */
 import { Buffer, isUtf8 } from 'node:buffer';
+import { brotliJsonCodec, gzipJsonCodec } from './codec-compressed.js';
+import { msgpackCodec } from './codec-msgpack.js';
 import { jsonTypeName, parseJsonText, setField } from './json-text.js';
 import type { CodecName, FamilyRule } from './rule.js';
 
@@ -11,6 +13,11 @@ export type DecodeResult = { ok: true; payload: Record<string, unknown> } | { ok
 export interface Codec {
   /** `fields` is the rule's compared fields; only codecs that carry no field names need it. */
   decode(bytes: Buffer, fields: readonly string[] | undefined): DecodeResult;
+  /**
+   * Binary codecs: an error also shows the value's first bytes as hex (see decodeCacheValue),
+   * since nothing else would tell an operator what the cache really holds.
+   */
+  readonly previewBytes?: boolean;
 }
 
 /** Text when the bytes are UTF-8; otherwise the bytes themselves, so that a bytea column still compares exactly. */
@@ -44,6 +51,9 @@ const rawCodec: Codec = {
 export const CODECS = {
   json: jsonCodec,
   raw: rawCodec,
+  msgpack: { ...msgpackCodec, previewBytes: true },
+  'gzip-json': { ...gzipJsonCodec(jsonCodec), previewBytes: true },
+  'brotli-json': { ...brotliJsonCodec(jsonCodec), previewBytes: true },
 } satisfies Record<CodecName, Codec>;
 
 /**
@@ -59,12 +69,26 @@ function decodeHash(map: Readonly<Record<string, Buffer>>): DecodeResult {
   return { ok: true, payload };
 }
 
+/** At most this many leading bytes are shown in an error of a binary codec. */
+const PREVIEW_BYTES = 16;
+
+function withPreview(result: DecodeResult, bytes: Buffer, redact: readonly string[] | undefined): DecodeResult {
+  if (result.ok) return result;
+  if (redact !== undefined && redact.length > 0) {
+    return { ok: false, error: `${result.error} (first bytes hidden: the family redacts fields)` };
+  }
+  const shown = bytes.subarray(0, PREVIEW_BYTES).toString('hex');
+  const more = bytes.length > PREVIEW_BYTES ? '…' : '';
+  return { ok: false, error: `${result.error} (${bytes.length} bytes, first: ${shown === '' ? 'none' : `${shown}${more}`})` };
+}
+
 /**
  * Never throws: an undecodable value is a per-key `error/undecodable` verdict, not a crashed audit.
- * Messages are short and never quote the value (it may hold personal data).
+ * Messages are short and never quote the value (it may hold personal data); binary codecs add at
+ * most 16 leading bytes as hex, unless the family redacts fields.
  */
 export function decodeCacheValue(
-  rule: Pick<FamilyRule, 'type' | 'codec' | 'fields'>,
+  rule: Pick<FamilyRule, 'type' | 'codec' | 'fields'> & Partial<Pick<FamilyRule, 'redact'>>,
   value: Buffer | Readonly<Record<string, Buffer>>,
 ): DecodeResult {
   try {
@@ -75,7 +99,8 @@ export function decodeCacheValue(
     if (!isBytes) return { ok: false, error: 'expected a string value, got a hash' };
     const codec: Codec | undefined = CODECS[rule.codec];
     if (codec === undefined) return { ok: false, error: `unknown codec "${String(rule.codec)}"` };
-    return codec.decode(value, rule.fields);
+    const result = codec.decode(value, rule.fields);
+    return codec.previewBytes === true ? withPreview(result, value, rule.redact) : result;
   } catch (error) {
     return { ok: false, error: `could not decode: ${error instanceof Error ? error.name : 'unknown error'}` };
   }

@@ -3,7 +3,7 @@
  * The core judges observations against this shape; it never sees YAML.
  */
 export type RedisValueType = 'string' | 'hash';
-export type CodecName = 'json' | 'raw';
+export type CodecName = 'json' | 'raw' | 'msgpack' | 'gzip-json' | 'brotli-json';
 
 /** A named normalizer from the rules file (`decimal:2` becomes `{ name: 'decimal', places: 2 }`). */
 export type NormalizerSpec =

@@ -181,6 +181,6 @@ describe('parseRules', () => {
 
   it('suggests the closest value of an enum', () => {
     const problems = problemsOf(() => parseRules(MINIMAL.replace('ttl: 300s', 'ttl: 300s\n    codec: jsno'), 'rules.yaml', {}));
-    expect(problems[0]?.message).toBe('"codec" must be one of: json, raw (got "jsno"); did you mean "json"?');
+    expect(problems[0]?.message).toBe('"codec" must be one of: json, raw, msgpack, gzip-json, brotli-json (got "jsno"); did you mean "json"?');
   });
 });

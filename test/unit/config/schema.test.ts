@@ -38,7 +38,7 @@ describe('rules/rules.schema.json', () => {
   it('lists the codecs and types the compiler knows', () => {
     const family = (schema.definitions as Record<string, SchemaNode>).family as SchemaNode;
     const properties = family.properties as Record<string, SchemaNode>;
-    expect(properties.codec?.enum).toEqual(['json', 'raw']);
+    expect(properties.codec?.enum).toEqual(['json', 'raw', 'msgpack', 'gzip-json', 'brotli-json']);
     expect(properties.type?.enum).toEqual(['string', 'hash']);
   });
 

@@ -142,7 +142,7 @@ describe('decodeCacheValue on arbitrary bytes', () => {
   it('says which type it got when the rule expects another, without throwing', () => {
     expect(decodeCacheValue(HASH_RULE, Buffer.from('{}'))).toEqual({ ok: false, error: 'expected a hash, got a string value' });
     expect(decodeCacheValue(JSON_RULE, { a: Buffer.from('1') })).toEqual({ ok: false, error: 'expected a string value, got a hash' });
-    expect(decodeCacheValue({ type: 'string', codec: 'msgpack' as never }, Buffer.from('x'))).toEqual({ ok: false, error: 'unknown codec "msgpack"' });
+    expect(decodeCacheValue({ type: 'string', codec: 'zstd-json' as never }, Buffer.from('x'))).toEqual({ ok: false, error: 'unknown codec "zstd-json"' });
   });
 
   it('round-trips any JSON object exactly (valuesEqual to what was written)', () => {
