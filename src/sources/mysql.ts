@@ -31,7 +31,7 @@ import { exactNumber } from '../core/decimal.js';
 import type { FamilyRule } from '../core/rule.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
-import { missingColumnsProblem, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
+import { missingColumnsProblem, requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
 import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from './tls.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
@@ -287,13 +287,7 @@ class MysqlLoader implements SourceLoader {
         if (!Array.isArray(rows)) {
           throw new SourceQueryError(`family "${rule.name}": the query returned no result set; it must be a SELECT`, { timeout: false });
         }
-        const names = (fields ?? []).map((f) => f.name);
-        if (!names.includes(rule.key)) {
-          // Every id would look absent (orphans everywhere): fail the batch instead.
-          throw new SourceQueryError(`family "${rule.name}": the query returns no key column "${rule.key}"; its columns are: ${names.join(', ')}`, {
-            timeout: false,
-          });
-        }
+        requireKeyColumn(rule, (fields ?? []).map((f) => f.name));
         return toBatch(rows as Record<string, unknown>[], rule.key, nowMs);
       });
     } catch (error) {

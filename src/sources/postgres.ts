@@ -29,9 +29,9 @@ import { parseJsonText } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
-import { missingColumnsProblem, positiveInt, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
+import { missingColumnsProblem, positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
 import { postgresTls, preferTls, withTlsHint, type PostgresTls } from './tls.js';
-import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
+import { type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
 /** The part of a pg result the loader reads. */
 export interface PgResultLike {
@@ -267,11 +267,7 @@ class PostgresLoader implements SourceLoader {
           await client.query(this.restart);
           return toBatch(await this.isolateInvalidIds(client, sql, bound), rule.key, nowMs);
         }
-        if (!result.fields.some((f) => f.name === rule.key)) {
-          // Every id would look absent (orphans everywhere): fail the batch instead.
-          const columns = result.fields.map((f) => f.name).join(', ');
-          throw new SourceQueryError(`family "${rule.name}": the query returns no key column "${rule.key}"; its columns are: ${columns}`, { timeout: false });
-        }
+        requireKeyColumn(rule, result.fields.map((f) => f.name));
         return toBatch(result.rows, rule.key, nowMs);
       });
     } catch (error) {

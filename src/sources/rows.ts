@@ -1,6 +1,6 @@
 import type { FamilyRule } from '../core/rule.js';
 import { UsageError } from '../errors.js';
-import type { SourceBatch } from './types.js';
+import { SourceQueryError, type SourceBatch } from './types.js';
 
 /**
  * Keys rows by `String(row[key])`, the form the captured id has. Rows without a key value cannot
@@ -62,4 +62,13 @@ export function requireRecentColumns(rule: FamilyRule): { table: string; updated
     throw new UsageError(`family "${rule.name}": --recent needs \`table\` and \`updatedAt\` in the rule (a \`query\` cannot be searched by change time)`);
   }
   return { table: rule.table, updatedAt: rule.updatedAt };
+}
+
+/** Fails the batch when its result has no key column: every id would otherwise look absent (orphans everywhere). */
+export function requireKeyColumn(rule: FamilyRule, columns: readonly string[]): void {
+  if (!columns.includes(rule.key)) {
+    throw new SourceQueryError(`family "${rule.name}": the query returns no key column "${rule.key}"; its columns are: ${columns.join(', ')}`, {
+      timeout: false,
+    });
+  }
 }
