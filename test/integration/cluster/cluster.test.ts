@@ -509,7 +509,10 @@ describe('after the failover', () => {
     expect(reads.map((r) => (r as { value: Buffer }).value.toString())).toEqual(keys.map((k) => `{"id":${k.toString().slice(P.length)}}`));
     // It waited for the election (cluster-node-timeout 1 s), rather than failing at once.
     expect(Date.now() - started).toBeGreaterThan(500);
-    expect(shardOfSlot(await cluster.shards(shards[0]?.master), calculateSlot(keys[0] as Buffer)).master).toBe(replica);
+    // Another node learns of the election by gossip, a moment later: wait for its view (bounded).
+    const slot = calculateSlot(keys[0] as Buffer);
+    await waitFor(async () => shardOfSlot(await cluster.shards(shards[0]?.master), slot).master === replica, 10_000, 'the cluster to name the replica master');
+    expect(shardOfSlot(await cluster.shards(shards[0]?.master), slot).master).toBe(replica);
   }, 30_000);
 
   it('with a shard lost for good, its keys become error reads and a scan ends with a ConnectionError', async () => {
