@@ -38,7 +38,7 @@ function render(e: Explanation): string {
     return `${lines.join('\n')}\n`;
   }
   const f = e.family;
-  lines.push(`  family: ${f.name} (pattern ${f.pattern.source}, ${f.pattern.placeholder} = ${safe(e.id)}); ttl ${f.ttlMs} ms, maxStaleness ${f.maxStalenessMs} ms, clockSkew ${f.clockSkewMs} ms`);
+  lines.push(`  family: ${f.name} (pattern ${f.pattern.source}, ${f.pattern.placeholders.join(', ')} = ${safe(e.id)}); ttl ${f.ttlMs} ms, maxStaleness ${f.maxStalenessMs} ms, clockSkew ${f.clockSkewMs} ms`);
   const r = e.read;
   if (r.kind === 'present') {
     const size = Buffer.isBuffer(r.value) ? `${r.value.length} bytes` : `${Object.keys(r.value).length} fields`;

@@ -21,7 +21,7 @@ export interface RawFamily {
   source: string;
   query?: string;
   table?: string;
-  key?: string;
+  key?: string | string[];
   fields?: string[];
   exclude?: string[];
   version?: string;
@@ -79,7 +79,7 @@ function compileFamily(raw: RawFamily): FamilyRule {
     source: raw.source,
     ...(raw.query === undefined ? {} : { query: raw.query }),
     ...(raw.table === undefined ? {} : { table: raw.table }),
-    key: raw.key ?? pattern.placeholder,
+    key: raw.key === undefined ? pattern.placeholders : typeof raw.key === 'string' ? [raw.key] : raw.key,
     ...(raw.fields === undefined ? {} : { fields: raw.fields }),
     ...(raw.exclude === undefined ? {} : { exclude: raw.exclude }),
     ...(raw.version === undefined ? {} : { version: raw.version }),

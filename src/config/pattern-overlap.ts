@@ -5,7 +5,7 @@ import { parsePattern } from './key-pattern.js';
  * Exact overlap test for two key patterns: is there a key both match? Two families claiming the
  * same key would judge it twice against different rules, so the rules file rejects that.
  *
- * Each pattern is a tiny automaton (prefix chars, then one or more non-':' chars, then suffix
+ * Each pattern is a tiny automaton (literal chars, and for each placeholder one or more non-':'
  * chars). We walk the product of the two automata breadth-first over a symbolic alphabet: every
  * literal char of either pattern, ':', and OTHER, which stands for any char that appears in
  * neither pattern (all such chars behave identically in both automata). An accepting pair is
@@ -15,44 +15,29 @@ import { parsePattern } from './key-pattern.js';
 const OTHER = Symbol('other');
 type Sym = string | typeof OTHER;
 
-/** A pattern as an automaton input: a literal key (no placeholder) is accepted too. */
-interface Shape {
-  prefix: string;
-  suffix: string;
-  hole: boolean;
-}
+/** One step of a pattern: a literal char, or HOLE, a placeholder (one or more non-':' chars). */
+const HOLE = Symbol('hole');
+type Step = string | typeof HOLE;
 
 /**
- * States: 0..P while reading the prefix; with a placeholder, P+1 inside it and P+1+j after j
- * suffix chars. Without one, P accepts.
+ * State i: the first i steps are read. A HOLE step consumes one non-':' char to move on, and the
+ * state after a HOLE loops on non-':' chars (the rest of the placeholder). The last state accepts.
  */
 class PatternAutomaton {
-  private readonly p: number;
-  private readonly s: number;
   readonly start = 0;
 
-  constructor(private readonly shape: Shape) {
-    this.p = shape.prefix.length;
-    this.s = shape.suffix.length;
-  }
+  constructor(private readonly steps: readonly Step[]) {}
 
   accepts(state: number): boolean {
-    return this.shape.hole ? state === this.p + 1 + this.s : state === this.p;
+    return state === this.steps.length;
   }
 
   next(state: number, sym: Sym): number[] {
-    const { p } = this;
-    if (state < p) return sym === this.shape.prefix[state] ? [state + 1] : [];
-    if (!this.shape.hole) return [];
-    if (state === p) return sym === ':' ? [] : [p + 1];
-    if (state === p + 1) {
-      const out: number[] = [];
-      if (sym !== ':') out.push(p + 1);
-      if (this.s > 0 && sym === this.shape.suffix[0]) out.push(p + 2);
-      return out;
-    }
-    const j = state - p - 1;
-    return j < this.s && sym === this.shape.suffix[j] ? [state + 1] : [];
+    const out: number[] = [];
+    if (state > 0 && this.steps[state - 1] === HOLE && sym !== ':') out.push(state);
+    const step = this.steps[state];
+    if (step === HOLE ? sym !== ':' : step !== undefined && sym === step) out.push(state + 1);
+    return out;
   }
 }
 
@@ -60,11 +45,17 @@ class PatternAutomaton {
  * Patterns come from compilePattern, so they are valid; a source without braces is a literal
  * key, which lets callers ask whether a concrete key collides with a pattern.
  */
-function shapeOf(pattern: KeyPattern): Shape {
-  if (!/[{}]/.test(pattern.source)) return { prefix: pattern.source, suffix: '', hole: false };
+function stepsOf(pattern: KeyPattern): Step[] {
+  if (!/[{}]/.test(pattern.source)) return [...pattern.source];
   const parts = parsePattern(pattern.source);
   if ('problem' in parts) throw new Error(`invalid key pattern: ${parts.problem}`);
-  return { prefix: parts.prefix, suffix: parts.suffix, hole: true };
+  return parts.literals.flatMap((literal, i): Step[] => (i === 0 ? [...literal] : [HOLE, ...literal]));
+}
+
+/** The literal text a pattern's keys start with (before its first placeholder). */
+function leading(steps: readonly Step[]): string {
+  const end = steps.indexOf(HOLE);
+  return (end === -1 ? steps : steps.slice(0, end)).join('');
 }
 
 /** A char that appears in neither pattern, to print for OTHER in a sample key. */
@@ -78,16 +69,17 @@ function otherChar(used: ReadonlySet<string>): string {
 
 /** A key matched by both patterns (the shortest one), or undefined when they are disjoint. */
 export function overlapExample(a: KeyPattern, b: KeyPattern): string | undefined {
-  const pa = shapeOf(a);
-  const pb = shapeOf(b);
+  const sa = stepsOf(a);
+  const sb = stepsOf(b);
   // Fast exit for the common case (user:... vs product:...): a key starts with both literal
   // prefixes and ends with both literal suffixes, so they must agree where they overlap.
-  if (!compatible(pa.prefix, pb.prefix, (x) => x) || !compatible(pa.suffix, pb.suffix, (x) => [...x].reverse().join(''))) return undefined;
-  const literals = new Set<string>([...pa.prefix, ...pa.suffix, ...pb.prefix, ...pb.suffix, ':']);
+  const reversed = (steps: readonly Step[]): Step[] => [...steps].reverse();
+  if (!compatible(leading(sa), leading(sb)) || !compatible(leading(reversed(sa)), leading(reversed(sb)))) return undefined;
+  const literals = new Set<string>([...sa, ...sb, ':'].filter((step): step is string => step !== HOLE));
   // OTHER first: among equally short sample keys, prefer one whose id is not a literal char.
   const alphabet: Sym[] = [OTHER, ...literals];
-  const ma = new PatternAutomaton(pa);
-  const mb = new PatternAutomaton(pb);
+  const ma = new PatternAutomaton(sa);
+  const mb = new PatternAutomaton(sb);
 
   const id = (x: number, y: number): string => `${x},${y}`;
   const parent = new Map<string, { from: string; sym: Sym } | null>([[id(ma.start, mb.start), null]]);
@@ -109,10 +101,9 @@ export function overlapExample(a: KeyPattern, b: KeyPattern): string | undefined
   return undefined;
 }
 
-function compatible(x: string, y: string, orient: (text: string) => string): boolean {
-  const [ox, oy] = [orient(x), orient(y)];
-  const n = Math.min(ox.length, oy.length);
-  return ox.slice(0, n) === oy.slice(0, n);
+function compatible(x: string, y: string): boolean {
+  const n = Math.min(x.length, y.length);
+  return x.slice(0, n) === y.slice(0, n);
 }
 
 function spell(parent: ReadonlyMap<string, { from: string; sym: Sym } | null>, end: string, other: string): string {

@@ -60,8 +60,6 @@ function checkSources(sources: Fields, report: SemanticReporter): void {
         report.add([...path, 'module'], `"module" is only used by kind: module sources; remove it (a ${kind} source connects with "url")`, 'key');
       }
       if (url !== undefined) checkUrl(url, kind, schemes, [...path, 'url'], report);
-    } else if (kind === 'module' && source.url !== undefined) {
-      report.add([...path, 'url'], '"url" is only used by postgres and mysql sources; remove it (a module source loads rows itself)', 'key');
     }
   }
 }
@@ -103,11 +101,15 @@ function checkFamilies(families: readonly unknown[], sources: Fields | undefined
     const patternText = asString(family.pattern);
     if (patternText !== undefined && patternText !== '') {
       const parts = parsePattern(patternText);
-      if ('problem' in parts) report.add([...path, 'pattern'], parts.problem);
-      else patterns.push({ index, name: name ?? `#${index + 1}`, pattern: compilePattern(patternText) });
+      if ('problem' in parts) {
+        report.add([...path, 'pattern'], parts.problem);
+      } else {
+        patterns.push({ index, name: name ?? `#${index + 1}`, pattern: compilePattern(patternText) });
+        checkKeyArity(family, parts.placeholders, path, report);
+      }
     }
 
-    checkLoading(family, path, sources, report);
+    checkLoading(family, path, sources, report, patternArity(patternText));
     checkComparison(family, path, report);
     checkDurations(family, path, report);
   });
@@ -127,7 +129,27 @@ function checkFamilies(families: readonly unknown[], sources: Fields | undefined
   }
 }
 
-function checkLoading(family: Fields, path: DataPath, sources: Fields | undefined, report: SemanticReporter): void {
+/** A composite key needs one source column per placeholder, in the pattern's order. */
+function checkKeyArity(family: Fields, placeholders: readonly string[], path: DataPath, report: SemanticReporter): void {
+  const key = family.key;
+  const columns = typeof key === 'string' ? [key] : Array.isArray(key) ? key : undefined;
+  if (columns === undefined || columns.length === placeholders.length) return;
+  const names = placeholders.map((p) => `{${p}}`).join(', ');
+  const example = placeholders.map((p) => `${p}_column`).join(', ');
+  report.add(
+    [...path, 'key'],
+    `the pattern has ${placeholders.length} placeholder${placeholders.length === 1 ? '' : 's'} (${names}) but "key" names ${columns.length} column${columns.length === 1 ? '' : 's'}; ` +
+      (placeholders.length === 1 ? 'give the one source column matched against it, like key: id' : `give one source column per placeholder, in order, like key: [${example}]`),
+  );
+}
+
+/** How many placeholders (key columns) a pattern has; 1 when it is invalid (reported already). */
+function patternArity(pattern: string | undefined): number {
+  const parts = pattern === undefined ? undefined : parsePattern(pattern);
+  return parts === undefined || 'problem' in parts ? 1 : parts.placeholders.length;
+}
+
+function checkLoading(family: Fields, path: DataPath, sources: Fields | undefined, report: SemanticReporter, arity: number): void {
   const sourceName = asString(family.source);
   const query = asString(family.query);
   const table = family.table;
@@ -155,6 +177,13 @@ function checkLoading(family: Fields, path: DataPath, sources: Fields | undefine
   if (query === undefined) return;
   if (kind === 'postgres' && !/\$1(?!\d)/.test(query)) {
     report.add([...path, 'query'], 'a postgres "query" must take the batch of ids as $1, like "SELECT ... FROM users WHERE id = ANY($1)"');
+  }
+  if (kind === 'postgres' && arity > 1 && !new RegExp(`\\$${arity}(?!\\d)`).test(query)) {
+    report.add(
+      [...path, 'query'],
+      `a postgres "query" for a key of ${arity} columns takes one array per column, $1 to $${arity} in placeholder order, ` +
+        'each cast to its column\'s type, like "... WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::int[]))"',
+    );
   }
   if (kind === 'mysql' && !query.includes('?')) {
     report.add([...path, 'query'], 'a mysql "query" must take the batch of ids as ?, like "SELECT ... FROM products WHERE sku IN (?)"');

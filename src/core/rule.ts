@@ -21,9 +21,12 @@ export interface KeyPattern {
   source: string;
   /** SCAN MATCH glob with the literal parts escaped, e.g. `user:*`. */
   glob: string;
-  /** Placeholder name, e.g. `id`. */
-  placeholder: string;
-  /** The captured id when the key belongs to this family, else undefined. */
+  /** Placeholder names in order, e.g. `['id']`, `['tenant', 'id']`. */
+  placeholders: readonly string[];
+  /**
+   * The captured id when the key belongs to this family, else undefined: the captured text for one
+   * placeholder, the JSON array of the parts for several (see core/source-key.ts).
+   */
   match(key: string): string | undefined;
   /** The key for an id (the inverse of match), e.g. 42 → `user:42`. */
   render(id: string): string;
@@ -38,8 +41,8 @@ export interface FamilyRule {
   source: string;
   query?: string;
   table?: string;
-  /** Source column matched against the captured id. */
-  key: string;
+  /** Source columns matched against the captured parts, one per placeholder, in pattern order. */
+  key: readonly string[];
   /** Compared fields; when absent, every field of either side except `exclude`. */
   fields?: readonly string[];
   exclude?: readonly string[];

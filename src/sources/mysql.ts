@@ -29,6 +29,7 @@ import mysql from 'mysql2/promise';
 import type { SourceSpec } from '../config/types.js';
 import { exactNumber } from '../core/decimal.js';
 import type { FamilyRule } from '../core/rule.js';
+import { idParts, rowId } from '../core/source-key.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
 import { missingColumnsProblem, requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
@@ -257,6 +258,14 @@ function classify(error: unknown): Failure {
   return 'query';
 }
 
+/**
+ * What the query's one `?` expands to: the ids (`IN ('1', '2')`), or for a composite key one
+ * nested list per id, which mysql2 writes as row constructors (`IN (('acme', '1'), ('acme', '2'))`).
+ */
+function batchValues(rule: FamilyRule, ids: readonly string[]): unknown[] {
+  return rule.key.length === 1 ? [...ids] : ids.map((id) => idParts(id, rule.key.length));
+}
+
 /** A value never found in a query, so that its presence after `format` marks a placeholder. */
 const PLACEHOLDER_PROBE = 7_391_846_250_183_627;
 
@@ -283,7 +292,7 @@ class MysqlLoader implements SourceLoader {
       const sql = this.batchSql(rule);
       return await this.inReadOnlyTransaction(async (conn, nowMs) => {
         if (ids.length === 0) return toBatch([], rule.key, nowMs);
-        const [rows, fields] = await conn.query({ sql, values: [[...ids]], timeout: this.clientTimeoutMs() });
+        const [rows, fields] = await conn.query({ sql, values: [batchValues(rule, ids)], timeout: this.clientTimeoutMs() });
         if (!Array.isArray(rows)) {
           throw new SourceQueryError(`family "${rule.name}": the query returned no result set; it must be a SELECT`, { timeout: false });
         }
@@ -322,14 +331,15 @@ class MysqlLoader implements SourceLoader {
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
     const { table, updatedAt } = requireRecentColumns(rule);
     // The session zone is UTC (see inReadOnlyTransaction), like the DATETIMEs the loader reads.
+    const columns = rule.key.map((column, i) => `CAST(${quoteMysqlIdentifier(column)} AS CHAR) AS k${i}`).join(', ');
     const sql =
-      `SELECT CAST(${quoteMysqlIdentifier(rule.key)} AS CHAR) AS id FROM ${mysqlTableName(table)} ` +
+      `SELECT ${columns} FROM ${mysqlTableName(table)} ` +
       `WHERE ${quoteMysqlIdentifier(updatedAt)} >= NOW(3) - INTERVAL ? MICROSECOND ` +
       `ORDER BY ${quoteMysqlIdentifier(updatedAt)} DESC LIMIT ?`;
     try {
       return await this.inReadOnlyTransaction(async (conn) => {
         const [rows] = await conn.query({ sql, values: [Math.round(withinMs * 1000), limit], timeout: this.clientTimeoutMs() });
-        return (rows as { id: unknown }[]).map((r) => String(r.id));
+        return (rows as Record<string, unknown>[]).flatMap((r) => rowId(r, rule.key.map((_, i) => `k${i}`)) ?? []);
       });
     } catch (error) {
       throw this.batchError(rule, error);
@@ -362,9 +372,10 @@ class MysqlLoader implements SourceLoader {
     }
     let fields: string[];
     try {
-      // IN (NULL) matches nothing and fits every key type.
+      // IN (NULL) matches nothing and fits every key type; IN ((NULL, NULL)) for a composite key.
+      const nothing = rule.key.length === 1 ? [null] : [rule.key.map(() => null)];
       fields = await this.inReadOnlyTransaction(async (conn) => {
-        const [, result] = await conn.query({ sql, values: [[null]], timeout: this.clientTimeoutMs() });
+        const [, result] = await conn.query({ sql, values: [nothing], timeout: this.clientTimeoutMs() });
         return (result ?? []).map((f) => f.name);
       });
     } catch (error) {
@@ -382,7 +393,8 @@ class MysqlLoader implements SourceLoader {
 
   private batchSql(rule: FamilyRule): string {
     if (rule.table !== undefined) {
-      return `SELECT * FROM ${mysqlTableName(rule.table)} WHERE ${quoteMysqlIdentifier(rule.key)} IN (?)`;
+      const columns = rule.key.length === 1 ? quoteMysqlIdentifier(rule.key[0] as string) : `(${rule.key.map(quoteMysqlIdentifier).join(', ')})`;
+      return `SELECT * FROM ${mysqlTableName(rule.table)} WHERE ${columns} IN (?)`;
     }
     if (rule.query !== undefined) return rule.query;
     throw new Error('the family has neither a query nor a table');

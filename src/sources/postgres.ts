@@ -27,6 +27,7 @@ import type { SourceSpec } from '../config/types.js';
 import { exactNumber } from '../core/decimal.js';
 import { parseJsonText } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
+import { idParts, rowId } from '../core/source-key.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
 import { missingColumnsProblem, positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
@@ -254,18 +255,18 @@ class PostgresLoader implements SourceLoader {
   }
 
   async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
-    const bound = [...ids];
     try {
-      const sql = this.batchSql(rule);
+      this.batchStatement(rule, []); // a malformed table name fails before a connection is taken
       return await this.inReadOnlyTransaction(async (client, nowMs) => {
-        if (bound.length === 0) return toBatch([], rule.key, nowMs);
+        if (ids.length === 0) return toBatch([], rule.key, nowMs);
+        const { sql, values } = this.batchStatement(rule, ids);
         let result: PgResultLike;
         try {
-          result = lastResult(await client.query(sql, [bound]));
+          result = lastResult(await client.query(sql, values));
         } catch (error) {
           if (rule.table === undefined || !isDataException(error)) throw error;
           await client.query(this.restart);
-          return toBatch(await this.isolateInvalidIds(client, sql, bound), rule.key, nowMs);
+          return toBatch(await this.isolateInvalidIds(client, rule, ids), rule.key, nowMs);
         }
         requireKeyColumn(rule, result.fields.map((f) => f.name));
         return toBatch(result.rows, rule.key, nowMs);
@@ -277,17 +278,19 @@ class PostgresLoader implements SourceLoader {
 
   async check(rule: FamilyRule): Promise<void> {
     let sql: string;
+    let values: unknown[];
     try {
-      const batchSql = this.batchSql(rule);
+      const batch = this.batchStatement(rule, []);
+      values = batch.values;
       // LIMIT 0: parsed, planned and typed, but no row is read. A query is wrapped so that its
       // own ORDER BY/LIMIT stay valid; the newline ends a trailing `--` comment.
-      sql = rule.table === undefined ? `SELECT * FROM (\n${stripTrailingSemicolons(batchSql)}\n) AS shadowcheck_check LIMIT 0` : `${batchSql} LIMIT 0`;
+      sql = rule.table === undefined ? `SELECT * FROM (\n${stripTrailingSemicolons(batch.sql)}\n) AS shadowcheck_check LIMIT 0` : `${batch.sql} LIMIT 0`;
     } catch (error) {
       throw new SourceCheckError(rule.name, errorMessage(error), { cause: error });
     }
     let fields: string[];
     try {
-      fields = await this.inReadOnlyTransaction(async (client) => lastResult(await client.query(sql, [[]])).fields.map((f) => f.name));
+      fields = await this.inReadOnlyTransaction(async (client) => lastResult(await client.query(sql, values)).fields.map((f) => f.name));
     } catch (error) {
       const mysqlStyle = rule.query !== undefined && /\bIN\s*\(\s*\?\s*\)/i.test(rule.query);
       throw checkFailed(this.spec, rule, classify(error), error, this.timeoutMs, {
@@ -323,26 +326,41 @@ class PostgresLoader implements SourceLoader {
 
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
     const { table, updatedAt } = requireRecentColumns(rule);
+    const columns = rule.key.map((column, i) => `${quotePgIdentifier(column)}::text AS k${i}`).join(', ');
     const sql =
-      `SELECT ${quotePgIdentifier(rule.key)}::text AS id FROM ${pgTableName(table)} ` +
+      `SELECT ${columns} FROM ${pgTableName(table)} ` +
       `WHERE ${quotePgIdentifier(updatedAt)} >= now() - make_interval(secs => $1::float8 / 1000) ` +
       `ORDER BY ${quotePgIdentifier(updatedAt)} DESC LIMIT $2`;
     try {
       return await this.inReadOnlyTransaction(async (client) =>
-        lastResult(await client.query(sql, [withinMs, limit])).rows.map((r) => String(r['id'])),
+        lastResult(await client.query(sql, [withinMs, limit])).rows.flatMap((r) => rowId(r, rule.key.map((_, i) => `k${i}`)) ?? []),
       );
     } catch (error) {
       throw this.batchError(rule, error);
     }
   }
 
-  /** The family's own query, or the batched SELECT over its table. Throws on a malformed name. */
-  private batchSql(rule: FamilyRule): string {
+  /**
+   * The family's own query with its parameters, or the batched SELECT over its table. One key
+   * column: `$1` is the array of ids. Several: a query gets one array per column (`$1`, `$2`, ...,
+   * parallel, in placeholder order, for `unnest`); the table form compares row constructors,
+   * `(a, b) IN (($1, $2), ...)`, so each parameter takes its column's type and the index is used.
+   * Throws on a malformed table name.
+   */
+  private batchStatement(rule: FamilyRule, ids: readonly string[]): { sql: string; values: unknown[] } {
+    const arity = rule.key.length;
     if (rule.table !== undefined) {
-      return `SELECT * FROM ${pgTableName(rule.table)} WHERE ${quotePgIdentifier(rule.key)} = ANY($1)`;
+      const table = pgTableName(rule.table);
+      if (arity === 1) return { sql: `SELECT * FROM ${table} WHERE ${quotePgIdentifier(rule.key[0] as string)} = ANY($1)`, values: [[...ids]] };
+      const columns = `(${rule.key.map(quotePgIdentifier).join(', ')})`;
+      if (ids.length === 0) return { sql: `SELECT * FROM ${table} WHERE ${columns} = (${rule.key.map(() => 'NULL').join(', ')})`, values: [] };
+      const tuples = ids.map((_, i) => `(${rule.key.map((__, j) => `$${i * arity + j + 1}`).join(', ')})`);
+      return { sql: `SELECT * FROM ${table} WHERE ${columns} IN (${tuples.join(', ')})`, values: ids.flatMap((id) => idParts(id, arity)) };
     }
-    if (rule.query !== undefined) return rule.query;
-    throw new Error('the family has neither a query nor a table');
+    if (rule.query === undefined) throw new Error('the family has neither a query nor a table');
+    if (arity === 1) return { sql: rule.query, values: [[...ids]] };
+    const parts = ids.map((id) => idParts(id, arity));
+    return { sql: rule.query, values: rule.key.map((_, j) => parts.map((p) => p[j])) };
   }
 
   /**
@@ -351,10 +369,11 @@ class PostgresLoader implements SourceLoader {
    * other id is still answered. Only for the table form: there the SQL is ours and the ids are
    * the only input that can fail a cast.
    */
-  private async isolateInvalidIds(client: PgClientLike, sql: string, ids: string[]): Promise<Record<string, unknown>[]> {
+  private async isolateInvalidIds(client: PgClientLike, rule: FamilyRule, ids: readonly string[]): Promise<Record<string, unknown>[]> {
     await client.query('SAVEPOINT shadowcheck_probe');
     try {
-      const rows = lastResult(await client.query(sql, [ids])).rows;
+      const { sql, values } = this.batchStatement(rule, ids);
+      const rows = lastResult(await client.query(sql, values)).rows;
       await client.query('RELEASE SAVEPOINT shadowcheck_probe');
       return rows;
     } catch (error) {
@@ -362,8 +381,8 @@ class PostgresLoader implements SourceLoader {
       await client.query('ROLLBACK TO SAVEPOINT shadowcheck_probe; RELEASE SAVEPOINT shadowcheck_probe');
       if (ids.length === 1) return [];
       const half = Math.ceil(ids.length / 2);
-      const head = await this.isolateInvalidIds(client, sql, ids.slice(0, half));
-      const tail = await this.isolateInvalidIds(client, sql, ids.slice(half));
+      const head = await this.isolateInvalidIds(client, rule, ids.slice(0, half));
+      const tail = await this.isolateInvalidIds(client, rule, ids.slice(half));
       return [...head, ...tail];
     }
   }

@@ -1,19 +1,19 @@
 import type { FamilyRule } from '../core/rule.js';
+import { rowId } from '../core/source-key.js';
 import { UsageError } from '../errors.js';
 import { SourceQueryError, type SourceBatch } from './types.js';
 
 /**
- * Keys rows by `String(row[key])`, the form the captured id has. Rows without a key value cannot
- * answer any id and are dropped. When two rows carry one id the first wins and the id is noted:
+ * Keys rows by the id their key columns spell (core/source-key.ts rowId), the form the captured id
+ * has. Rows without a key value cannot answer any id and are dropped. When two rows carry one id the first wins and the id is noted:
  * the family's query does not identify a single row, and a crash would hide every other key.
  */
-export function toBatch(rows: readonly Record<string, unknown>[], key: string, nowMs: number): SourceBatch {
+export function toBatch(rows: readonly Record<string, unknown>[], columns: readonly string[], nowMs: number): SourceBatch {
   const byId = new Map<string, Record<string, unknown>>();
   let duplicates: Set<string> | undefined;
   for (const row of rows) {
-    const value = row[key];
-    if (value === null || value === undefined) continue;
-    const id = String(value);
+    const id = rowId(row, columns);
+    if (id === undefined) continue;
     if (byId.has(id)) {
       (duplicates ??= new Set()).add(id);
       continue;
@@ -27,7 +27,7 @@ export function toBatch(rows: readonly Record<string, unknown>[], key: string, n
 
 /** Columns the loaded rows must carry for the family to be judged, with the rule field naming each. */
 export function requiredColumns(rule: FamilyRule): { column: string; role: string }[] {
-  const out = [{ column: rule.key, role: 'key' }];
+  const out = rule.key.map((column) => ({ column, role: 'key' }));
   if (rule.updatedAt !== undefined) out.push({ column: rule.updatedAt, role: 'updatedAt' });
   if (rule.version !== undefined) out.push({ column: rule.version, role: 'version' });
   return out;
@@ -66,8 +66,9 @@ export function requireRecentColumns(rule: FamilyRule): { table: string; updated
 
 /** Fails the batch when its result has no key column: every id would otherwise look absent (orphans everywhere). */
 export function requireKeyColumn(rule: FamilyRule, columns: readonly string[]): void {
-  if (!columns.includes(rule.key)) {
-    throw new SourceQueryError(`family "${rule.name}": the query returns no key column "${rule.key}"; its columns are: ${columns.join(', ')}`, {
+  const missing = rule.key.find((column) => !columns.includes(column));
+  if (missing !== undefined) {
+    throw new SourceQueryError(`family "${rule.name}": the query returns no key column "${missing}"; its columns are: ${columns.join(', ')}`, {
       timeout: false,
     });
   }

@@ -1,7 +1,7 @@
 import type { SourceSpec } from '../config/types.js';
 import type { FamilyRule } from '../core/rule.js';
 
-/** Rows of one batch, keyed by the source key column rendered as a string (`String(row[rule.key])`). */
+/** Rows of one batch, keyed by the id their key columns spell (core/source-key.ts rowId; toBatch builds it). */
 export interface SourceBatch {
   rows: Map<string, Record<string, unknown>>;
   /** The database's clock when the batch was read, epoch ms. */

@@ -97,7 +97,7 @@ const ROWS: Row[] = [
     fragment: /missing-env\.yaml:3:\d+: environment variable SHADOWCHECK_BAD_INPUT_UNSET_HOST is not set/,
     env: { SHADOWCHECK_BAD_INPUT_UNSET_HOST: undefined },
   },
-  { name: 'two placeholders', args: auditFixture('two-placeholders.yaml'), code: 2, fragment: /has 2 placeholders \(\{id\}, \{line\}\)/ },
+  { name: 'composite key, one column', args: auditFixture('key-arity.yaml'), code: 2, fragment: /has 2 placeholders \(\{id\}, \{line\}\) but "key" names 1 column/ },
   { name: 'empty placeholder', args: auditFixture('empty-placeholder.yaml'), code: 2, fragment: /empty placeholder "\{\}"/ },
   { name: 'fields and exclude', args: auditFixture('fields-and-exclude.yaml'), code: 2, fragment: /either "fields" .* or "exclude" .*not both/ },
   { name: 'duplicate families', args: auditFixture('duplicate-families.yaml'), code: 2, fragment: /family name "profile" is already used by the family at line 5/ },

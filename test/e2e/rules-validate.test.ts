@@ -9,7 +9,7 @@ const BROKEN: [file: string, position: string, fragment: RegExp][] = [
   ['bad-duration.yaml', ':', /duration/i],
   ['unknown-source.yaml', ':', /source/i],
   ['missing-env.yaml', ':5:26', /SHADOWCHECK_TEST_DB_HOST is not set/],
-  ['two-placeholders.yaml', ':', /placeholder/i],
+  ['key-arity.yaml', ':', /placeholder/i],
   ['fields-and-exclude.yaml', ':', /fields.*exclude|exclude.*fields/i],
   ['duplicate-family-names.yaml', ':', /duplicate|already/i],
   ['overlapping-patterns.yaml', ':', /overlap/i],

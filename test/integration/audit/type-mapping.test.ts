@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../e2e/cli.js';
-import { label, makeTempDir, parseNdjson, type NdjsonReport, type TempDir } from '../helpers/audit-cli.js';
+import { label, makeTempDir, parseRunNdjson, type NdjsonReport, type TempDir } from '../helpers/audit-cli.js';
 import { createMysqlSandbox, createPgSandbox, type Sandbox } from '../helpers/db.js';
 import { openTestDb, type TestDb } from '../helpers/redis.js';
 
@@ -194,11 +194,7 @@ describe('shadowcheck audit: driver type mapping never makes a false divergent',
       TZ: 'Pacific/Kiritimati',
     });
     code = result.code;
-    try {
-      report = parseNdjson(result.stdout);
-    } catch (error) {
-      throw new Error(`${String(error)}\nexit ${String(result.code)}, stderr:\n${result.stderr}`);
-    }
+    report = parseRunNdjson(result);
   });
 
   afterAll(async () => {

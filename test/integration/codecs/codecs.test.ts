@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { encode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../e2e/cli.js';
-import { label, makeTempDir, parseNdjson, type NdjsonReport, type TempDir } from '../helpers/audit-cli.js';
+import { label, makeTempDir, parseRunNdjson, type NdjsonReport, type TempDir } from '../helpers/audit-cli.js';
 import { createPgSandbox, type Sandbox } from '../helpers/db.js';
 import { openTestDb, type TestDb } from '../helpers/redis.js';
 
@@ -103,11 +103,7 @@ describe('shadowcheck audit with the msgpack and gzip-json codecs', () => {
     rulesFile = await dir.write('rules.yaml', rules);
     const result = await runCli(['audit', '--rules', rulesFile, '--redis', testDb.url, '--all', '--format', 'ndjson', '--confirm-delay', '0']);
     stderr = result.stderr;
-    try {
-      report = parseNdjson(result.stdout);
-    } catch (error) {
-      throw new Error(`${String(error)}\nexit ${String(result.code)}, stderr:\n${result.stderr}`);
-    }
+    report = parseRunNdjson(result);
   }, 120_000);
 
   afterAll(async () => {

@@ -25,6 +25,15 @@ export interface NdjsonReport {
   summary: SummaryLine;
 }
 
+/** parseNdjson of a CLI run's stdout; a failure carries the run's exit code and stderr. */
+export function parseRunNdjson(result: { code: number | null; stdout: string; stderr: string }): NdjsonReport {
+  try {
+    return parseNdjson(result.stdout);
+  } catch (error) {
+    throw new Error(`${String(error)}\nexit ${String(result.code)}, stderr:\n${result.stderr}`);
+  }
+}
+
 /**
  * Parses `--format ndjson` output strictly: every line is JSON, key lines come first, exactly one
  * summary line comes last, and no key is reported twice.

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { compilePattern } from '../../../src/config/key-pattern.js';
 import type { FamilyRule } from '../../../src/core/rule.js';
 
 export const PG_URL = process.env['SHADOWCHECK_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -76,17 +77,11 @@ export async function createMysqlSandbox(): Promise<Sandbox> {
 /** A family rule with test defaults; only the fields a loader reads matter. */
 export function familyRule(overrides: Partial<FamilyRule> & Pick<FamilyRule, 'name'>): FamilyRule {
   return {
-    pattern: {
-      source: `${overrides.name}:{id}`,
-      glob: `${overrides.name}:*`,
-      placeholder: 'id',
-      match: (key: string) => (key.startsWith(`${overrides.name}:`) ? key.slice(overrides.name.length + 1) : undefined),
-      render: (id: string) => `${overrides.name}:${id}`,
-    },
+    pattern: compilePattern(`${overrides.name}:{id}`),
     type: 'string',
     codec: 'json',
     source: 'main',
-    key: 'id',
+    key: ['id'],
     ttlMs: 300_000,
     maxStalenessMs: 300_000,
     clockSkewMs: 1000,

@@ -32,7 +32,7 @@ describe.runIf((process.env['SHADOWCHECK_LOADERS'] ?? 'mysql').split(',').includ
   it('quotes table and key names with backticks', async () => {
     await sandbox.exec('CREATE TABLE `order` (`key` VARCHAR(10) PRIMARY KEY, total DECIMAL(8,2))');
     await sandbox.exec("INSERT INTO `order` VALUES ('a1', 3.50)");
-    const rule = familyRule({ name: 'orders', table: `${sandbox.name}.\`order\``, key: 'key' });
+    const rule = familyRule({ name: 'orders', table: `${sandbox.name}.\`order\``, key: ['key'] });
     await loader.check?.(rule);
     const batch = await loader.load(rule, ['a1', 'zz']);
     expect([...batch.rows.keys()]).toEqual(['a1']);

@@ -80,7 +80,7 @@ describe.runIf((process.env['SHADOWCHECK_LOADERS'] ?? 'postgres').split(',').inc
     await sandbox.exec(`INSERT INTO ${sandbox.name}."Mixed Items" VALUES (7, 'seven'), (8, 'eight')`);
     await sandbox.exec(`INSERT INTO ${sandbox.name}.plain VALUES ('6f1c1a4e-1f0a-4c53-9a8e-3f1d2b6c7a10', 'u')`);
 
-    const mixed = familyRule({ name: 'mixed', table: `${sandbox.name.toUpperCase()}."Mixed Items"`, key: 'itemId' });
+    const mixed = familyRule({ name: 'mixed', table: `${sandbox.name.toUpperCase()}."Mixed Items"`, key: ['itemId'] });
     await loader.check?.(mixed);
     expect([...(await loader.load(mixed, ['7', '9', 'x'])).rows.keys()]).toEqual(['7']);
 

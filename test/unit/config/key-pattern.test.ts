@@ -4,7 +4,7 @@ import { compilePattern, parsePattern, PatternError } from '../../../src/config/
 describe('compilePattern', () => {
   it('turns the placeholder into * in the SCAN MATCH glob', () => {
     const pattern = compilePattern('user:{id}');
-    expect(pattern).toMatchObject({ source: 'user:{id}', glob: 'user:*', placeholder: 'id' });
+    expect(pattern).toMatchObject({ source: 'user:{id}', glob: 'user:*', placeholders: ['id'] });
     expect(compilePattern('user:{id}:settings').glob).toBe('user:*:settings');
   });
 
@@ -53,6 +53,19 @@ describe('compilePattern', () => {
     expect(compilePattern('order-{n}.json').match('order-12.json')).toBe('12');
   });
 
+  it('captures every part of a composite key as a JSON array, and renders it back', () => {
+    const pattern = compilePattern('tenant:{tenant}:user:{id}');
+    expect(pattern).toMatchObject({ glob: 'tenant:*:user:*', placeholders: ['tenant', 'id'] });
+    expect(pattern.match('tenant:acme:user:42')).toBe('["acme","42"]');
+    expect(pattern.render('["acme","42"]')).toBe('tenant:acme:user:42');
+    expect(pattern.match('tenant:acme:user:')).toBeUndefined();
+    expect(pattern.match('tenant:acme:x:user:42')).toBeUndefined();
+    // Parts holding a quote or a backslash survive the round trip.
+    const odd = 'tenant:a"b\\c:user:1';
+    expect(pattern.render(pattern.match(odd) as string)).toBe(odd);
+    expect(compilePattern('{region}:{shop}:cart').match('eu:7:cart')).toBe('["eu","7"]');
+  });
+
   it('throws a PatternError saying what is expected for an invalid pattern', () => {
     expect(() => compilePattern('user:admin')).toThrow(PatternError);
     expect(() => compilePattern('user:admin')).toThrow(/has no \{placeholder\}.*like user:\{id\}/);
@@ -67,8 +80,9 @@ describe('parsePattern problems', () => {
 
   it.each([
     ['user:admin', 'has no {placeholder}'],
-    ['user:{id}:{field}', 'has 2 placeholders ({id}, {field}); exactly one is allowed'],
-    ['{a}{b}{c}', 'has 3 placeholders'],
+    ['{a}{b}{c}', 'placeholders {a} and {b} in pattern "{a}{b}{c}" are separated by nothing; separate them with text holding a ":"'],
+    ['order-{id}-{line}', 'placeholders {id} and {line} in pattern "order-{id}-{line}" are separated by "-"'],
+    ['t:{id}:u:{id}', 'uses the placeholder {id} twice'],
     ['user:{}', 'has an empty placeholder "{}"'],
     ['user:{id', 'has a "{" without a closing "}" at position 6'],
     ['user:id}', 'has a "}" without a matching "{" at position 8'],
@@ -79,8 +93,9 @@ describe('parsePattern problems', () => {
     expect(problem(pattern)).toContain(fragment);
   });
 
-  it('splits a valid pattern around its placeholder', () => {
-    expect(parsePattern('user:{id}:settings')).toEqual({ prefix: 'user:', placeholder: 'id', suffix: ':settings' });
-    expect(parsePattern('{_id9}')).toEqual({ prefix: '', placeholder: '_id9', suffix: '' });
+  it('splits a valid pattern around its placeholders', () => {
+    expect(parsePattern('user:{id}:settings')).toEqual({ literals: ['user:', ':settings'], placeholders: ['id'] });
+    expect(parsePattern('{_id9}')).toEqual({ literals: ['', ''], placeholders: ['_id9'] });
+    expect(parsePattern('tenant:{tenant}:user:{id}')).toEqual({ literals: ['tenant:', ':user:', ''], placeholders: ['tenant', 'id'] });
   });
 });

@@ -71,7 +71,7 @@ describe('parseRules', () => {
       type: 'string',
       codec: 'json',
       source: 'main',
-      key: 'id',
+      key: ['id'],
       ttlMs: 300_000,
       maxStalenessMs: 300_000,
       clockSkewMs: 1_000,
@@ -141,15 +141,29 @@ describe('parseRules', () => {
     expect(JSON.stringify(problems)).not.toContain('topsecret');
   });
 
-  it('rejects url on a module source and module on a database source', () => {
-    const text = 'version: 1\nsources:\n  a: { kind: module, module: ./a.js, url: "postgres://x/y" }\n  b: { kind: postgres, url: "postgres://x/y", module: ./b.js }\nfamilies:\n  - { name: f, pattern: "f:{id}", source: a, ttl: 1s }\n';
+  it('rejects module on a database source, and passes a module source its url', () => {
+    const text = 'version: 1\nsources:\n  a: { kind: module, module: ./a.js, url: "https://api.example/v1" }\n  b: { kind: postgres, url: "postgres://x/y", module: ./b.js }\nfamilies:\n  - { name: f, pattern: "f:{id}", source: a, ttl: 1s }\n';
     const problems = problemsOf(() => parseRules(text, 'rules.yaml', {}));
-    expect(problems.map((p) => [p.line, p.column])).toEqual([
-      [3, 38],
-      [4, 47],
+    expect(problems.map((p) => [p.line, p.column])).toEqual([[4, 47]]);
+    expect(problems[0]?.message).toContain('"module" is only used by kind: module sources');
+    const config = parseRules(text.replace(', module: ./b.js', ''), '/etc/sc/rules.yaml', {});
+    expect(config.sources['a']).toEqual({ name: 'a', kind: 'module', url: 'https://api.example/v1', module: '/etc/sc/a.js' });
+  });
+
+  it('compiles a composite key, and checks it names one column per placeholder and a query takes each', () => {
+    const base = 'version: 1\nsources:\n  main: { kind: postgres, url: "postgres://x/y" }\nfamilies:\n  - name: f\n    pattern: "t:{tenant}:u:{id}"\n    source: main\n    ttl: 1s\n';
+    const [family] = parseRules(`${base}    table: users\n`, 'rules.yaml', {}).families;
+    expect(family?.key).toEqual(['tenant', 'id']);
+    expect(family?.pattern.placeholders).toEqual(['tenant', 'id']);
+    const listed = parseRules(`${base}    table: users\n    key: [tenant_id, id]\n`, 'rules.yaml', {}).families[0];
+    expect(listed?.key).toEqual(['tenant_id', 'id']);
+
+    const arity = problemsOf(() => parseRules(`${base}    table: users\n    key: id\n`, 'rules.yaml', {}));
+    expect(arity.map((p) => [p.line, p.message])).toEqual([
+      [10, 'the pattern has 2 placeholders ({tenant}, {id}) but "key" names 1 column; give one source column per placeholder, in order, like key: [tenant_column, id_column]'],
     ]);
-    expect(problems[0]?.message).toContain('"url" is only used by postgres and mysql sources');
-    expect(problems[1]?.message).toContain('"module" is only used by kind: module sources');
+    const query = problemsOf(() => parseRules(`${base}    query: "SELECT * FROM users WHERE id = ANY($1)"\n`, 'rules.yaml', {}));
+    expect(query[0]?.message).toContain('takes one array per column, $1 to $2 in placeholder order');
   });
 
   it('rejects a ttl of zero and a duration that is not whole milliseconds', () => {

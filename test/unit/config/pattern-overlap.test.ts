@@ -6,7 +6,7 @@ import { overlapExample, patternsOverlap } from '../../../src/config/pattern-ove
 
 /** A pattern without braces stands for one literal key (rules files never hold one). */
 const keyPattern = (source: string): KeyPattern =>
-  /[{}]/.test(source) ? compilePattern(source) : { source, glob: source, placeholder: '', match: (key) => (key === source ? key : undefined), render: () => source };
+  /[{}]/.test(source) ? compilePattern(source) : { source, glob: source, placeholders: [], match: (key) => (key === source ? key : undefined), render: () => source };
 const overlap = (a: string, b: string): boolean => patternsOverlap(keyPattern(a), keyPattern(b));
 
 describe('patternsOverlap', () => {
@@ -21,6 +21,9 @@ describe('patternsOverlap', () => {
     ['user:{id}:settings', 'user:{id}:settings'],
     ['{a}:x', '{c}:x'],
     ['user:{id}:settings', 'user:42:settings'],
+    ['tenant:{t}:user:{id}', 'tenant:{x}:user:1'],
+    ['{a}:{b}', 'x:{c}'],
+    ['tenant:{t}:user:{id}', 'tenant:acme:user:7'],
   ])('%s and %s overlap', (a, b) => {
     expect(overlap(a, b)).toBe(true);
     expect(overlap(b, a)).toBe(true);
@@ -37,6 +40,9 @@ describe('patternsOverlap', () => {
     ['user:{id}', 'user:1:settings'],
     ['user:{id}', 'user:'],
     ['cache:{id}', 'cache:v1:{id}'],
+    ['tenant:{t}:user:{id}', 'tenant:{x}'],
+    ['tenant:{t}:user:{id}', 'tenant:{x}:{y}'],
+    ['{a}:{b}', '{c}'],
   ])('%s and %s are disjoint', (a, b) => {
     expect(overlap(a, b)).toBe(false);
     expect(overlap(b, a)).toBe(false);
@@ -56,7 +62,11 @@ describe('patternsOverlap', () => {
 
   it('agrees with brute force on small patterns: exact, never an over- or under-approximation', () => {
     const literal = fc.array(fc.constantFrom('a', 'b', ':'), { maxLength: 3 }).map((chars) => chars.join(''));
-    const pattern = fc.tuple(literal, literal).map(([prefix, suffix]) => compilePattern(`${prefix}{id}${suffix}`));
+    // One placeholder, or two around a separator that holds a ':' (as compilePattern requires).
+    const separator = fc.tuple(literal, literal).map(([a, b]) => `${a}:${b}`);
+    const pattern = fc
+      .tuple(literal, fc.option(separator, { nil: undefined }), literal)
+      .map(([prefix, middle, suffix]) => compilePattern(middle === undefined ? `${prefix}{id}${suffix}` : `${prefix}{id}${middle}{n}${suffix}`));
     // Every key of up to 6 chars over the literal chars plus one other char.
     const keys: string[] = [''];
     for (let length = 1, frontier = ['']; length <= 6; length++) {

@@ -32,7 +32,7 @@ const BROKEN: BrokenFixture[] = [
   { name: 'bad-duration.yaml', at: '10:19', family: 'user-profile', fragments: ['"maxStaleness" must be a duration', 'like 300s', 'got "5 minutes"'] },
   { name: 'unknown-source.yaml', at: '8:13', family: 'product', fragments: ['unknown source "catalog"', 'defined sources: main, shop'] },
   { name: 'missing-env.yaml', at: '5:26', fragments: ['environment variable SHADOWCHECK_TEST_DB_HOST is not set', '${SHADOWCHECK_TEST_DB_HOST:-value}'] },
-  { name: 'two-placeholders.yaml', at: '6:14', family: 'user-field', fragments: ['has 2 placeholders ({id}, {field})', 'exactly one is allowed'] },
+  { name: 'key-arity.yaml', at: '8:10', family: 'user-field', fragments: ['has 2 placeholders ({id}, {field}) but "key" names 3 columns', 'like key: [id_column, field_column]'] },
   { name: 'empty-placeholder.yaml', at: '6:14', family: 'user-profile', fragments: ['empty placeholder "{}"', 'like user:{id}'] },
   { name: 'fields-and-exclude.yaml', at: '10:5', family: 'user-profile', fragments: ['either "fields"', '"exclude"', 'not both'] },
   { name: 'duplicate-family-names.yaml', at: '10:11', family: 'user', fragments: ['family name "user" is already used by the family at line 5', 'must be unique'] },

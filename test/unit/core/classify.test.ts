@@ -10,11 +10,11 @@ const S = 1000;
 function rule(overrides: Partial<FamilyRule> = {}): FamilyRule {
   return {
     name: 'user-profile',
-    pattern: { source: 'user:{id}', glob: 'user:*', placeholder: 'id', match: () => undefined, render: (id) => `user:${id}` },
+    pattern: { source: 'user:{id}', glob: 'user:*', placeholders: ['id'], match: () => undefined, render: (id) => `user:${id}` },
     type: 'string',
     codec: 'json',
     source: 'main',
-    key: 'id',
+    key: ['id'],
     fields: ['name', 'plan'],
     ttlMs: 300 * S,
     maxStalenessMs: 300 * S,

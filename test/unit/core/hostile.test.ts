@@ -185,11 +185,11 @@ describe('absurd nesting', () => {
       };
       const family: FamilyRule = {
         name: 'deep',
-        pattern: { source: 'k:{id}', glob: 'k:*', placeholder: 'id', match: () => '1', render: (id) => `k:${id}` },
+        pattern: { source: 'k:{id}', glob: 'k:*', placeholders: ['id'], match: () => '1', render: (id) => `k:${id}` },
         type: 'string',
         codec: 'json',
         source: 'main',
-        key: 'id',
+        key: ['id'],
         ttlMs: 60_000,
         maxStalenessMs: 60_000,
         clockSkewMs: 1000,

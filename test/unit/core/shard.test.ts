@@ -142,11 +142,11 @@ describe('shardOfKey', () => {
 
 describe('shard metadata for the report', () => {
   const family = (overrides: Partial<FamilyRule> & Pick<FamilyRule, 'name'>): FamilyRule => ({
-    pattern: { source: `${overrides.name}:{id}`, glob: `${overrides.name}:*`, placeholder: 'id', match: () => undefined, render: (id) => id },
+    pattern: { source: `${overrides.name}:{id}`, glob: `${overrides.name}:*`, placeholders: ['id'], match: () => undefined, render: (id) => id },
     type: 'string',
     codec: 'json',
     source: 'main',
-    key: 'id',
+    key: ['id'],
     ttlMs: 300_000,
     maxStalenessMs: 300_000,
     clockSkewMs: 1000,
