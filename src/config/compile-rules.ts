@@ -18,6 +18,7 @@ export interface RawFamily {
   pattern: string;
   type?: RedisValueType;
   codec?: string;
+  fieldCodecs?: Record<string, string>;
   source: string;
   query?: string;
   table?: string;
@@ -76,6 +77,7 @@ function compileFamily(raw: RawFamily): FamilyRule {
     type: raw.type ?? 'string',
     // The schema's enum is the list of codecs; this cast is the one place the two meet.
     codec: (raw.codec ?? 'json') as CodecName,
+    ...(raw.fieldCodecs === undefined ? {} : { fieldCodecs: raw.fieldCodecs as Record<string, CodecName> }),
     source: raw.source,
     ...(raw.query === undefined ? {} : { query: raw.query }),
     ...(raw.table === undefined ? {} : { table: raw.table }),

@@ -196,6 +196,9 @@ function checkComparison(family: Fields, path: DataPath, report: SemanticReporte
     report.add([...path, 'exclude'], 'give either "fields" (the fields to compare) or "exclude" (the fields to leave out), not both', 'key');
   }
   const type = family.type ?? 'string';
+  if (type !== 'hash' && family.fieldCodecs !== undefined) {
+    report.add([...path, 'fieldCodecs'], '"fieldCodecs" decodes the fields of a hash; use it with type: hash, or "codec" for a string value', 'key');
+  }
   if (type === 'string' && family.codec === 'raw' && !(Array.isArray(fields) && fields.length === 1)) {
     const where = Array.isArray(fields) ? [...path, 'fields'] : [...path, 'codec'];
     report.add(where, 'codec "raw" compares the whole cached value with one source column; list exactly that column in "fields", like fields: [payload]');

@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { Decoder, DecodeError } from '@msgpack/msgpack';
-import type { Codec, DecodeResult } from './codecs.js';
+import type { Codec, DecodeResult, ParseResult } from './codecs.js';
 
 function typeName(value: unknown): string {
   if (value === null) return 'nil';
@@ -44,27 +44,32 @@ function describe(error: unknown): string {
   return `invalid MessagePack: ${error instanceof Error ? error.name : 'unknown error'}`;
 }
 
+function parseMsgpack(bytes: Buffer): ParseResult {
+  const limit = bytes.length;
+  const decoder = new Decoder({
+    useBigInt64: true,
+    maxStrLength: limit,
+    maxBinLength: limit,
+    maxArrayLength: limit,
+    maxMapLength: limit,
+    maxExtLength: limit,
+  });
+  try {
+    return { ok: true, value: binToBuffers(decoder.decode(bytes)) };
+  } catch (error) {
+    return { ok: false, error: describe(error) };
+  }
+}
+
 export const msgpackCodec: Codec = {
   decode(bytes): DecodeResult {
-    // Every element takes at least one byte, so no honest length exceeds the input's.
-    const limit = bytes.length;
-    const decoder = new Decoder({
-      useBigInt64: true,
-      maxStrLength: limit,
-      maxBinLength: limit,
-      maxArrayLength: limit,
-      maxMapLength: limit,
-      maxExtLength: limit,
-    });
-    let value: unknown;
-    try {
-      value = decoder.decode(bytes);
-    } catch (error) {
-      return { ok: false, error: describe(error) };
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || Object.getPrototypeOf(value) !== Object.prototype) {
+    const parsed = parseMsgpack(bytes);
+    if (!parsed.ok) return parsed;
+    const value = parsed.value;
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value) || Object.getPrototypeOf(value) !== Object.prototype) {
       return { ok: false, error: `expected a MessagePack map, got ${typeName(value)}` };
     }
-    return { ok: true, payload: binToBuffers(value) as Record<string, unknown> };
+    return { ok: true, payload: value as Record<string, unknown> };
   },
+  parseValue: parseMsgpack,
 };

@@ -9,10 +9,16 @@ import { jsonTypeName, parseJsonText, setField } from './json-text.js';
 import type { CodecName, FamilyRule } from './rule.js';
 
 export type DecodeResult = { ok: true; payload: Record<string, unknown> } | { ok: false; error: string };
+export type ParseResult = { ok: true; value: unknown } | { ok: false; error: string };
 
 export interface Codec {
-  /** `fields` is the rule's compared fields; only codecs that carry no field names need it. */
+  /**
+   * A whole string value to a payload of fields. `fields` is the rule's compared fields; only
+   * codecs that carry no field names need it.
+   */
   decode(bytes: Buffer, fields: readonly string[] | undefined): DecodeResult;
+  /** One hash field's bytes to its value, any shape (`fieldCodecs`: a hash field holding JSON). */
+  parseValue(bytes: Buffer): ParseResult;
   /**
    * Binary codecs: an error also shows the value's first bytes as hex (see decodeCacheValue),
    * since nothing else would tell an operator what the cache really holds.
@@ -25,15 +31,20 @@ function textOrBytes(bytes: Buffer): string | Buffer {
   return isUtf8(bytes) ? bytes.toString('utf8') : bytes;
 }
 
+function parseJsonBytes(bytes: Buffer): ParseResult {
+  if (!isUtf8(bytes)) return { ok: false, error: 'value is not valid UTF-8, so not JSON' };
+  return parseJsonText(bytes.toString('utf8'));
+}
+
 const jsonCodec: Codec = {
   decode(bytes) {
-    if (!isUtf8(bytes)) return { ok: false, error: 'value is not valid UTF-8, so not JSON' };
-    const parsed = parseJsonText(bytes.toString('utf8'));
+    const parsed = parseJsonBytes(bytes);
     if (!parsed.ok) return parsed;
     const value = parsed.value;
     if (jsonTypeName(value) !== 'object') return { ok: false, error: `expected a JSON object, got ${jsonTypeName(value)}` };
     return { ok: true, payload: value as Record<string, unknown> };
   },
+  parseValue: parseJsonBytes,
 };
 
 const rawCodec: Codec = {
@@ -46,6 +57,7 @@ const rawCodec: Codec = {
     setField(payload, field, textOrBytes(bytes));
     return { ok: true, payload };
   },
+  parseValue: (bytes) => ({ ok: true, value: textOrBytes(bytes) }),
 };
 
 export const CODECS = {
@@ -58,13 +70,30 @@ export const CODECS = {
 
 /**
  * Hash field values are always strings to Redis; compare.ts matches them against the source
- * column's type. A field that is not UTF-8 is kept as its bytes (see textOrBytes).
+ * column's type. A field that is not UTF-8 is kept as its bytes (see textOrBytes). A field with a
+ * codec in `fieldCodecs` is parsed by it; one that does not parse makes the key undecodable.
  */
-function decodeHash(map: Readonly<Record<string, Buffer>>): DecodeResult {
+function decodeHash(
+  map: Readonly<Record<string, Buffer>>,
+  fieldCodecs: Readonly<Record<string, CodecName>>,
+  redact: readonly string[] | undefined,
+): DecodeResult {
   const payload: Record<string, unknown> = {};
   for (const name of Object.keys(map)) {
-    const bytes = map[name];
-    if (bytes !== undefined) setField(payload, name, Buffer.isBuffer(bytes) ? textOrBytes(bytes) : String(bytes));
+    const raw = map[name];
+    if (raw === undefined) continue;
+    const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
+    const codec: Codec | undefined = Object.hasOwn(fieldCodecs, name) ? CODECS[fieldCodecs[name] as CodecName] : undefined;
+    if (codec === undefined) {
+      setField(payload, name, textOrBytes(bytes));
+      continue;
+    }
+    const parsed = codec.parseValue(bytes);
+    if (!parsed.ok) {
+      const failed = { ok: false as const, error: `field "${name}" (${fieldCodecs[name] as string}): ${parsed.error}` };
+      return codec.previewBytes === true ? withPreview(failed, bytes, redact) : failed;
+    }
+    setField(payload, name, parsed.value);
   }
   return { ok: true, payload };
 }
@@ -88,13 +117,13 @@ function withPreview(result: DecodeResult, bytes: Buffer, redact: readonly strin
  * most 16 leading bytes as hex, unless the family redacts fields.
  */
 export function decodeCacheValue(
-  rule: Pick<FamilyRule, 'type' | 'codec' | 'fields'> & Partial<Pick<FamilyRule, 'redact'>>,
+  rule: Pick<FamilyRule, 'type' | 'codec' | 'fields'> & Partial<Pick<FamilyRule, 'redact' | 'fieldCodecs'>>,
   value: Buffer | Readonly<Record<string, Buffer>>,
 ): DecodeResult {
   try {
     const isBytes = Buffer.isBuffer(value);
     if (rule.type === 'hash') {
-      return isBytes ? { ok: false, error: 'expected a hash, got a string value' } : decodeHash(value);
+      return isBytes ? { ok: false, error: 'expected a hash, got a string value' } : decodeHash(value, rule.fieldCodecs ?? {}, rule.redact);
     }
     if (!isBytes) return { ok: false, error: 'expected a string value, got a hash' };
     const codec: Codec | undefined = CODECS[rule.codec];

@@ -37,6 +37,8 @@ export interface FamilyRule {
   pattern: KeyPattern;
   type: RedisValueType;
   codec: CodecName;
+  /** type: hash: the codec of each hash field that holds encoded data (a field holding JSON). */
+  fieldCodecs?: Readonly<Record<string, CodecName>>;
   /** Name of the source in the rules file's `sources`. */
   source: string;
   query?: string;

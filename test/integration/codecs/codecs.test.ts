@@ -1,5 +1,6 @@
 /**
- * The `msgpack` and `gzip-json` codecs end to end: rows in PostgreSQL, values cached the way an
+ * The codecs end to end (`msgpack`, `gzip-json`, `brotli-json`, `raw` with and without the `json`
+ * normalizer, and hash fields with their own codec): rows in PostgreSQL, values cached the way an
  * application using those serializers writes them, audited by the built CLI. Right values are a
  * match (including a bigint past 2^53 and a bytea as msgpack bin); a planted wrong value without a
  * TTL is divergent; garbage is an undecodable error that shows its first bytes as hex.
@@ -7,7 +8,7 @@
  * Isolation: Redis logical database 7 (only `cx:` keys), a throwaway `sc_<hex>` schema, a temp
  * dir for the rules file; all removed afterwards.
  */
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { encode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../e2e/cli.js';
@@ -19,9 +20,13 @@ const REDIS_DB = 7;
 const PREFIX = 'cx:';
 
 const ROWS = [
-  { id: 1, name: 'Ada', big: '9007199254740993', price: '19.90', blob: Buffer.from([0xde, 0xad, 0xbe, 0xef]) },
-  { id: 2, name: 'Zoë', big: '-9007199254740993', price: '0.10', blob: Buffer.from([0x00]) },
-  { id: 3, name: 'Grace', big: '42', price: '5.00', blob: Buffer.from([]) },
+  {
+    id: 1, name: 'Ada', big: '9007199254740993', price: '19.90', blob: Buffer.from([0xde, 0xad, 0xbe, 0xef]),
+    // jsonb in the row; the cache holds the same document with its keys in another order.
+    prefs: '{"theme": "dark", "n": 9007199254740993}', cachedPrefs: '{"n":9007199254740993,"theme":"dark"}',
+  },
+  { id: 2, name: 'Zoë', big: '-9007199254740993', price: '0.10', blob: Buffer.from([0x00]), prefs: '{"tags": ["a", "b"]}', cachedPrefs: '{"tags":["a","b"]}' },
+  { id: 3, name: 'Grace', big: '42', price: '5.00', blob: Buffer.from([]), prefs: '{}', cachedPrefs: '{"theme":"sepia"}' },
 ];
 /** Id 3 is cached wrong (2^53 rounding and a stale name), with no TTL. */
 const WRONG_ID = 3;
@@ -36,14 +41,31 @@ function msgpackOf(row: (typeof ROWS)[number]): Buffer {
   );
 }
 
-function gzipJsonOf(row: (typeof ROWS)[number]): Buffer {
+function jsonOf(row: (typeof ROWS)[number]): Buffer {
   const wrong = row.id === WRONG_ID;
   // Written by hand: JSON.stringify cannot spell 2^53 + 1.
-  const json = `{"id":${row.id},"name":${JSON.stringify(wrong ? 'Grace H.' : row.name)},"big":${row.big},"price":${row.price}}`;
-  return gzipSync(Buffer.from(json));
+  return Buffer.from(`{"id":${row.id},"name":${JSON.stringify(wrong ? 'Grace H.' : row.name)},"big":${row.big},"price":${row.price}}`);
 }
 
-describe('shadowcheck audit with the msgpack and gzip-json codecs', () => {
+/** String-valued families other than msgpack: each key's value for a row. */
+const STRING_FAMILIES: Record<string, (row: (typeof ROWS)[number]) => Buffer> = {
+  gz: (row) => gzipSync(jsonOf(row)),
+  br: (row) => brotliCompressSync(jsonOf(row)),
+  raw: (row) => Buffer.from(row.id === WRONG_ID ? 'Grace H.' : row.name),
+  // A JSON document cached as text, compared through the `json` normalizer.
+  rawj: (row) => Buffer.from(row.cachedPrefs),
+};
+
+/** Hash fields with their own codec: prefs as JSON, name as text, stock as gzip-json. */
+function hashOf(row: (typeof ROWS)[number]): Record<string, Buffer> {
+  return {
+    name: Buffer.from(row.name),
+    prefs: Buffer.from(row.cachedPrefs),
+    packed: gzipSync(Buffer.from(`{"big":${row.big}}`)),
+  };
+}
+
+describe('shadowcheck audit with each codec', () => {
   let testDb: TestDb;
   let box: Sandbox;
   let dir: TempDir;
@@ -57,22 +79,20 @@ describe('shadowcheck audit with the msgpack and gzip-json codecs', () => {
     box = await createPgSandbox();
     dir = await makeTempDir('sc-codecs-');
 
-    await box.exec(`CREATE TABLE ${box.table('users')} (id integer PRIMARY KEY, name text, big bigint, price numeric(10,2), blob bytea)`);
+    await box.exec(`CREATE TABLE ${box.table('users')} (id integer PRIMARY KEY, name text, big bigint, price numeric(10,2), blob bytea, prefs jsonb)`);
     for (const r of ROWS) {
-      await box.exec(`INSERT INTO ${box.table('users')} (id, name, big, price, blob) VALUES ($1, $2, $3, $4, $5)`, [r.id, r.name, r.big, r.price, r.blob]);
+      await box.exec(`INSERT INTO ${box.table('users')} (id, name, big, price, blob, prefs) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        r.id, r.name, r.big, r.price, r.blob, r.prefs,
+      ]);
     }
 
     const pipe = testDb.redis.pipeline();
     for (const row of ROWS) {
-      const mp = `${PREFIX}mp:${row.id}`;
-      const gz = `${PREFIX}gz:${row.id}`;
-      if (row.id === WRONG_ID) {
-        pipe.set(mp, msgpackOf(row));
-        pipe.set(gz, gzipJsonOf(row));
-      } else {
-        pipe.set(mp, msgpackOf(row), 'EX', 200);
-        pipe.set(gz, gzipJsonOf(row), 'EX', 200);
-      }
+      const values = Object.entries({ mp: msgpackOf, ...STRING_FAMILIES }).map(([family, encode]) => [`${PREFIX}${family}:${row.id}`, encode(row)] as const);
+      for (const [key, value] of values) pipe.set(key, value);
+      pipe.hset(`${PREFIX}h:${row.id}`, hashOf(row));
+      // The wrong values are kept without a TTL: divergent, not within-ttl.
+      if (row.id !== WRONG_ID) for (const key of [...values.map(([k]) => k), `${PREFIX}h:${row.id}`]) pipe.expire(key, 200);
     }
     // Id 1 again, under a key whose bytes are not gzip at all.
     pipe.set(`${PREFIX}gzbad:1`, Buffer.from('c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1', 'hex'), 'EX', 200);
@@ -80,7 +100,7 @@ describe('shadowcheck audit with the msgpack and gzip-json codecs', () => {
     const failed = replies?.find(([error]) => error !== null);
     if (failed?.[0]) throw failed[0];
 
-    const family = (name: string, prefix: string, codec: string, fields: string) =>
+    const family = (name: string, prefix: string, codec: string, fields: string, ...more: string[]) =>
       [
         `  - name: ${name}`,
         `    pattern: "${PREFIX}${prefix}:{id}"`,
@@ -90,6 +110,7 @@ describe('shadowcheck audit with the msgpack and gzip-json codecs', () => {
         '    key: id',
         `    fields: [${fields}]`,
         '    ttl: 300s',
+        ...more.map((line) => `    ${line}`),
       ];
     const rules = [
       'version: 1',
@@ -99,6 +120,17 @@ describe('shadowcheck audit with the msgpack and gzip-json codecs', () => {
       ...family('users-msgpack', 'mp', 'msgpack', 'name, big, price, blob'),
       ...family('users-gzip', 'gz', 'gzip-json', 'name, big, price'),
       ...family('users-gzip-bad', 'gzbad', 'gzip-json', 'name, big, price'),
+      ...family('users-brotli', 'br', 'brotli-json', 'name, big, price'),
+      ...family('users-raw', 'raw', 'raw', 'name'),
+      ...family('users-raw-json', 'rawj', 'raw', 'prefs', 'normalize: { prefs: json }'),
+      '  - name: users-hash',
+      `    pattern: "${PREFIX}h:{id}"`,
+      '    type: hash',
+      '    fieldCodecs: { prefs: json, packed: gzip-json }',
+      '    exclude: [id]',
+      '    source: main',
+      `    query: "SELECT id, name, prefs, json_build_object('big', big) AS packed FROM ${box.table('users')} WHERE id = ANY($1)"`,
+      '    ttl: 300s',
     ].join('\n');
     rulesFile = await dir.write('rules.yaml', rules);
     const result = await runCli(['audit', '--rules', rulesFile, '--redis', testDb.url, '--all', '--format', 'ndjson', '--confirm-delay', '0']);
@@ -120,27 +152,30 @@ describe('shadowcheck audit with the msgpack and gzip-json codecs', () => {
     expect(result.code, result.stderr).toBe(0);
   });
 
-  it('right values match: bigint past 2^53, numeric, text, bytea as bin', () => {
+  const FAMILIES = ['mp', 'gz', 'br', 'raw', 'rawj', 'h'];
+
+  it('right values match: bigint past 2^53, numeric, text, bytea as bin, JSON in a string or a hash field', () => {
     const got = Object.fromEntries(
       ROWS.filter((r) => r.id !== WRONG_ID).flatMap((r) =>
-        [`${PREFIX}mp:${r.id}`, `${PREFIX}gz:${r.id}`].map((key) => {
+        FAMILIES.map((f) => `${PREFIX}${f}:${r.id}`).map((key) => {
           const line = report.byKey.get(key);
           return [key, line === undefined ? 'missing' : `${label(line)} ${JSON.stringify(line.diff)}`];
         }),
       ),
     );
     const want = Object.fromEntries(
-      ROWS.filter((r) => r.id !== WRONG_ID).flatMap((r) => [`${PREFIX}mp:${r.id}`, `${PREFIX}gz:${r.id}`].map((key) => [key, 'match []'])),
+      ROWS.filter((r) => r.id !== WRONG_ID).flatMap((r) => FAMILIES.map((f) => [`${PREFIX}${f}:${r.id}`, 'match []'])),
     );
     expect(got, stderr).toEqual(want);
   });
 
   it('a planted wrong value without a TTL is divergent on exactly the changed field', () => {
-    for (const key of [`${PREFIX}mp:${WRONG_ID}`, `${PREFIX}gz:${WRONG_ID}`]) {
-      const line = report.byKey.get(key);
-      expect(line?.verdict, key).toBe('divergent');
-      expect(line?.diff.map((d) => d.path), key).toEqual(['name']);
-    }
+    const changed: Record<string, string[]> = { mp: ['name'], gz: ['name'], br: ['name'], raw: ['name'], rawj: ['prefs.theme'], h: ['prefs.theme'] };
+    const got = Object.fromEntries(Object.keys(changed).map((f) => {
+      const line = report.byKey.get(`${PREFIX}${f}:${WRONG_ID}`);
+      return [f, line === undefined ? 'missing' : [label(line), ...line.diff.map((d) => d.path)]];
+    }));
+    expect(got).toEqual(Object.fromEntries(Object.entries(changed).map(([f, paths]) => [f, ['divergent/no-ttl', ...paths]])));
   });
 
   it('bytes that are not gzip are undecodable, with their first bytes as hex', () => {

@@ -166,6 +166,13 @@ describe('parseRules', () => {
     expect(query[0]?.message).toContain('takes one array per column, $1 to $2 in placeholder order');
   });
 
+  it('compiles fieldCodecs for a hash family and rejects them on a string family', () => {
+    const base = 'version: 1\nsources:\n  main: { kind: postgres, url: "postgres://x/y" }\nfamilies:\n  - name: f\n    pattern: "f:{id}"\n    source: main\n    table: t\n    ttl: 1s\n    fieldCodecs: { prefs: json, blob: msgpack }\n';
+    expect(parseRules(`${base}    type: hash\n`, 'rules.yaml', {}).families[0]?.fieldCodecs).toEqual({ prefs: 'json', blob: 'msgpack' });
+    const problems = problemsOf(() => parseRules(base, 'rules.yaml', {}));
+    expect(problems.map((p) => [p.line, p.message])).toEqual([[10, '"fieldCodecs" decodes the fields of a hash; use it with type: hash, or "codec" for a string value']]);
+  });
+
   it('rejects a ttl of zero and a duration that is not whole milliseconds', () => {
     const problems = problemsOf(() => parseRules(MINIMAL.replace('ttl: 300s', 'ttl: 0s\n    clockSkew: 0.5ms'), 'rules.yaml', {}));
     expect(problems.map((p) => p.message)).toEqual([

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { LosslessNumber, isLosslessNumber } from 'lossless-json';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { CODECS, decodeCacheValue } from '../../../src/core/codecs.js';
 import { valuesEqual } from '../../../src/core/compare.js';
@@ -171,6 +173,42 @@ describe('hash values', () => {
   it('rejects a value of the other shape', () => {
     expect(decodeError(hashRule, Buffer.from('{}'))).toMatch(/expected a hash/);
     expect(decodeError(jsonRule, { a: Buffer.from('1') })).toMatch(/expected a string value/);
+  });
+});
+
+describe('hash fields with their own codec (fieldCodecs)', () => {
+  const rule = (fieldCodecs: FamilyRule['fieldCodecs'], redact: string[] = []) => ({ type: 'hash' as const, codec: 'json' as const, fieldCodecs, redact });
+
+  it('round-trips a field through each codec that encodes data, leaving the other fields text', () => {
+    const settings = { theme: 'dark', limits: [1, 2], big: 9007199254740993n };
+    const json = '{"theme":"dark","limits":[1,2],"big":9007199254740993}';
+    const map = {
+      name: Buffer.from('Ada'),
+      j: Buffer.from(json),
+      m: Buffer.from(encode(settings, { useBigInt64: true })),
+      g: gzipSync(Buffer.from(json)),
+      b: brotliCompressSync(Buffer.from(json)),
+      n: Buffer.from('42'),
+    };
+    const result = decodeCacheValue(rule({ j: 'json', m: 'msgpack', g: 'gzip-json', b: 'brotli-json', n: 'json' }), map);
+    if (!result.ok) throw new Error(result.error);
+    expect(result.payload['name']).toBe('Ada');
+    expect(result.payload['n']).toBe(42);
+    for (const field of ['j', 'm', 'g', 'b']) {
+      expect(valuesEqual(result.payload[field], { theme: 'dark', limits: [1, 2], big: new LosslessNumber('9007199254740993') }), field).toBe(true);
+    }
+  });
+
+  it('a field its codec cannot read makes the key undecodable, naming the field, with its first bytes unless redacted', () => {
+    const map = { blob: Buffer.from('c1c2c3', 'hex'), name: Buffer.from('Ada') };
+    expect(decodeError(rule({ blob: 'msgpack' }), map)).toMatch(/^field "blob" \(msgpack\): invalid MessagePack.*\(3 bytes, first: c1c2c3\)$/);
+    expect(decodeError(rule({ blob: 'msgpack' }, ['name']), map)).toContain('first bytes hidden');
+    expect(decodeError(rule({ name: 'json' }), map)).toMatch(/^field "name" \(json\): invalid JSON/);
+  });
+
+  it('ignores a codec for a field the hash does not hold', () => {
+    const result = decodeCacheValue(rule({ missing: 'json' }), { name: Buffer.from('Ada') });
+    expect(result).toEqual({ ok: true, payload: { name: 'Ada' } });
   });
 });
 
