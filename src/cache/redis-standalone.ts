@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
 import { ConnectionError } from '../errors.js';
-import { redactUrl } from '../util/redact-url.js';
+import { redactSecrets, redactUrl } from '../util/redact-url.js';
 import { enforceReadOnly } from './read-only.js';
 import { redisTlsFor, tlsHint, type TlsOptions } from './tls.js';
 import { BATCH_READ_SCRIPT, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply } from './batch-read-script.js';
@@ -314,17 +314,6 @@ export function replicaLagFromInfo(info: string): number | undefined {
     return downFor < 0 ? Infinity : (downFor + 1) * 1000;
   }
   return (Number(field('master_last_io_seconds_ago') ?? 0) + 1) * 1000;
-}
-
-/** An error text with the URL's password masked, should a driver ever echo it. */
-function redactSecrets(text: string, url: string): string {
-  let password = '';
-  try {
-    password = decodeURIComponent(new URL(url).password);
-  } catch {
-    // not a URL: nothing to mask beyond what redactUrl does
-  }
-  return password === '' ? text : text.split(password).join('***');
 }
 
 export { describe as describeRedisError };

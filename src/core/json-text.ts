@@ -71,3 +71,26 @@ export function setField(target: Record<string, unknown>, key: string, value: un
     target[key] = value;
   }
 }
+
+const SAFE_INTEGER_TEXT = /^-?(?:0|[1-9]\d{0,15})$/;
+
+/**
+ * JSON.parse for rows read from a JSON API (loader modules), keeping every number exact the way
+ * the SQL loaders do: integers a double holds stay numbers, every other number (a bigint past
+ * 2^53, a decimal like 19.90 with its scale, as a numeric column has it) becomes a LosslessNumber
+ * holding its text. Throws a SyntaxError on text that is not JSON.
+ */
+export function parseJsonExact(text: string): unknown {
+  const options = {
+    parseNumber: (digits: string): unknown =>
+      SAFE_INTEGER_TEXT.test(digits) && Number.isSafeInteger(Number(digits)) ? Number(digits) : new LosslessNumber(digits),
+    onDuplicateKey: LOSSLESS_OPTIONS.onDuplicateKey,
+  };
+  try {
+    return parseLossless(text, null, options);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw error;
+    // lossless-json reports malformed text as a plain Error with a position.
+    throw new SyntaxError(error instanceof Error ? error.message : String(error));
+  }
+}

@@ -3,6 +3,7 @@
  */
 import type { SourceKind, SourceSpec } from '../config/types.js';
 import { UsageError } from '../errors.js';
+import { createModuleLoader } from './module.js';
 import { createMysqlLoader } from './mysql.js';
 import { createPostgresLoader } from './postgres.js';
 import type { LoaderOptions, SourceLoader, SourceLoaderFactory } from './types.js';
@@ -10,19 +11,16 @@ import type { LoaderOptions, SourceLoader, SourceLoaderFactory } from './types.j
 export const SOURCE_LOADERS = {
   postgres: createPostgresLoader,
   mysql: createMysqlLoader,
-} satisfies Partial<Record<SourceKind, SourceLoaderFactory>>;
+  module: createModuleLoader,
+} satisfies Record<SourceKind, SourceLoaderFactory>;
 
 /**
  * A ready loader for one source: connected and verified, or a ConnectionError (exit 3) naming the
- * source with its URL redacted.
+ * source with its URL redacted (a `module` source also fails with a UsageError, exit 2, when its
+ * module cannot be loaded or does not keep the factory contract: see module.ts).
  */
 export async function createSourceLoader(spec: SourceSpec, options: LoaderOptions): Promise<SourceLoader> {
   const kind: SourceKind = spec.kind;
-  if (kind === 'module') {
-    throw new UsageError(`source "${spec.name}": kind "module" is not supported yet`, {
-      hint: 'use a postgres or mysql source for now',
-    });
-  }
   const factory: SourceLoaderFactory | undefined = Object.hasOwn(SOURCE_LOADERS, kind) ? SOURCE_LOADERS[kind] : undefined;
   if (factory === undefined) {
     throw new UsageError(`source "${spec.name}": unknown kind "${String(kind)}"; expected one of ${Object.keys(SOURCE_LOADERS).join(', ')}`);

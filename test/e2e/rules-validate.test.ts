@@ -28,6 +28,12 @@ describe('shadowcheck rules validate', () => {
     expect((await runCli(['rules', 'validate', 'rules/demo.yaml'])).code).toBe(0);
   });
 
+  it('accepts the module-loader example, whose source is a module with a url (exit 0)', async () => {
+    const result = await runCli(['rules', 'validate', 'rules/examples/http-json.yaml']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('rules/examples/http-json.yaml: OK');
+  });
+
   it.each(BROKEN)('rejects %s with exit 2, file:line:column and no stack trace', async (file, position, fragment) => {
     const path = `test/fixtures/rules/${file}`;
     const result = await runCli(['rules', 'validate', path]);

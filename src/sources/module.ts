@@ -1,0 +1,313 @@
+/**
+ * `kind: module` sources: a loader the user writes, in an ES module of their own.
+ *
+ * The contract (README "Custom loaders"): the module's default export is a SourceLoaderFactory,
+ * `async (spec, options) => SourceLoader`, called once per audit with the source's spec (`name`,
+ * `kind`, the absolute `module` path, and `url` when the rules file gives one, `${ENV}`
+ * interpolated) and the LoaderOptions (`timeoutMs`, `maxConnections`). One documented way only:
+ * a named `createSourceLoader` is not looked for, so there is never a question of which one runs.
+ *
+ * Everything the module can get wrong is reported against its path and the source's name:
+ * - cannot be found, does not parse, throws at import, has no default function → UsageError (2);
+ * - the factory throws → ConnectionError (3), unless it threw one of our typed errors;
+ * - the factory returns something without load()/close() → UsageError (2);
+ * - load() throws anything but SourceQueryError/ConnectionError → SourceQueryError for that batch.
+ *
+ * The user's loader is wrapped in ModuleLoader, so the pipeline sees an ordinary SourceLoader.
+ * Errors are recognised by name as well as by class: a module that imports its own copy of
+ * shadowcheck (a project-local install next to a global CLI, or dist/ next to src/ in the tests)
+ * throws instances of *that* copy's classes, which `instanceof` here would not see.
+ */
+import { stat } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import type { SourceSpec } from '../config/types.js';
+import type { FamilyRule } from '../core/rule.js';
+import { ConnectionError, ExitCode, ShadowcheckError, UsageError } from '../errors.js';
+import { redactSecrets, redactUrl } from '../util/redact-url.js';
+import { checkFailed, describeFailure, errorCode, NETWORK_ERROR_CODES } from './errors.js';
+import { positiveInt } from './rows.js';
+import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
+
+/** How long past timeoutMs a load() that ignores the timeout is waited for before its batch fails. */
+const BACKSTOP_GRACE_MS = 5000;
+
+const FACTORY_EXAMPLE = 'export default async function createLoader(spec, options) { ...; return { load, close } }';
+
+export const createModuleLoader: SourceLoaderFactory = async (spec, options) => {
+  const path = spec.module;
+  if (path === undefined || path === '') {
+    throw new UsageError(`source "${spec.name}" (kind module) has no module`, {
+      hint: `give source "${spec.name}" a module path, relative to the rules file, e.g. module: ./loaders/billing.js`,
+    });
+  }
+  const factory = await importFactory(spec, path);
+  let inner: unknown;
+  try {
+    inner = await factory(spec, options);
+  } catch (error) {
+    throw factoryFailed(spec, path, error);
+  }
+  if (!isLoaderShaped(inner)) {
+    // It may still hold something open (a pool, a socket): let it go if it can.
+    await closeQuietly(inner);
+    throw new UsageError(`source "${spec.name}": the factory of loader module ${path} returned ${describeValue(inner)}, not a loader`, {
+      hint: 'the default export must resolve to an object with load(rule, ids) and close() functions',
+    });
+  }
+  return new ModuleLoader(inner, spec, path, positiveInt(options.timeoutMs, 5000));
+};
+
+/** Imports the module and returns its default export, or a UsageError saying what is wrong. */
+async function importFactory(spec: SourceSpec, path: string): Promise<(spec: SourceSpec, options: LoaderOptions) => unknown> {
+  const where = `source "${spec.name}": loader module ${path}`;
+  // Checked first, so that "not found" means the module itself and not one of its imports.
+  const isFile = await stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!isFile) {
+    throw new UsageError(`${where} does not exist`, {
+      hint: `the module path is resolved against the rules file's folder; check "module" of source "${spec.name}"`,
+    });
+  }
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw importFailed(where, error);
+  }
+  const factory = namespace['default'];
+  if (typeof factory !== 'function') {
+    const names = Object.keys(namespace).filter((n) => n !== 'default');
+    const what =
+      factory !== undefined
+        ? `its default export is ${describeValue(factory)}, not a function`
+        : `it has no default export${names.length === 0 ? ' and exports nothing' : `; it exports ${names.join(', ')}`}`;
+    throw new UsageError(`${where} does not export a loader factory: ${what}`, {
+      hint: `make the factory (a SourceLoaderFactory) the module's default export: ${FACTORY_EXAMPLE}`,
+    });
+  }
+  return factory as (spec: SourceSpec, options: LoaderOptions) => unknown;
+}
+
+function importFailed(where: string, error: unknown): UsageError {
+  const message = describeFailure(error);
+  if (error instanceof SyntaxError) {
+    return new UsageError(`${where} has a syntax error: ${message}`, {
+      hint: 'the module must be an ES module (export default ...) Node can load: a .js file in a "type": "module" package, or .mjs',
+      cause: error,
+    });
+  }
+  if (errorCode(error) === 'ERR_MODULE_NOT_FOUND') {
+    return new UsageError(`${where} cannot be loaded: ${message}`, {
+      hint: "one of the module's imports cannot be found; install it next to the module (a loader importing 'shadowcheck' needs it as a dependency of its project)",
+      cause: error,
+    });
+  }
+  return new UsageError(`${where} failed while being imported: ${message}`, {
+    hint: "the module's top-level code threw; connect to services in the factory, not at import time",
+    cause: error,
+  });
+}
+
+/** The factory threw: the source cannot be used. Typed errors keep their meaning and exit code. */
+function factoryFailed(spec: SourceSpec, path: string, error: unknown): Error {
+  const typed = asTypedError(error, spec);
+  // A batch error has no meaning before the first batch (it would reach the top level untyped).
+  if (typed !== undefined && !(typed instanceof SourceQueryError)) return typed;
+  const url = spec.url === undefined ? '' : `, ${redactUrl(spec.url)}`;
+  const reason = typed?.message ?? redactSecrets(reasonOf(error), spec.url);
+  return new ConnectionError(`cannot connect to source "${spec.name}" (module ${path}${url}): ${reason}`, {
+    hint: `the factory of the loader module failed; check the url of source "${spec.name}" and that the service it reads is up`,
+    cause: error,
+  });
+}
+
+type UserLoader = SourceLoader & Record<string, unknown>;
+
+function isLoaderShaped(value: unknown): value is UserLoader {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate['load'] === 'function' && typeof candidate['close'] === 'function';
+}
+
+async function closeQuietly(value: unknown): Promise<void> {
+  if (typeof value !== 'object' || value === null) return;
+  const close = (value as Record<string, unknown>)['close'];
+  if (typeof close === 'function') await Promise.resolve(close.call(value)).catch(() => {});
+}
+
+/** `undefined`, `null`, `an array`, `a string`, `an object with keys a, b`... for messages. */
+function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') {
+    const keys = Object.keys(value);
+    return keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 8).join(', ')}`;
+  }
+  return `a ${typeof value}`;
+}
+
+/**
+ * The user's loader as the pipeline expects one: errors made typed and named, batches checked.
+ * The optional methods exist exactly when the module's loader has them, so that the pipeline's
+ * "does this source tell its lag / activity / recent rows" questions get the module's answer.
+ */
+class ModuleLoader implements SourceLoader {
+  check?: (rule: FamilyRule) => Promise<void>;
+  recentIds?: (rule: FamilyRule, withinMs: number, limit: number) => Promise<string[]>;
+  activity?: () => Promise<number>;
+  replicaLagMs?: () => Promise<number | undefined>;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly inner: UserLoader,
+    private readonly spec: SourceSpec,
+    private readonly path: string,
+    private readonly timeoutMs: number,
+  ) {
+    const { check, recentIds, activity, replicaLagMs } = inner;
+    if (typeof check === 'function') this.check = (rule) => this.checkFamily(rule, check);
+    if (typeof recentIds === 'function') this.recentIds = (rule, withinMs, limit) => this.loadRecentIds(rule, withinMs, limit, recentIds);
+    if (typeof activity === 'function') this.activity = () => this.call(activity, []).then((n) => Number(n));
+    if (typeof replicaLagMs === 'function') {
+      this.replicaLagMs = () => this.call(replicaLagMs, []).then((lag) => (lag === undefined || lag === null ? undefined : Number(lag)));
+    }
+  }
+
+  async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
+    let batch: unknown;
+    try {
+      batch = await this.withBackstop(rule, this.call(this.inner.load, [rule, ids]));
+    } catch (error) {
+      throw this.batchError(rule, error);
+    }
+    return this.checkedBatch(rule, batch);
+  }
+
+  /** Ends the user's loader once; later calls share that ending. */
+  close(): Promise<void> {
+    this.closing ??= this.call(this.inner.close, []).then(() => undefined);
+    return this.closing;
+  }
+
+  private async checkFamily(rule: FamilyRule, check: (...args: never[]) => unknown): Promise<void> {
+    try {
+      await this.call(check, [rule]);
+    } catch (error) {
+      const typed = asTypedError(error, this.spec);
+      // A SourceQueryError from check() means the family does not work: a rules problem, or no answer in time.
+      if (typed instanceof SourceQueryError) {
+        const problem = typed.message.replace(/^family "[^"]*": /, '');
+        throw checkFailed(this.spec, rule, typed.timeout ? 'timeout' : 'query', typed, this.timeoutMs, { message: `${this.where()}: ${problem}` });
+      }
+      if (typed !== undefined) throw typed;
+      throw checkFailed(this.spec, rule, 'query', error, this.timeoutMs, {
+        message: `${this.where()}: check failed: ${redactSecrets(reasonOf(error), this.spec.url)}`,
+        hint: `the loader module's check() rejected the family; see its message, and the family's table, query and key`,
+      });
+    }
+  }
+
+  private async loadRecentIds(rule: FamilyRule, withinMs: number, limit: number, recentIds: (...args: never[]) => unknown): Promise<string[]> {
+    let ids: unknown;
+    try {
+      ids = await this.call(recentIds, [rule, withinMs, limit]);
+    } catch (error) {
+      throw this.batchError(rule, error);
+    }
+    if (!Array.isArray(ids)) {
+      throw new SourceQueryError(`family "${rule.name}": ${this.where()}: recentIds() returned ${describeValue(ids)}, not an array of ids`, { timeout: false });
+    }
+    return ids.map((id) => String(id));
+  }
+
+  /** Calls one of the user's methods with the loader as `this`; a synchronous throw becomes a rejection. */
+  private async call(method: (...args: never[]) => unknown, args: unknown[]): Promise<unknown> {
+    return (await (method as (...a: unknown[]) => unknown).apply(this.inner, args)) as unknown;
+  }
+
+  /**
+   * Stops waiting for a load() that ignores timeoutMs, so one hung request cannot hold the audit.
+   * The work itself cannot be cancelled from here; its late outcome is dropped.
+   */
+  private withBackstop<T>(rule: FamilyRule, work: Promise<T>): Promise<T> {
+    const limitMs = this.timeoutMs + BACKSTOP_GRACE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const backstop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new SourceQueryError(`family "${rule.name}": ${this.where()} did not answer within ${limitMs} ms (the loader ignores timeoutMs ${this.timeoutMs})`, { timeout: true }));
+      }, limitMs);
+      timer.unref();
+    });
+    work.catch(() => {});
+    return Promise.race([work, backstop]).finally(() => clearTimeout(timer));
+  }
+
+  /** A batch the pipeline can read: a Map of rows and a whole-millisecond clock. */
+  private checkedBatch(rule: FamilyRule, batch: unknown): SourceBatch {
+    const fields = typeof batch === 'object' && batch !== null ? (batch as Record<string, unknown>) : {};
+    const { rows, nowMs, duplicateIds } = fields;
+    const problem = !(rows instanceof Map)
+      ? `rows is ${describeValue(rows)}, not a Map of id to row (build batches with toBatch from 'shadowcheck')`
+      : typeof nowMs !== 'number' || !Number.isFinite(nowMs)
+        ? `nowMs is ${describeValue(nowMs)}, not the source's clock in epoch ms`
+        : duplicateIds !== undefined && !Array.isArray(duplicateIds)
+          ? `duplicateIds is ${describeValue(duplicateIds)}, not an array of ids`
+          : undefined;
+    if (problem !== undefined) {
+      throw new SourceQueryError(`family "${rule.name}": ${this.where()}: load() returned a batch whose ${problem}`, { timeout: false });
+    }
+    const out: SourceBatch = { rows: rows as Map<string, Record<string, unknown>>, nowMs: Math.floor(nowMs as number) };
+    if (Array.isArray(duplicateIds) && duplicateIds.length > 0) out.duplicateIds = duplicateIds.map((id) => String(id));
+    return out;
+  }
+
+  /** Typed errors keep their meaning; anything else fails only this batch, named by family and module. */
+  private batchError(rule: FamilyRule, error: unknown): Error {
+    const typed = asTypedError(error, this.spec);
+    if (typed !== undefined) return typed;
+    return new SourceQueryError(`family "${rule.name}": ${this.where()} failed: ${redactSecrets(reasonOf(error), this.spec.url)}`, { timeout: false, cause: error });
+  }
+
+  private where(): string {
+    return `loader module ${this.path} (source "${this.spec.name}")`;
+  }
+}
+
+/**
+ * The error as one of ours when it is one of the typed errors a loader may throw (ours, or a
+ * lookalike from another copy of shadowcheck), with any password in it masked; else undefined.
+ */
+function asTypedError(error: unknown, spec: SourceSpec): Error | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const fields = error as Error & { timeout?: unknown; exitCode?: unknown; hint?: unknown };
+  const message = redactSecrets(error.message, spec.url);
+  const hint = typeof fields.hint === 'string' ? redactSecrets(fields.hint, spec.url) : undefined;
+  if (error instanceof SourceQueryError || error instanceof ShadowcheckError) {
+    error.message = message;
+    return error;
+  }
+  if (error.name === 'SourceQueryError' && typeof fields.timeout === 'boolean') {
+    return new SourceQueryError(message, { timeout: fields.timeout, cause: error.cause ?? error });
+  }
+  if (error.name === 'ConnectionError' && fields.exitCode === ExitCode.connection) {
+    return new ConnectionError(message, { ...(hint === undefined ? {} : { hint }), cause: error.cause ?? error });
+  }
+  if ((fields.exitCode === ExitCode.usage || fields.exitCode === ExitCode.connection) && /Error$/.test(error.name)) {
+    return new ShadowcheckError(message, fields.exitCode, { ...(hint === undefined ? {} : { hint }), cause: error.cause ?? error });
+  }
+  return undefined;
+}
+
+/**
+ * Words for a failure, looking through `cause` for a socket error: Node's fetch rejects with a
+ * bare "fetch failed" whose cause says "connection refused".
+ */
+function reasonOf(error: unknown): string {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = errorCode(e);
+    if (code !== undefined && NETWORK_ERROR_CODES.has(code)) return `${describeFailure(error)} (${describeFailure(e)})`;
+  }
+  return describeFailure(error);
+}
