@@ -30,6 +30,11 @@ export function idParts(id: string, arity: number): string[] {
 
 /** The id a source row answers, or undefined when one of its key columns is null or missing. */
 export function rowId(row: Readonly<Record<string, unknown>>, columns: readonly string[]): string | undefined {
+  if (columns.length === 1) {
+    // The common case, once per loaded row: no array.
+    const value = row[columns[0] as string];
+    return value === null || value === undefined ? undefined : String(value);
+  }
   const parts: string[] = [];
   for (const column of columns) {
     const value = row[column];
