@@ -3,6 +3,7 @@ import { reportError } from './errors.js';
 import { registerAuditCommand } from './audit.js';
 import { registerDemoCommand } from './demo.js';
 import { registerExplainCommand } from './explain.js';
+import { registerInitCommand } from './init.js';
 import { registerMergeCommand } from './merge.js';
 import { registerRulesCommand } from './rules.js';
 import { VERSION } from '../version.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerRulesCommand(program);
   registerDemoCommand(program);
   registerMergeCommand(program);
+  registerInitCommand(program);
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
   for (const command of program.commands) {
     command.exitOverride();

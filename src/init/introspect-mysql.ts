@@ -1,0 +1,106 @@
+/**
+ * The tables of a MySQL/MariaDB source, from information_schema, read in one short
+ * `START TRANSACTION READ ONLY` on a connection of its own (closed before returning). Every
+ * database the user can see is read, except the system ones.
+ */
+import mysql from 'mysql2/promise';
+import type { SourceSpec } from '../config/types.js';
+import { cannotConnect } from '../sources/errors.js';
+import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from '../sources/tls.js';
+import { assembleTables, mysqlCategory, type CatalogKey, type TableInfo } from './catalog.js';
+import { introspectionFailed } from './introspect-error.js';
+import type { IntrospectOptions } from './introspect-postgres.js';
+
+const SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')";
+
+const COLUMNS_SQL = `
+SELECT c.TABLE_SCHEMA AS table_schema, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name,
+       c.DATA_TYPE AS data_type, c.COLUMN_TYPE AS column_type
+FROM information_schema.COLUMNS c
+WHERE c.TABLE_SCHEMA NOT IN ${SYSTEM}
+ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`;
+
+const KEYS_SQL = `
+SELECT s.TABLE_SCHEMA AS table_schema, s.TABLE_NAME AS table_name, s.INDEX_NAME AS index_name,
+       s.COLUMN_NAME AS column_name
+FROM information_schema.STATISTICS s
+WHERE s.NON_UNIQUE = 0 AND s.TABLE_SCHEMA NOT IN ${SYSTEM}
+ORDER BY s.TABLE_SCHEMA, s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX`;
+
+interface ColumnRow {
+  table_schema: string;
+  table_name: string;
+  column_name: string;
+  data_type: string;
+  column_type: string;
+}
+
+interface KeyRow {
+  table_schema: string;
+  table_name: string;
+  index_name: string;
+  column_name: string | null;
+}
+
+async function connect(spec: SourceSpec, uri: string, ssl: MysqlTls['ssl'], timeoutMs: number): Promise<mysql.Connection> {
+  try {
+    return await mysql.createConnection({
+      uri,
+      ...(ssl === undefined ? {} : { ssl }),
+      connectTimeout: Math.max(10_000, timeoutMs),
+      multipleStatements: false,
+    });
+  } catch (error) {
+    throw cannotConnect(spec, error);
+  }
+}
+
+export async function introspectMysql(spec: SourceSpec & { url: string }, options: IntrospectOptions): Promise<TableInfo[]> {
+  const tls = mysqlTls(spec.url, { source: spec.name, insecure: options.tlsInsecure });
+  const open = (ssl: MysqlTls['ssl']) => connect(spec, tls.uri, ssl, options.timeoutMs);
+  let conn: mysql.Connection;
+  try {
+    conn = await (tls.plaintextFallback ? preferTls(() => open(tls.ssl), () => open(undefined)) : open(tls.ssl));
+  } catch (error) {
+    throw withTlsHint(error, 'mysql');
+  }
+  conn.on('error', () => {});
+  const timeout = Math.max(1, Math.floor(options.timeoutMs));
+  const rows = async <T>(sql: string): Promise<T[]> => {
+    const [result] = await conn.query({ sql, timeout });
+    return result as T[];
+  };
+  try {
+    // A server-side bound as well: MariaDB's max_statement_time (seconds), else MySQL's (ms).
+    await conn.query(`SET SESSION max_statement_time = ${(timeout / 1000).toFixed(3)}`).catch(() =>
+      conn.query(`SET SESSION max_execution_time = ${timeout}`).catch(() => undefined),
+    );
+    await conn.query({ sql: 'START TRANSACTION READ ONLY', timeout });
+    const [current] = await rows<{ db: string | null }>('SELECT DATABASE() AS db');
+    const columns = await rows<ColumnRow>(COLUMNS_SQL);
+    const keys = await rows<KeyRow>(KEYS_SQL);
+    await conn.query({ sql: 'ROLLBACK', timeout });
+    return assemble(spec.name, current?.db ?? undefined, columns, keys);
+  } catch (error) {
+    throw introspectionFailed(spec, error);
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
+function assemble(source: string, defaultDb: string | undefined, columns: readonly ColumnRow[], keys: readonly KeyRow[]): TableInfo[] {
+  // information_schema.STATISTICS lists one row per key part, in order: group them by index.
+  const indexes = new Map<string, CatalogKey & { columns: (string | null)[] }>();
+  for (const k of keys) {
+    const name = JSON.stringify([k.table_schema, k.table_name, k.index_name]);
+    const index = indexes.get(name) ?? { schema: k.table_schema, table: k.table_name, primary: k.index_name === 'PRIMARY', columns: [] };
+    index.columns.push(k.column_name);
+    indexes.set(name, index);
+  }
+  const catalog = columns.map((c) => ({
+    schema: c.table_schema,
+    table: c.table_name,
+    column: { name: c.column_name, dataType: c.column_type, category: mysqlCategory(c.data_type, c.column_type) },
+  }));
+  return assembleTables(source, 'mysql', catalog, [...indexes.values()], (schema) => schema === defaultDb);
+}
