@@ -137,10 +137,32 @@ export const createPostgresLoader: SourceLoaderFactory = async (spec, options) =
   });
 };
 
+/**
+ * The URL's own `options` (say `-c search_path=app`) would replace the pool's, since pg lets the
+ * connection string win: take them out of the URL and put ours after them, so both apply and ours
+ * win where they name the same setting.
+ */
+export function withSessionOptions(connectionString: string, ours: string): { connectionString: string; options: string } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, options: ours };
+  }
+  const theirs = url.searchParams.get('options');
+  if (theirs === null) return { connectionString, options: ours };
+  url.searchParams.delete('options');
+  return { connectionString: url.toString(), options: `${theirs} ${ours}` };
+}
+
 function openPostgresLoader(spec: SourceSpec, options: LoaderOptions, tls: PostgresTls, ssl: PostgresTls['ssl']): Promise<SourceLoader> {
   const timeoutMs = positiveInt(options.timeoutMs, 5000);
+  // Defence in depth: every transaction of these sessions defaults to read-only and is
+  // time-bounded from the first statement. Batches still run in BEGIN READ ONLY, which a query
+  // cannot undo (a session default can be changed by set_config from within a SELECT).
+  const session = withSessionOptions(tls.connectionString, `-c default_transaction_read_only=on -c statement_timeout=${timeoutMs} -c lock_timeout=${timeoutMs}`);
   const pool = new pg.Pool({
-    connectionString: tls.connectionString,
+    connectionString: session.connectionString,
     ...(ssl === undefined ? {} : { ssl }),
     ...(tls.sslnegotiation === undefined ? {} : { sslnegotiation: tls.sslnegotiation }),
     max: positiveInt(options.maxConnections, 1),
@@ -150,10 +172,7 @@ function openPostgresLoader(spec: SourceSpec, options: LoaderOptions, tls: Postg
     connectionTimeoutMillis: Math.max(10_000, timeoutMs),
     // A client-side backstop for a server that stops answering; statement_timeout fires first.
     query_timeout: timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
-    // Defence in depth: every transaction of these sessions defaults to read-only and is
-    // time-bounded from the first statement. Batches still run in BEGIN READ ONLY, which a query
-    // cannot undo (a session default can be changed by set_config from within a SELECT).
-    options: `-c default_transaction_read_only=on -c statement_timeout=${timeoutMs} -c lock_timeout=${timeoutMs}`,
+    options: session.options,
     keepAlive: true,
     allowExitOnIdle: true,
   });

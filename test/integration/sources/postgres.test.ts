@@ -90,6 +90,23 @@ describe.runIf((process.env['SHADOWCHECK_LOADERS'] ?? 'postgres').split(',').inc
     expect([...batch.rows.keys()]).toEqual(['6f1c1a4e-1f0a-4c53-9a8e-3f1d2b6c7a10']);
   });
 
+  it("keeps the URL's own session options and still makes every session read-only and time-bounded", async () => {
+    await sandbox.exec(`CREATE TABLE ${sandbox.name}.opts (id integer PRIMARY KEY)`);
+    await sandbox.exec(`INSERT INTO ${sandbox.name}.opts VALUES (1)`);
+    const theirs = `-c search_path=${sandbox.name} -c default_transaction_read_only=off -c statement_timeout=0`;
+    const url = `${sandbox.url}${sandbox.url.includes('?') ? '&' : '?'}options=${encodeURIComponent(theirs)}`;
+    const own = await createSourceLoader({ name: 'main', kind: 'postgres', url }, { timeoutMs: 2000, maxConnections: 1 });
+    try {
+      const query =
+        "SELECT id, current_setting('search_path') AS sp, current_setting('default_transaction_read_only') AS ro, " +
+        "current_setting('statement_timeout') AS st FROM opts WHERE id = ANY($1)";
+      const row = (await own.load(familyRule({ name: 'opts', query }), ['1'])).rows.get('1');
+      expect(row).toMatchObject({ sp: sandbox.name, ro: 'on', st: '2s' });
+    } finally {
+      await own.close();
+    }
+  });
+
   it('finds every valid id when several in a batch cannot be cast to the key type (table form)', async () => {
     await sandbox.exec(`CREATE TABLE ${sandbox.name}.nums (id integer PRIMARY KEY)`);
     await sandbox.exec(`INSERT INTO ${sandbox.name}.nums SELECT generate_series(1, 40)`);
