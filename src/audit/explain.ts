@@ -12,6 +12,7 @@ import type { FamilyRule } from '../core/rule.js';
 import { REDACTED, type Judgement } from '../core/verdict.js';
 import { createSourceLoader } from '../sources/index.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
+import { sourceReadOf } from '../sources/rows.js';
 
 export interface ExplainRequest {
   config: RulesConfig;
@@ -84,8 +85,7 @@ async function explainOne(key: string, family: FamilyRule, cache: CacheReader, l
     const loadStartedAt = Date.now();
     const batch = await loader.load(family, [id]);
     nowMs = batch.nowMs - (loadStartedAt - cacheReadAt);
-    const row = batch.rows.get(id);
-    source = row === undefined ? { kind: 'absent' } : { kind: 'row', row };
+    source = sourceReadOf(batch, family, id);
   } catch (error) {
     if (!(error instanceof SourceQueryError)) throw error;
     source = { kind: 'error', message: error.message, timeout: error.timeout };

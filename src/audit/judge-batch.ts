@@ -4,6 +4,7 @@ import type { CacheRead, Observation, SourceRead } from '../core/observation.js'
 import type { FamilyRule } from '../core/rule.js';
 import type { Finding, Judgement } from '../core/verdict.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
+import { sourceReadOf } from '../sources/rows.js';
 import type { KeyRef } from './key-batches.js';
 import type { AuditLog } from './log.js';
 import type { Throttle } from './throttle.js';
@@ -101,10 +102,10 @@ async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchCont
       ctx.onQuery?.(Date.now() - loadStartedAt, ids.length);
       // The database's clock at the moment Redis answered, so PTTL and now() describe one instant.
       nowMs = batch.nowMs - (loadStartedAt - cacheReadAt);
-      sources = (id) => {
-        const row = batch.rows.get(id);
-        return row === undefined ? ABSENT : { kind: 'row', row };
-      };
+      if (batch.duplicateIds !== undefined) {
+        ctx.log.warn({ family: rule.name, ids: batch.duplicateIds.length }, 'the source returned several rows for one id: those keys are judged error/source-error');
+      }
+      sources = (id) => sourceReadOf(batch, rule, id);
     } catch (error) {
       if (!(error instanceof SourceQueryError)) throw error;
       ctx.log.warn({ family: rule.name, keys: ids.length, timeout: error.timeout, error: error.message }, 'source query failed: the batch is judged error');

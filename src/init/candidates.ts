@@ -62,7 +62,7 @@ function keyColumns(table: TableInfo, input: CandidateInput, mapping: ReadonlyMa
   };
   if (table.primaryKey.length === 1) add(table.primaryKey[0], 'the primary key');
   for (const column of table.uniqueColumns) add(column, 'a unique column');
-  if (input.idField !== undefined) add(mapping.get(input.idField), `holds the cached field ${input.idField}, which equals the id`);
+  if (input.idField !== undefined) add(mapping.get(input.idField), `the column of the cached field ${input.idField}, which equals the id`);
   const entity = singular(words(table.name).at(-1) ?? '');
   for (const c of table.columns) {
     const name = words(c.name).join('_');

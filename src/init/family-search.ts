@@ -62,8 +62,10 @@ export async function searchFamily(
     return { skipped: `too few of the probed ids exist in any candidate table (${tried})` };
   }
   const ties = alike.length === 0 ? '' : `; ${alike.length} other ${alike.length === 1 ? 'table fits' : 'tables fit'} exactly as well (see the review note)`;
-  log(`${label}: ${qualifiedName(best.candidate.table)} (source ${best.candidate.table.source}), key ${best.candidate.column}: ${best.found} of ${best.probed} probed ids found${ties}`);
-
   const all = await sources.probe(targetOf(best.candidate), [...new Set(readIds)]);
-  return proposeFamily({ pattern, analysis, chosen: best, alike, rows: all.rows, scanned });
+  const proposed = proposeFamily({ pattern, analysis, chosen: best, alike, rows: all.rows, scanned });
+  // Named as the proposal names it: the placeholder is the key's (cached) name, not `{id}`.
+  const named = 'family' in proposed ? proposed.family.pattern : label;
+  log(`${named}: ${qualifiedName(best.candidate.table)} (source ${best.candidate.table.source}), key ${best.candidate.column}: ${best.found} of ${best.probed} probed ids found${ties}`);
+  return proposed;
 }

@@ -167,6 +167,11 @@ export function proposeFamily(e: FamilyEvidence): ProposalResult {
   if (e.alike.length > 0) sourceNotes.push(`review: fits exactly as well: ${e.alike.map((o) => `${qualifiedName(o.candidate.table)} (${o.candidate.table.source})`).join(', ')}`);
   notes.source = sourceNotes;
   notes.key = [`guess: ${keyColumn} is ${chosen.candidate.why}${key !== keyColumn ? `; selected as ${key}, the cached name` : ''}`];
+  const unique = (table.primaryKey.length === 1 && table.primaryKey[0] === keyColumn) || table.uniqueColumns.includes(keyColumn);
+  if (!unique) {
+    const primary = table.primaryKey.length > 1 ? `; the primary key is (${table.primaryKey.join(', ')}): a key pattern needs a placeholder per column, like t:{a}:u:{b} with key: [a, b]` : '';
+    notes.key.push(`review: ${keyColumn} is neither the primary key nor unique; an id with several rows is judged error/source-error${primary}`);
+  }
   if (updated !== undefined) notes.updatedAt = [`guess: ${updated.dataType} column named like a change time`];
   else notes.updatedAt = ['review: no timestamp column named like a change time: stale entries are judged by the TTL alone'];
   notes.ttl = [describeTtl(ttl), 'review: maxStaleness (the freshness budget) is left to its default, the ttl; set it to what the application promises'];

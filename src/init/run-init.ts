@@ -3,6 +3,7 @@
  * proposed rules file out. Read-only on every side: the cache reader's command allowlist,
  * READ ONLY transactions for the catalogs, the audit's own loaders for rows.
  */
+import { UsageError } from '../errors.js';
 import { createCacheReader, type CacheReader } from '../cache/index.js';
 import type { TlsOptions } from '../cache/tls.js';
 import { redactUrl } from '../util/redact-url.js';
@@ -59,6 +60,7 @@ async function sampleRedis(reader: CacheReader, options: InitOptions): Promise<S
   const size = await reader.size().catch(() => undefined);
   options.log(`scanned ${scan.keys.length} keys${scan.truncated ? ` (stopped at ${SCAN_LIMIT}; the database holds about ${size ?? '?'})` : ''}`);
   const { patterns, uncovered } = inferPatterns(scan.keys);
+  if (patterns.length === 0) throw noPatterns(scan.keys.length, uncovered);
   for (const p of patterns.slice(MAX_PATTERNS)) {
     uncovered.push({ shape: shapeText(p.parts), count: p.keys.length, example: p.keys[0] as string, reason: `not examined: init looks at the ${MAX_PATTERNS} largest patterns` });
   }
@@ -84,6 +86,19 @@ async function introspect(sources: SourceRows, options: InitOptions): Promise<Ta
     tables.push(...found);
   }
   return tables;
+}
+
+/** Nothing to match against tables: say what the keys looked like rather than blame the sources. */
+export function noPatterns(scanned: number, uncovered: readonly UncoveredGroup[]): UsageError {
+  if (scanned === 0) {
+    return new UsageError('the Redis database is empty: init proposes families from the keys it finds', {
+      hint: 'point --redis at the cache, with its logical database (redis://host:6379/3)',
+    });
+  }
+  const groups = uncovered.slice(0, 5).map((u) => `${u.shape}  ${plural(u.count, 'key')}: ${u.reason}`);
+  return new UsageError(`none of the ${plural(scanned, 'scanned key')} share a pattern with an id in it:\n  ${groups.join('\n  ')}`, {
+    hint: 'init needs at least a few keys per family (user:1, user:2, ...); check that --redis points at the cache',
+  });
 }
 
 function plural(n: number, word: string): string {

@@ -1,6 +1,7 @@
 import type { FamilyRule } from '../core/rule.js';
 import { rowId } from '../core/source-key.js';
 import { UsageError } from '../errors.js';
+import type { SourceRead } from '../core/observation.js';
 import { SourceQueryError, type SourceBatch } from './types.js';
 
 /**
@@ -72,4 +73,22 @@ export function requireKeyColumn(rule: FamilyRule, columns: readonly string[]): 
       timeout: false,
     });
   }
+}
+
+/**
+ * What a batch says about one id. An id with several rows is an error, not the first row: the
+ * family's key does not identify one row (a column of a composite key, a join that fans out), and
+ * judging whichever row came first would report a correct entry as divergent.
+ */
+export function sourceReadOf(batch: SourceBatch, rule: Pick<FamilyRule, 'key'>, id: string): SourceRead {
+  if (batch.duplicateIds !== undefined && batch.duplicateIds.includes(id)) {
+    const columns = rule.key.length === 1 ? `column ${rule.key[0] as string}` : `columns ${rule.key.join(', ')}`;
+    return {
+      kind: 'error',
+      message: `the source returned more than one row for this id: the key ${columns} does not identify one row (a composite key needs every column, like key: [tenant_id, id]; a join must not fan out)`,
+      timeout: false,
+    };
+  }
+  const row = batch.rows.get(id);
+  return row === undefined ? { kind: 'absent' } : { kind: 'row', row };
 }

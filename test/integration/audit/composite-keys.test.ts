@@ -45,6 +45,9 @@ describe('shadowcheck audit with composite keys', () => {
     await r.hset(`${PREFIX}r:eu:sku:A-1`, { qty: '5' });
     await r.expire(`${PREFIX}r:eu:sku:A-1`, 200);
     await r.hset(`${PREFIX}r:us:sku:A-1`, { qty: '5' }); // the EU figure under the US key, no TTL
+    // The same table keyed by id alone, as if the tenant were forgotten: id 1 has two rows.
+    await r.set(`${PREFIX}one:1`, JSON.stringify({ name: 'Ada' }), 'EX', 200);
+    await r.set(`${PREFIX}one:2`, JSON.stringify({ name: 'Bob' }), 'EX', 200);
 
     rulesFile = await dir.write(
       'rules.yaml',
@@ -59,6 +62,13 @@ describe('shadowcheck audit with composite keys', () => {
         '    source: main',
         `    table: ${users}`,
         '    key: [tenant_id, id]',
+        '    fields: [name]',
+        '    ttl: 300s',
+        '  - name: user-by-id-alone',
+        `    pattern: "${PREFIX}one:{id}"`,
+        '    source: main',
+        `    table: ${users}`,
+        '    key: id',
         '    fields: [name]',
         '    ttl: 300s',
         '  - name: regional-stock',
@@ -93,7 +103,10 @@ describe('shadowcheck audit with composite keys', () => {
       [`${PREFIX}t:initech:user:1`]: 'divergent/orphan',
       [`${PREFIX}r:eu:sku:A-1`]: 'match',
       [`${PREFIX}r:us:sku:A-1`]: 'divergent/no-ttl',
+      [`${PREFIX}one:1`]: 'error/source-error',
+      [`${PREFIX}one:2`]: 'match',
     });
+    expect(report.byKey.get(`${PREFIX}one:1`)?.detail).toContain('more than one row for this id: the key column id does not identify one row');
     expect(report.byKey.get(`${PREFIX}r:us:sku:A-1`)?.diff).toEqual([{ path: 'qty', cache: '5', source: 7 }]);
   });
 

@@ -112,6 +112,18 @@ describe('proposeFamily', () => {
     expect(f).toMatchObject({ pattern: 'user:{id}:name', codec: 'raw', fields: ['name'] });
   });
 
+  it('marks a key column that is neither the primary key nor unique for review, naming a composite primary key', () => {
+    const tenantUsers = pgTable('app', 'tenant_users', { tenant_id: 'text', id: 'integer', name: 'text' }, ['tenant_id', 'id']);
+    const samples: ValueSample[] = ids.map((id) => ({ key: `tenant_user:${id}`, id: String(id), redisType: 'string', value: Buffer.from(JSON.stringify({ name: `U${id}` })), pttlMs: 1000 }));
+    const rows = new Map(ids.map((id) => [String(id), { tenant_id: 'acme', id, name: `U${id}` }]));
+    const f = propose(samples.map((s) => s.key), samples, tenantUsers, 'id', rows);
+    expect(f.notes.key?.[1]).toBe(
+      'review: id is neither the primary key nor unique; an id with several rows is judged error/source-error; ' +
+        'the primary key is (tenant_id, id): a key pattern needs a placeholder per column, like t:{a}:u:{b} with key: [a, b]',
+    );
+    expect(propose(samples.map((s) => s.key), samples, USERS, 'id', rows).notes.key).toHaveLength(1);
+  });
+
   it('skips a pattern whose cached fields name no column', () => {
     const samples: ValueSample[] = ids.map((id) => ({ key: `x:${id}`, id: String(id), redisType: 'string', value: Buffer.from('{"foo":1}'), pttlMs: 1000 }));
     const [pattern] = inferPatterns(samples.map((s) => s.key)).patterns;
