@@ -167,6 +167,9 @@ async function auditAndReport(
     }
     const summary = outcome.total.counters();
     const familyCounters = families.map((f) => ({ name: f.name, ...(outcome.families.get(f.name)?.counters() ?? summary) }));
+    for (const f of familyCounters) {
+      if (f.sampled === 0 && !outcome.incomplete) log.warn({ family: f.name }, 'no key matched the family pattern: check --redis, its logical database, and the pattern');
+    }
     const gate = evaluateGate(
       {
         summary,

@@ -199,6 +199,16 @@ function checkComparison(family: Fields, path: DataPath, report: SemanticReporte
   if (type !== 'hash' && family.fieldCodecs !== undefined) {
     report.add([...path, 'fieldCodecs'], '"fieldCodecs" decodes the fields of a hash; use it with type: hash, or "codec" for a string value', 'key');
   }
+  const codecFields = asRecord(family.fieldCodecs);
+  const compared = Array.isArray(fields) ? fields : undefined;
+  const excluded = Array.isArray(family.exclude) ? family.exclude : [];
+  for (const field of Object.keys(codecFields ?? {})) {
+    // A codec for a field that is never compared is a typo or a leftover: it would be silently ignored.
+    if ((compared !== undefined && !compared.includes(field)) || excluded.includes(field)) {
+      const list = compared === undefined ? '' : ` (fields: ${compared.join(', ')})`;
+      report.add([...path, 'fieldCodecs', field], `"fieldCodecs" names "${field}", a field the family does not compare${list}; fix the name or compare it`, 'key');
+    }
+  }
   if (type === 'string' && family.codec === 'raw' && !(Array.isArray(fields) && fields.length === 1)) {
     const where = Array.isArray(fields) ? [...path, 'fields'] : [...path, 'codec'];
     report.add(where, 'codec "raw" compares the whole cached value with one source column; list exactly that column in "fields", like fields: [payload]');

@@ -74,6 +74,11 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateVerdic
   }
 
   if (input.incomplete === true) failures.push('the audit did not finish: its figures cover only the keys judged before it stopped');
+  // An audit of nothing proves nothing: a wrong --redis database or a mistyped pattern must not
+  // turn a deploy gate green. `--fail-on none` (a shard whose gate is left to merge) opts out.
+  if (options.failOn !== 'none' && input.incomplete !== true && summary.sampled === 0 && (input.recent?.counters.sampled ?? 0) === 0) {
+    failures.push('no key was judged: no family pattern matched a key (check --redis, its logical database, and the patterns)');
+  }
 
   const ratio = errorRatio(summary);
   const tooManyErrors = ratio > options.maxErrorRatio;

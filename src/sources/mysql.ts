@@ -379,7 +379,12 @@ class MysqlLoader implements SourceLoader {
         return (result ?? []).map((f) => f.name);
       });
     } catch (error) {
-      throw checkFailed(this.spec, rule, classify(error), error, this.timeoutMs, { message: errorMessage(error) });
+      // A composite key's ids arrive as row constructors: comparing them to one column fails.
+      const tuples = rule.key.length > 1 && /Operand should contain|Illegal parameter data types .* row/i.test(errorMessage(error));
+      throw checkFailed(this.spec, rule, classify(error), error, this.timeoutMs, {
+        message: errorMessage(error),
+        ...(tuples ? { hint: `the ids of a composite key are tuples: compare the key columns together, like WHERE (${rule.key.join(', ')}) IN (?)` } : {}),
+      });
     }
     const problem = missingColumnsProblem(rule, fields);
     if (problem !== undefined) throw new SourceCheckError(rule.name, problem);

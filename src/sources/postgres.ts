@@ -312,9 +312,15 @@ class PostgresLoader implements SourceLoader {
       fields = await this.inReadOnlyTransaction(async (client) => lastResult(await client.query(sql, values)).fields.map((f) => f.name));
     } catch (error) {
       const mysqlStyle = rule.query !== undefined && /\bIN\s*\(\s*\?\s*\)/i.test(rule.query);
+      const untypedArrays = rule.key.length > 1 && /unnest\(unknown/.test(errorMessage(error));
+      const hint = mysqlStyle
+        ? 'postgres queries receive the batch as $1: write WHERE id = ANY($1) instead of IN (?)'
+        : untypedArrays
+          ? "cast each key column's array to the column's type, like WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::int[]))"
+          : undefined;
       throw checkFailed(this.spec, rule, classify(error), error, this.timeoutMs, {
         message: describeQueryError(error),
-        ...(mysqlStyle ? { hint: 'postgres queries receive the batch as $1: write WHERE id = ANY($1) instead of IN (?)' } : {}),
+        ...(hint === undefined ? {} : { hint }),
       });
     }
     const problem = missingColumnsProblem(rule, fields);

@@ -17,6 +17,9 @@ interface Target {
   createTable(t: string): string;
   /** The query form a rules file writes for this composite key. */
   query(t: string): string;
+  /** The usual first mistake in that query, and the hint check() gives for it. */
+  mistake(t: string): string;
+  hint: RegExp;
 }
 
 const TARGETS: Target[] = [
@@ -25,12 +28,16 @@ const TARGETS: Target[] = [
     sandbox: createPgSandbox,
     createTable: (t) => `CREATE TABLE ${t} (tenant_id text, id integer, name text, updated_at timestamptz(3), PRIMARY KEY (tenant_id, id))`,
     query: (t) => `SELECT tenant_id, id, name FROM ${t} WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::int[]))`,
+    mistake: (t) => `SELECT tenant_id, id, name FROM ${t} WHERE (tenant_id, id) IN (SELECT * FROM unnest($1, $2))`,
+    hint: /cast each key column's array to the column's type/,
   },
   {
     kind: 'mysql',
     sandbox: createMysqlSandbox,
     createTable: (t) => `CREATE TABLE ${t} (tenant_id VARCHAR(20), id INT, name VARCHAR(50), updated_at DATETIME(3), PRIMARY KEY (tenant_id, id))`,
     query: (t) => `SELECT tenant_id, id, name FROM ${t} WHERE (tenant_id, id) IN (?)`,
+    mistake: (t) => `SELECT tenant_id, id, name FROM ${t} WHERE id IN (?)`,
+    hint: /the ids of a composite key are tuples: compare the key columns together, like WHERE \(tenant_id, id\) IN \(\?\)/,
   },
 ];
 
@@ -85,6 +92,12 @@ for (const target of TARGETS) {
       const error = await loader.check?.(rule({ key: ['tenant_id', 'user_id'] })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SourceCheckError);
       expect((error as Error).message).toMatch(/^family "tenant-user": .*user_id/);
+    });
+
+    it('check() explains the usual mistake in a composite-key query', async () => {
+      const error = await loader.check?.(rule({ table: undefined, query: target.mistake(users) })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SourceCheckError);
+      expect((error as SourceCheckError).hint).toMatch(target.hint);
     });
 
     it('treats a part the key column cannot hold as absent without failing the batch (table form)', async () => {

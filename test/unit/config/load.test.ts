@@ -171,6 +171,8 @@ describe('parseRules', () => {
     expect(parseRules(`${base}    type: hash\n`, 'rules.yaml', {}).families[0]?.fieldCodecs).toEqual({ prefs: 'json', blob: 'msgpack' });
     const problems = problemsOf(() => parseRules(base, 'rules.yaml', {}));
     expect(problems.map((p) => [p.line, p.message])).toEqual([[10, '"fieldCodecs" decodes the fields of a hash; use it with type: hash, or "codec" for a string value']]);
+    const typo = problemsOf(() => parseRules(`${base}    type: hash\n    fields: [prefs, name]\n`, 'rules.yaml', {}));
+    expect(typo.map((p) => p.message)).toEqual(['"fieldCodecs" names "blob", a field the family does not compare (fields: prefs, name); fix the name or compare it']);
   });
 
   it('rejects a ttl of zero and a duration that is not whole milliseconds', () => {

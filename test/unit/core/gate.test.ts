@@ -24,6 +24,16 @@ describe('evaluateGate', () => {
     expect(gate(counters({ match: 10 }))).toEqual({ passed: true, failures: [], tooManyErrors: false });
   });
 
+  it('fails an audit that judged no key at all, unless --fail-on none, and not one whose keys were recent writes only', () => {
+    const nothing = 'no key was judged: no family pattern matched a key (check --redis, its logical database, and the patterns)';
+    expect(gate(counters({}))).toMatchObject({ passed: false, failures: [nothing] });
+    expect(gate(counters({}), { failOn: 'error' })).toMatchObject({ passed: false, failures: [nothing] });
+    expect(gate(counters({}), { failOn: 'none' })).toMatchObject({ passed: true });
+    expect(gate(counters({}), {}, { recent: { counters: counters({ match: 2 }), knownDivergent: 0 } })).toMatchObject({ passed: true });
+    // An interrupted run already fails, for its own reason.
+    expect(gate(counters({}), {}, { incomplete: true }).failures).not.toContain(nothing);
+  });
+
   it('fails on any divergent key by default, saying by how much', () => {
     expect(gate(counters({ match: 9, divergent: 1 }))).toMatchObject({ passed: false, failures: ['divergent 1 > max 0'] });
   });
