@@ -32,7 +32,31 @@ export async function loadRulesFile(file: string, env: NodeJS.ProcessEnv = proce
     return fail(`cannot read the rules file: ${(error as Error).message}`, error);
   }
   const text = decodeUtf8(bytes, file);
-  return parseRules(text, file, env);
+  const config = parseRules(text, file, env);
+  await requireModuleFiles(config);
+  return config;
+}
+
+/**
+ * A loader module the rules file names must exist, so that `rules validate` in CI catches a wrong
+ * path rather than the first audit. Whether it loads and keeps the contract is the audit's check.
+ */
+async function requireModuleFiles(config: RulesConfig): Promise<void> {
+  const missing: RulesProblem[] = [];
+  for (const source of Object.values(config.sources)) {
+    if (source.kind !== 'module' || source.module === undefined) continue;
+    const isFile = await stat(source.module).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+    if (!isFile) {
+      missing.push({
+        file: config.file,
+        message: `source "${source.name}": loader module ${source.module} does not exist; "module" is resolved against the rules file's folder`,
+      });
+    }
+  }
+  if (missing.length > 0) throw new RulesError(missing);
 }
 
 /** Strict UTF-8 (a BOM is dropped). Invalid bytes point at their line instead of turning into U+FFFD. */

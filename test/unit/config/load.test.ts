@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,11 @@ describe('loadRulesFile', () => {
   it('resolves a module source against the rules file folder', async () => {
     const file = join(dir, 'module.yaml');
     await writeFile(file, 'version: 1\nsources:\n  billing: { kind: module, module: ./loaders/billing.js }\nfamilies:\n  - { name: invoice, pattern: "invoice:{id}", source: billing, ttl: 5m }\n');
+    const missing = await loadRulesFile(file, {}).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(RulesError);
+    expect((missing as Error).message).toContain(`source "billing": loader module ${join(dir, 'loaders', 'billing.js')} does not exist`);
+    await mkdir(join(dir, 'loaders'));
+    await writeFile(join(dir, 'loaders', 'billing.js'), 'export default async () => ({});\n');
     const config = await loadRulesFile(file, {});
     expect(config.sources.billing).toEqual({ name: 'billing', kind: 'module', module: join(dir, 'loaders', 'billing.js') });
   });
