@@ -32,8 +32,12 @@ describe('shadowcheck audit with composite keys', () => {
     dir = await makeTempDir('sc-composite-');
 
     const users = pgBox.table('users');
-    await pgBox.exec(`CREATE TABLE ${users} (tenant_id text, id integer, name text, PRIMARY KEY (tenant_id, id))`);
-    await pgBox.exec(`INSERT INTO ${users} VALUES ('acme', 1, 'Ada'), ('globex', 1, 'Cy'), ('acme', 2, 'Bob')`);
+    await pgBox.exec(
+      `CREATE TABLE ${users} (tenant_id text, id integer, name text, updated_at timestamptz NOT NULL DEFAULT now() - interval '1 day', PRIMARY KEY (tenant_id, id))`,
+    );
+    await pgBox.exec(`INSERT INTO ${users} VALUES ('acme', 1, 'Ada'), ('globex', 1, 'Cy')`);
+    // Renamed a minute ago: the one recent write, which --recent must find by its composite id.
+    await pgBox.exec(`INSERT INTO ${users} VALUES ('acme', 2, 'Bob', now() - interval '1 minute')`);
     await myBox.exec('CREATE TABLE stock (region VARCHAR(8), sku VARCHAR(16), qty INT, PRIMARY KEY (region, sku))');
     await myBox.exec("INSERT INTO stock VALUES ('eu', 'A-1', 5), ('us', 'A-1', 7)");
 
@@ -63,6 +67,7 @@ describe('shadowcheck audit with composite keys', () => {
         `    table: ${users}`,
         '    key: [tenant_id, id]',
         '    fields: [name]',
+        '    updatedAt: updated_at',
         '    ttl: 300s',
         '  - name: user-by-id-alone',
         `    pattern: "${PREFIX}one:{id}"`,
@@ -108,6 +113,15 @@ describe('shadowcheck audit with composite keys', () => {
     });
     expect(report.byKey.get(`${PREFIX}one:1`)?.detail).toContain('more than one row for this id: the key column id does not identify one row');
     expect(report.byKey.get(`${PREFIX}r:us:sku:A-1`)?.diff).toEqual([{ path: 'qty', cache: '5', source: 7 }]);
+  });
+
+  it('--recent finds the recently changed row by its composite id and judges its key', async () => {
+    const result = await runCli(['audit', '--rules', rulesFile, '--redis', testDb.url, '--family', 'tenant-user', '--sample', '1', '--seed', '1', '--recent', '10m', '--format', 'json', '--confirm-delay', '0']);
+    const report = JSON.parse(result.stdout) as { recent?: { summary: { sampled: number } }; findings: { key: string; population?: string; verdict: string }[] };
+    expect(report.recent?.summary.sampled, result.stderr).toBe(1);
+    expect(report.findings.filter((f) => f.population === 'recent')).toEqual([
+      expect.objectContaining({ key: `${PREFIX}t:acme:user:2`, verdict: 'divergent', population: 'recent' }),
+    ]);
   });
 
   it('explain shows the parts the key was split into and the row they load', async () => {
