@@ -266,6 +266,10 @@ class ModuleLoader implements SourceLoader {
   /** Typed errors keep their meaning; anything else fails only this batch, named by family and module. */
   private batchError(rule: FamilyRule, error: unknown): Error {
     const typed = asTypedError(error, this.spec);
+    // The audit ends on a lost source and prints its message: it must say which source.
+    if (typed instanceof ConnectionError && !typed.message.includes(`source "${this.spec.name}"`)) {
+      typed.message = `lost source "${this.spec.name}" (module ${this.path}): ${typed.message}`;
+    }
     if (typed !== undefined) return typed;
     return new SourceQueryError(`family "${rule.name}": ${this.where()} failed: ${redactSecrets(reasonOf(error), this.spec.url)}`, { timeout: false, cause: error });
   }

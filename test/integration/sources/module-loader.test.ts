@@ -186,6 +186,14 @@ describe('the wrapped loader', () => {
     const lost = await loader.load(RULE, ['lost']).catch((e: unknown) => e);
     expect(lost).toBeInstanceOf(ConnectionError);
     expect((lost as ConnectionError).exitCode).toBe(ExitCode.connection);
+    expect((lost as Error).message).toBe('lost the connection to source "billing"');
+  });
+
+  it('a ConnectionError from load() that does not name the source is prefixed with it and the module', async () => {
+    const loader = await open(loaderModule(`const error = new Error('backend gone'); error.name = 'ConnectionError'; error.exitCode = 3; throw error;`));
+    const lost = await loader.load(RULE, ['1']).catch((e: unknown) => e);
+    expect(lost).toBeInstanceOf(ConnectionError);
+    expect((lost as Error).message).toMatch(/^lost source "billing" \(module .*\): backend gone$/);
   });
 
   it('a batch that is not { rows: Map, nowMs } fails as SourceQueryError saying what is wrong', async () => {
