@@ -98,6 +98,8 @@ function checkFamilies(families: readonly unknown[], sources: Fields | undefined
       }
     }
 
+    // Key columns the pattern asks for; 1 when it is missing or invalid (reported already).
+    let arity = 1;
     const patternText = asString(family.pattern);
     if (patternText !== undefined && patternText !== '') {
       const parts = parsePattern(patternText);
@@ -106,10 +108,11 @@ function checkFamilies(families: readonly unknown[], sources: Fields | undefined
       } else {
         patterns.push({ index, name: name ?? `#${index + 1}`, pattern: compilePattern(patternText) });
         checkKeyArity(family, parts.placeholders, path, report);
+        arity = parts.placeholders.length;
       }
     }
 
-    checkLoading(family, path, sources, report, patternArity(patternText));
+    checkLoading(family, path, sources, report, arity);
     checkComparison(family, path, report);
     checkDurations(family, path, report);
   });
@@ -141,12 +144,6 @@ function checkKeyArity(family: Fields, placeholders: readonly string[], path: Da
     `the pattern has ${placeholders.length} placeholder${placeholders.length === 1 ? '' : 's'} (${names}) but "key" names ${columns.length} column${columns.length === 1 ? '' : 's'}; ` +
       (placeholders.length === 1 ? 'give the one source column matched against it, like key: id' : `give one source column per placeholder, in order, like key: [${example}]`),
   );
-}
-
-/** How many placeholders (key columns) a pattern has; 1 when it is invalid (reported already). */
-function patternArity(pattern: string | undefined): number {
-  const parts = pattern === undefined ? undefined : parsePattern(pattern);
-  return parts === undefined || 'problem' in parts ? 1 : parts.placeholders.length;
 }
 
 function checkLoading(family: Fields, path: DataPath, sources: Fields | undefined, report: SemanticReporter, arity: number): void {

@@ -331,7 +331,8 @@ class MysqlLoader implements SourceLoader {
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
     const { table, updatedAt } = requireRecentColumns(rule);
     // The session zone is UTC (see inReadOnlyTransaction), like the DATETIMEs the loader reads.
-    const columns = rule.key.map((column, i) => `CAST(${quoteMysqlIdentifier(column)} AS CHAR) AS k${i}`).join(', ');
+    const aliases = rule.key.map((_, i) => `k${i}`);
+    const columns = rule.key.map((column, i) => `CAST(${quoteMysqlIdentifier(column)} AS CHAR) AS ${aliases[i] as string}`).join(', ');
     const sql =
       `SELECT ${columns} FROM ${mysqlTableName(table)} ` +
       `WHERE ${quoteMysqlIdentifier(updatedAt)} >= NOW(3) - INTERVAL ? MICROSECOND ` +
@@ -339,7 +340,7 @@ class MysqlLoader implements SourceLoader {
     try {
       return await this.inReadOnlyTransaction(async (conn) => {
         const [rows] = await conn.query({ sql, values: [Math.round(withinMs * 1000), limit], timeout: this.clientTimeoutMs() });
-        return (rows as Record<string, unknown>[]).flatMap((r) => rowId(r, rule.key.map((_, i) => `k${i}`)) ?? []);
+        return (rows as Record<string, unknown>[]).flatMap((r) => rowId(r, aliases) ?? []);
       });
     } catch (error) {
       throw this.batchError(rule, error);

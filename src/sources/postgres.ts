@@ -275,10 +275,10 @@ class PostgresLoader implements SourceLoader {
 
   async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
     try {
-      this.batchStatement(rule, []); // a malformed table name fails before a connection is taken
+      // Built before a connection is taken: a malformed table name fails here.
+      const { sql, values } = this.batchStatement(rule, ids);
       return await this.inReadOnlyTransaction(async (client, nowMs) => {
         if (ids.length === 0) return toBatch([], rule.key, nowMs);
-        const { sql, values } = this.batchStatement(rule, ids);
         let result: PgResultLike;
         try {
           result = lastResult(await client.query(sql, values));
@@ -351,14 +351,15 @@ class PostgresLoader implements SourceLoader {
 
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
     const { table, updatedAt } = requireRecentColumns(rule);
-    const columns = rule.key.map((column, i) => `${quotePgIdentifier(column)}::text AS k${i}`).join(', ');
+    const aliases = rule.key.map((_, i) => `k${i}`);
+    const columns = rule.key.map((column, i) => `${quotePgIdentifier(column)}::text AS ${aliases[i] as string}`).join(', ');
     const sql =
       `SELECT ${columns} FROM ${pgTableName(table)} ` +
       `WHERE ${quotePgIdentifier(updatedAt)} >= now() - make_interval(secs => $1::float8 / 1000) ` +
       `ORDER BY ${quotePgIdentifier(updatedAt)} DESC LIMIT $2`;
     try {
       return await this.inReadOnlyTransaction(async (client) =>
-        lastResult(await client.query(sql, [withinMs, limit])).rows.flatMap((r) => rowId(r, rule.key.map((_, i) => `k${i}`)) ?? []),
+        lastResult(await client.query(sql, [withinMs, limit])).rows.flatMap((r) => rowId(r, aliases) ?? []),
       );
     } catch (error) {
       throw this.batchError(rule, error);
