@@ -1,3 +1,5 @@
+import type { ColumnTypes } from './column-type.js';
+
 /**
  * Everything read for one key, from both sides, as plain values. The edges (cache readers,
  * source loaders) fill this in; the core judges it without doing any I/O.
@@ -12,7 +14,8 @@ export type CacheRead =
   | { kind: 'error'; message: string };
 
 export type SourceRead =
-  | { kind: 'row'; row: Readonly<Record<string, unknown>> }
+  /** `columns`: the source's result column types (core/column-type.ts), when the loader knows them. */
+  | { kind: 'row'; row: Readonly<Record<string, unknown>>; columns?: ColumnTypes }
   | { kind: 'absent' }
   | { kind: 'error'; message: string; timeout: boolean };
 

@@ -59,4 +59,9 @@ export interface FamilyRule {
   redact: readonly string[];
   negativeMarker?: string;
   minConsistency?: number;
+  /**
+   * The time zone of the family's source (`timezone:` in the rules file; IANA name or `+02:00`):
+   * zone-less timestamps, in the cache and in zone-less columns, are wall-clock times there. UTC when absent.
+   */
+  timeZone?: string;
 }

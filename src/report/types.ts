@@ -2,6 +2,7 @@ import type { ShardMeta } from '../core/shard.js';
 import type { CacheCoverage } from '../cache/types.js';
 import type { Counters, FamilyCounters } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
+import type { RunWarning } from '../core/warning.js';
 
 export interface GateResult {
   passed: boolean;
@@ -30,6 +31,8 @@ export interface RunSummary {
   incomplete: boolean;
   /** Why it stopped early, when incomplete. */
   abortReason?: string;
+  /** Rules problems and systematic differences, shown first in every format; absent when none. */
+  warnings?: RunWarning[];
   /** With --shard: which part of the keyspace this run judged, and what `merge` needs to combine the parts. */
   shard?: ShardMeta;
 }

@@ -90,5 +90,6 @@ export function sourceReadOf(batch: SourceBatch, rule: Pick<FamilyRule, 'key'>, 
     };
   }
   const row = batch.rows.get(id);
-  return row === undefined ? { kind: 'absent' } : { kind: 'row', row };
+  if (row === undefined) return { kind: 'absent' };
+  return batch.columns === undefined ? { kind: 'row', row } : { kind: 'row', row, columns: batch.columns };
 }

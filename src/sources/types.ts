@@ -1,4 +1,5 @@
 import type { SourceSpec } from '../config/types.js';
+import type { ColumnTypes } from '../core/column-type.js';
 import type { FamilyRule } from '../core/rule.js';
 
 /** Rows of one batch, keyed by the id their key columns spell (core/source-key.ts rowId; toBatch builds it). */
@@ -11,6 +12,11 @@ export interface SourceBatch {
    * were none. A duplicate means the family's query does not identify one row per id.
    */
   duplicateIds?: readonly string[];
+  /**
+   * The type of every result column, from the driver's metadata (core/column-type.ts): fields are
+   * compared by their column's type. Absent when the loader cannot tell (a module that declares none).
+   */
+  columns?: ColumnTypes;
 }
 
 /**
@@ -20,8 +26,11 @@ export interface SourceBatch {
  */
 export interface SourceLoader {
   load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch>;
-  /** Checks, before the audit starts, that each family's query or table works (LIMIT 0 / describe). */
-  check?(rule: FamilyRule): Promise<void>;
+  /**
+   * Checks, before the audit starts, that each family's query or table works (LIMIT 0 / describe),
+   * and returns its result columns with their types (the rules are then checked against them).
+   */
+  check?(rule: FamilyRule): Promise<ColumnTypes | void>;
   /**
    * Ids of the rows whose `updatedAt` is within the last `withinMs` by the database's clock, most
    * recent first, at most `limit`: an indexed range query on the family's table (table form only).
