@@ -2,17 +2,21 @@ import { createCacheReader } from '../cache/index.js';
 import type { TlsOptions } from '../cache/tls.js';
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
+import { CachedFieldSample } from '../core/cached-fields.js';
 import { classifyObservation } from '../core/classify.js';
 import { decodeCacheValue } from '../core/codecs.js';
 import { displayValue } from '../core/display.js';
 import { LIKELY_CAUSE } from '../core/hints.js';
-import { normalizeValue } from '../core/normalize.js';
+import { normalizeField } from '../core/normalize.js';
 import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
 import type { FamilyRule } from '../core/rule.js';
+import { transformationHint, transformationNotes } from '../core/systematic.js';
 import { REDACTED, type Judgement } from '../core/verdict.js';
+import type { RunWarning } from '../core/warning.js';
 import { createSourceLoader } from '../sources/index.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
 import { sourceReadOf } from '../sources/rows.js';
+import { checkFamiliesAgainstSources } from './rules-check.js';
 
 export interface ExplainRequest {
   config: RulesConfig;
@@ -41,6 +45,10 @@ export type Explanation =
       judgement: Judgement;
       steps: string[];
       hint?: string;
+      /** Fields that differ only in form (case, date vs timestamp...) beside fields that differ in value. */
+      notes?: string[];
+      /** What the rules check (rules-check.ts) found about the family and this key's value. */
+      warnings: RunWarning[];
     };
 
 /** Reads each key and its row once, read-only, and judges it with every decision step recorded. */
@@ -54,6 +62,8 @@ export async function explainKeys(request: ExplainRequest): Promise<Explanation[
       ...(request.tls === undefined ? {} : { tls: request.tls }),
     });
     const out: Explanation[] = [];
+    // The checks an audit runs before its first batch, once per family explained.
+    const familyWarnings = new Map<string, RunWarning[]>();
     for (const key of request.keys) {
       const family = request.config.families.find((f) => f.pattern.match(key) !== undefined);
       if (family === undefined) {
@@ -67,7 +77,12 @@ export async function explainKeys(request: ExplainRequest): Promise<Explanation[
         loader = await createSourceLoader(spec, { timeoutMs: request.timeoutMs, maxConnections: 1, tlsInsecure: request.tls?.insecure === true });
         loaders.set(family.source, loader);
       }
-      out.push(await explainOne(key, family, cache, loader, request.maxValueBytes));
+      let warnings = familyWarnings.get(family.name);
+      if (warnings === undefined) {
+        warnings = await checkFamiliesAgainstSources(request.config, [family], loaders);
+        familyWarnings.set(family.name, warnings);
+      }
+      out.push(await explainOne(key, family, cache, loader, request.maxValueBytes, warnings));
     }
     return out;
   } finally {
@@ -75,7 +90,14 @@ export async function explainKeys(request: ExplainRequest): Promise<Explanation[
   }
 }
 
-async function explainOne(key: string, family: FamilyRule, cache: CacheReader, loader: SourceLoader, maxValueBytes: number): Promise<Explanation> {
+async function explainOne(
+  key: string,
+  family: FamilyRule,
+  cache: CacheReader,
+  loader: SourceLoader,
+  maxValueBytes: number,
+  familyWarnings: readonly RunWarning[],
+): Promise<Explanation> {
   const id = family.pattern.match(key) as string;
   const [read = { kind: 'gone' } as CacheRead] = await cache.read([Buffer.from(key)], family.type, maxValueBytes);
   const cacheReadAt = Date.now();
@@ -94,7 +116,10 @@ async function explainOne(key: string, family: FamilyRule, cache: CacheReader, l
   const steps: string[] = [];
   const judgement = classifyObservation(family, obs, steps);
 
-  const explanation: Explanation = { key, family, id, read, nowMs, source, judgement, steps };
+  const cachedFields = new CachedFieldSample(family, 1);
+  cachedFields.offer(read);
+  const warnings = [...familyWarnings, ...cachedFields.warnings()];
+  const explanation: Explanation = { key, family, id, read, nowMs, source, judgement, steps, warnings };
   if (read.kind === 'present' && read.pttlMs >= 0) explanation.estimatedWriteMs = nowMs - (family.ttlMs - read.pttlMs);
   const isMarker =
     read.kind === 'present' && Buffer.isBuffer(read.value) && family.negativeMarker !== undefined && read.value.toString('utf8') === family.negativeMarker;
@@ -107,6 +132,16 @@ async function explainOne(key: string, family: FamilyRule, cache: CacheReader, l
   }
   if (source.kind === 'row') explanation.sourcePayload = shown(family, source.row);
   if (judgement.reason !== undefined) explanation.hint = LIKELY_CAUSE[judgement.reason];
+  if (judgement.verdict === 'divergent' || judgement.verdict === 'within-ttl') {
+    // A difference of form only (the same day as ISO timestamp and date, another case...) is a
+    // rules or normalization problem whatever reason the verdict carries: never blame a race for it.
+    const form = transformationHint(judgement.diff);
+    if (form !== undefined) explanation.hint = form;
+    else {
+      const notes = transformationNotes(judgement.diff);
+      if (notes.length > 0) explanation.notes = notes;
+    }
+  }
   return explanation;
 }
 
@@ -118,8 +153,7 @@ function shown(family: FamilyRule, payload: Readonly<Record<string, unknown>>): 
       out[field] = REDACTED;
       continue;
     }
-    const spec = family.normalize[field];
-    out[field] = displayValue(spec === undefined ? value : normalizeValue(spec, value));
+    out[field] = displayValue(normalizeField(family, field, value));
   }
   return out;
 }

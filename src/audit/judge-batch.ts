@@ -23,6 +23,8 @@ export interface BatchContext {
   replicaLagMs?(): number;
   /** Told how long each Redis read took, for the latency gate. */
   onCacheRead?(durationMs: number): void;
+  /** Sees each batch's first observations (not the confirmation re-reads): run-audit.ts samples cached fields. */
+  onObserved?(observations: readonly Observation[]): void;
 }
 
 /** A key first judged divergent, waiting for its confirmation re-read. */
@@ -46,6 +48,7 @@ export interface BatchOutcome {
  */
 export async function judgeBatch(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchContext): Promise<BatchOutcome> {
   const observations = await observe(rule, refs, ctx);
+  ctx.onObserved?.(observations);
   const outcome: BatchOutcome = { findings: [], suspects: [] };
   observations.forEach((obs, i) => {
     const ref = refs[i] as KeyRef;

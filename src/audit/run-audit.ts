@@ -1,9 +1,11 @@
 import pLimit from 'p-limit';
 import type { CacheReader } from '../cache/types.js';
+import { CachedFieldSample } from '../core/cached-fields.js';
 import type { FamilyRule } from '../core/rule.js';
 import { ownsKey } from '../core/shard.js';
 import { Tally } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
+import type { RunWarning } from '../core/warning.js';
 import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
 import { ConfirmationQueue } from './confirmations.js';
@@ -59,6 +61,8 @@ export interface AuditOutcome extends Population {
   recent?: Population & { withinMs: number };
   incomplete: boolean;
   abortReason?: string;
+  /** Compared fields that none of a family's first cached values holds (core/cached-fields.ts), in family order. */
+  warnings: RunWarning[];
 }
 
 const DEFAULT_TARGET_QUERY_MS = 100;
@@ -136,6 +140,7 @@ class Run {
   /** Confirmation queues still draining, one per family judged. */
   private readonly confirming: Promise<void>[] = [];
   private readonly latency: RedisLatencyGate;
+  private readonly warnings: RunWarning[] = [];
 
   constructor(
     private readonly inputs: AuditInputs,
@@ -190,6 +195,9 @@ class Run {
     const tally = population.families.get(rule.name) as Tally;
     const sizer = new BatchSizer(options.targetQueryMs ?? DEFAULT_TARGET_QUERY_MS, options.batch);
     const busy = this.busyGates.get(rule.source);
+    // The sample's first decoded values tell whether the cache holds the compared fields: the same
+    // check `rules validate --connect` makes by scanning a few keys, here without reading any twice.
+    const cachedFields = tag === undefined ? new CachedFieldSample(rule) : undefined;
     const ctx: BatchContext = {
       cache: this.inputs.cache,
       loader: this.loaderFor(rule),
@@ -200,6 +208,13 @@ class Run {
       onQuery: (durationMs, keys) => sizer.record(durationMs, keys),
       replicaLagMs: () => this.lag?.lagFor(rule.source) ?? 0,
       onCacheRead: (durationMs) => this.latency.record(durationMs),
+      ...(cachedFields === undefined || cachedFields.full
+        ? {}
+        : {
+            onObserved: (observations) => {
+              for (const obs of observations) if (!cachedFields.full) cachedFields.offer(obs.cache);
+            },
+          }),
     };
     this.inputs.log.info({ family: rule.name, population: tag ?? 'sample' }, 'auditing family');
     const inflight = new Set<Promise<void>>();
@@ -263,6 +278,7 @@ class Run {
     // next family starts; the run waits for every queue before it reports.
     while (inflight.size > 0) await Promise.all(inflight);
     this.confirming.push(confirmations.idle());
+    if (cachedFields !== undefined) this.warnings.push(...cachedFields.warnings());
   }
 
   /** Resolves when every family's confirmation re-reads are done. */
@@ -274,7 +290,7 @@ class Run {
     // A lost connection ends the run with what was judged; anything else (a bug, an unwritable
     // report) is thrown to the caller.
     if (this.stop !== undefined && !(this.stop.error instanceof ConnectionError)) throw this.stop.error;
-    const outcome: AuditOutcome = { ...sampled, incomplete: this.isStopped() };
+    const outcome: AuditOutcome = { ...sampled, incomplete: this.isStopped(), warnings: this.warnings };
     const lags = this.lag?.observed() ?? {};
     if (Object.keys(lags).length > 0) outcome.replicaLagMs = lags;
     if (recent !== undefined) outcome.recent = recent;

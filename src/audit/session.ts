@@ -13,13 +13,16 @@ import { SILENT_LOG, type AuditLog, type AuditProgress } from './log.js';
 import { MetricsPushError, type MetricsRecorder } from '../metrics/index.js';
 import type { FamilyRule } from '../core/rule.js';
 import { shardMeta } from '../core/shard.js';
+import { SystematicTally } from '../core/systematic.js';
 import type { Finding } from '../core/verdict.js';
+import type { RunWarning } from '../core/warning.js';
 import { ExitCode, ShadowcheckError, UsageError } from '../errors.js';
 import { createReporter, type ReporterName } from '../report/index.js';
 import type { RunSummary } from '../report/types.js';
 import { createSourceLoader } from '../sources/index.js';
 import type { SourceLoader } from '../sources/types.js';
 import { VERSION } from '../version.js';
+import { checkFamiliesAgainstSources } from './rules-check.js';
 import { runAudit, type AuditOptions } from './run-audit.js';
 
 export interface AuditRequest {
@@ -83,9 +86,10 @@ export async function performAudit(request: AuditRequest): Promise<number> {
       resources.loaders.set(name, loader);
       log.info({ source: name, kind: spec.kind }, 'source ready');
     }
-    for (const family of families) await resources.loaders.get(family.source)?.check?.(family);
+    // Every family's query runs (LIMIT 0) and every name of the rules is a result column before any key is read.
+    const rulesWarnings = await checkFamiliesAgainstSources(request.config, families, resources.loaders);
 
-    return await auditAndReport(request, families, resources.cache, resources.loaders, startedAt, baseline);
+    return await auditAndReport(request, families, resources.cache, resources.loaders, startedAt, baseline, rulesWarnings);
   } finally {
     await Promise.allSettled([resources.cache?.close(), ...[...resources.loaders.values()].map((l) => l.close())]);
   }
@@ -98,9 +102,12 @@ async function auditAndReport(
   loaders: ReadonlyMap<string, SourceLoader>,
   startedAt: Date,
   baseline: Baseline | undefined,
+  rulesWarnings: readonly RunWarning[],
 ): Promise<number> {
   let knownDivergent = 0;
   let knownRecentDivergent = 0;
+  // Systematic differences are concluded over the sample (not --recent, which may judge its keys twice).
+  const systematic = new SystematicTally();
   // A regular file is written atomically (temp file, then rename); a device or pipe (/dev/stdout,
   // /dev/null, a FIFO) is written directly, since renaming over it would replace it.
   const direct = request.outputFile === undefined || (await isSpecialFile(request.outputFile));
@@ -145,6 +152,7 @@ async function auditAndReport(
           if (finding.population === 'recent') knownRecentDivergent++;
           else knownDivergent++;
         }
+        if (finding.population === undefined) systematic.add(finding);
         request.metrics?.recorder.observe(finding);
         progress?.tick(finding);
         request.onFinding?.(finding);
@@ -170,10 +178,13 @@ async function auditAndReport(
     for (const f of familyCounters) {
       if (f.sampled === 0 && !outcome.incomplete) log.warn({ family: f.name }, 'no key matched the family pattern: check --redis, its logical database, and the pattern');
     }
+    // Rules warnings first: a field no cached value holds explains a systematic difference on it.
+    const warnings = [...rulesWarnings, ...outcome.warnings, ...systematic.warnings()];
     const gate = evaluateGate(
       {
         summary,
         incomplete: outcome.incomplete,
+        warnings,
         families: families.map((f, i) => ({
           name: f.name,
           counters: familyCounters[i] ?? summary,
@@ -193,6 +204,7 @@ async function auditAndReport(
       families: familyCounters,
       gate: { passed: gate.passed, failures: gate.failures, ...(gate.baseline === undefined ? {} : { baseline: gate.baseline }) },
       incomplete: outcome.incomplete,
+      ...(warnings.length === 0 ? {} : { warnings }),
       ...(request.audit.shard === undefined ? {} : { shard: shardMeta(request.audit.shard, request.config.families) }),
     };
     if (outcome.replicaLagMs !== undefined) run.replicaLagMs = outcome.replicaLagMs;

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { PERCENT_ENCODE_HINT } from '../util/redact-url.js';
 
 /** A parsed `redis+cluster://[user:pass@]host:port,host:port,.../` URL. */
 export interface ClusterUrl {
@@ -69,10 +70,10 @@ function decode(text: string, masked: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    throw invalid(masked, 'the credentials are not valid percent-encoding');
+    throw invalid(masked, 'the credentials are not valid percent-encoding', PERCENT_ENCODE_HINT);
   }
 }
 
-function invalid(redacted: string, why: string): UsageError {
-  return new UsageError(`--redis ${redacted}: ${why}`, { hint: 'for example redis+cluster://127.0.0.1:7000,127.0.0.1:7001/' });
+function invalid(redacted: string, why: string, hint = 'for example redis+cluster://127.0.0.1:7000,127.0.0.1:7001/'): UsageError {
+  return new UsageError(`--redis ${redacted}: ${why}`, { hint });
 }

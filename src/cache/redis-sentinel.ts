@@ -15,6 +15,7 @@
 import { isIPv6 } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionError, UsageError } from '../errors.js';
+import { PERCENT_ENCODE_HINT, redactUrl } from '../util/redact-url.js';
 import { enforceReadOnly } from './read-only.js';
 import { clientOptions, connectOrFailure, describeRedisError, readerForClient, type RedisReaderOptions } from './redis-standalone.js';
 import { certificateHint, redisTlsFor, tlsHint, type TlsOptions } from './tls.js';
@@ -51,10 +52,13 @@ const QUERY_PARAMS = new Set(['sentinelPassword', 'sentinelUsername']);
  */
 export function parseSentinelUrl(url: string): SentinelUrl {
   const match = SENTINEL_URL.exec(url.trim());
-  const shown = roughlyRedacted(url);
-  const usage = (problem: string) =>
-    new UsageError(`--redis ${shown}: ${problem}`, { hint: 'expected redis+sentinel://[user:password@]host:port,host:port/masterName[/db]' });
-  if (match === null) throw usage('not a sentinel URL');
+  const shown = redactUrl(url);
+  const usage = (problem: string, hint = 'expected redis+sentinel://[user:password@]host:port,host:port/masterName[/db]') =>
+    new UsageError(`--redis ${shown}: ${problem}`, { hint });
+  if (match === null) {
+    // Most often a password with an unencoded '#', '/', '?' or '@' (the last '@' ends the credentials).
+    throw usage('not a sentinel URL', `expected redis+sentinel://[user:password@]host:port,host:port/masterName[/db]; ${PERCENT_ENCODE_HINT}`);
+  }
   const [, scheme = 'redis', userinfo, hostList = '', rawName = '', rawDb, query] = match;
 
   if (hostList.trim() === '') throw usage('no sentinel address');
@@ -93,11 +97,11 @@ function parseAddress(text: string, usage: (problem: string) => UsageError): Sen
   return { host, port };
 }
 
-function decode(text: string, usage: (problem: string) => UsageError): string {
+function decode(text: string, usage: (problem: string, hint?: string) => UsageError): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    throw usage('bad percent-encoding');
+    throw usage('bad percent-encoding', PERCENT_ENCODE_HINT);
   }
 }
 
@@ -112,11 +116,6 @@ function redactedSentinelUrl(url: Omit<SentinelUrl, 'redacted'>): string {
     ...(url.sentinelPassword === undefined ? [] : ['sentinelPassword=***']),
   ];
   return `${url.secure ? 'rediss' : 'redis'}+sentinel://${auth}${hosts}/${encodeURIComponent(url.masterName)}${db}${params.length === 0 ? '' : `?${params.join('&')}`}`;
-}
-
-/** For messages about a URL that did not parse: mask what looks like a password anyway. */
-function roughlyRedacted(url: string): string {
-  return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@').replace(/([?&][^=&]*(?:pass|secret|token)[^=&]*=)[^&#]*/gi, '$1***');
 }
 
 export function formatAddress(address: SentinelAddress): string {

@@ -1,8 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
-import { ConnectionError } from '../errors.js';
-import { redactSecrets, redactUrl } from '../util/redact-url.js';
+import { ConnectionError, UsageError } from '../errors.js';
+import { PERCENT_ENCODE_HINT, redactSecrets, redactUrl, urlProblem } from '../util/redact-url.js';
 import { enforceReadOnly } from './read-only.js';
 import { redisTlsFor, tlsHint, type TlsOptions } from './tls.js';
 import { BATCH_READ_SCRIPT, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply } from './batch-read-script.js';
@@ -36,6 +36,10 @@ interface PipelineLike {
  */
 export async function createRedisReader(url: string, options: RedisReaderOptions): Promise<CacheReader> {
   const target = redactUrl(url);
+  // ioredis parses the URL with WHATWG URL: refuse one it would not read as written (it throws on
+  // some, and reads others with part of the password as the host) before it sees it.
+  const problem = urlProblem(url);
+  if (problem !== undefined) throw new UsageError(`--redis ${target} ${problem}`, { hint: PERCENT_ENCODE_HINT });
   const tls = redisTlsFor(/^rediss:/i.test(url), options.tls, target);
   const client = enforceReadOnly(new Redis(url, { ...clientOptions(options), ...(tls === undefined ? {} : { tls }) }));
   const failure = await connectOrFailure(client);

@@ -39,6 +39,7 @@ function render(e: Explanation): string {
   }
   const f = e.family;
   lines.push(`  family: ${f.name} (pattern ${f.pattern.source}, ${f.pattern.placeholders.join(', ')} = ${safe(e.id)}); ttl ${f.ttlMs} ms, maxStaleness ${f.maxStalenessMs} ms, clockSkew ${f.clockSkewMs} ms`);
+  for (const w of e.warnings) lines.push(`  warning: ${safe(w.message)}`);
   const r = e.read;
   if (r.kind === 'present') {
     const size = Buffer.isBuffer(r.value) ? `${r.value.length} bytes` : `${Object.keys(r.value).length} fields`;
@@ -66,7 +67,8 @@ function render(e: Explanation): string {
   for (const step of e.steps) lines.push(`    ${safe(step)}`);
   const verdict = e.judgement.reason === undefined ? e.judgement.verdict : `${e.judgement.verdict}/${e.judgement.reason}`;
   lines.push(`  verdict: ${verdict} (decided at step ${e.judgement.step})`);
-  if (e.hint !== undefined) lines.push(`  likely cause: ${e.hint}`);
+  if (e.hint !== undefined) lines.push(`  likely cause: ${safe(e.hint)}`);
+  for (const note of e.notes ?? []) lines.push(`  note: ${safe(note)}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -105,6 +105,7 @@ function runSummary(merged: MergedReport, gate: RunSummary['gate']): RunSummary 
     families: merged.families,
     gate,
     incomplete: merged.incomplete,
+    ...(merged.runWarnings.length === 0 ? {} : { warnings: merged.runWarnings }),
   };
   if (merged.recent !== undefined) run.recent = merged.recent;
   if (merged.abortReason !== undefined) run.abortReason = merged.abortReason;

@@ -1,9 +1,9 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CodecName, FamilyRule, NormalizerSpec, RedisValueType } from '../core/rule.js';
+import type { CodecName, FamilyRule, NormalizerSpec, PathNormalizer, RedisValueType } from '../core/rule.js';
 import { parseDuration } from './duration.js';
 import { compilePattern } from './key-pattern.js';
-import { parseNormalizer } from './normalizer-spec.js';
+import { normalizerTexts, parseNormalizePath, parseNormalizer } from './normalizer-spec.js';
 import type { RulesConfig, SourceKind, SourceSpec } from './types.js';
 
 /** The rules data as the schema guarantees it (only used after validation found no problem). */
@@ -11,6 +11,7 @@ export interface RawSource {
   kind: SourceKind;
   url?: string;
   module?: string;
+  timezone?: string;
 }
 
 export interface RawFamily {
@@ -30,7 +31,7 @@ export interface RawFamily {
   ttl: string;
   maxStaleness?: string;
   clockSkew?: string;
-  normalize?: Record<string, string>;
+  normalize?: Record<string, string | string[]>;
   redact?: string[];
   negativeMarker?: string;
   minConsistency?: number;
@@ -65,12 +66,7 @@ function duration(text: string): number {
 function compileFamily(raw: RawFamily): FamilyRule {
   const pattern = compilePattern(raw.pattern);
   const ttlMs = duration(raw.ttl);
-  const normalize: Record<string, NormalizerSpec> = {};
-  for (const [field, text] of Object.entries(raw.normalize ?? {})) {
-    const spec = parseNormalizer(text);
-    if (spec === undefined) throw new Error(`invalid normalizer "${text}" after validation`);
-    normalize[field] = spec;
-  }
+  const { normalize, normalizePaths } = compileNormalize(raw);
   return {
     name: raw.name,
     pattern,
@@ -90,10 +86,42 @@ function compileFamily(raw: RawFamily): FamilyRule {
     maxStalenessMs: raw.maxStaleness === undefined ? ttlMs : duration(raw.maxStaleness),
     clockSkewMs: raw.clockSkew === undefined ? DEFAULT_CLOCK_SKEW_MS : duration(raw.clockSkew),
     normalize,
+    ...(normalizePaths === undefined ? {} : { normalizePaths }),
     redact: raw.redact ?? [],
     ...(raw.negativeMarker === undefined ? {} : { negativeMarker: raw.negativeMarker }),
     ...(raw.minConsistency === undefined ? {} : { minConsistency: raw.minConsistency }),
   };
+}
+
+/**
+ * `normalize:` keys that name a field go to `normalize`; paths (`meta.at`, `items[].at`) go to
+ * `normalizePaths` under their top-level field, in rules-file order.
+ */
+function compileNormalize(raw: RawFamily): Pick<FamilyRule, 'normalize' | 'normalizePaths'> {
+  const normalize: Record<string, NormalizerSpec[]> = {};
+  const paths: Record<string, PathNormalizer[]> = {};
+  for (const [key, value] of Object.entries(raw.normalize ?? {})) {
+    const specs = normalizerTexts(value).map((text) => {
+      const spec = parseNormalizer(text);
+      if (spec === undefined) throw new Error(`invalid normalizer "${text}" after validation`);
+      return spec;
+    });
+    const parsed = parseNormalizePath(key, raw.fields);
+    if ('problem' in parsed) throw new Error(`invalid normalize path "${key}" after validation`);
+    if (parsed.steps.length === 0) {
+      define(normalize, key, specs);
+    } else {
+      const list = Object.hasOwn(paths, parsed.field) ? (paths[parsed.field] ?? []) : define(paths, parsed.field, []);
+      list.push({ path: key, steps: parsed.steps, specs });
+    }
+  }
+  return Object.keys(paths).length === 0 ? { normalize } : { normalize, normalizePaths: paths };
+}
+
+/** Defined, not assigned: a field named `__proto__` must become a key, not the prototype. */
+function define<T>(record: Record<string, T>, key: string, value: T): T {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  return value;
 }
 
 /** Turns validated rules data into the compiled config the audit runs on. */
@@ -105,7 +133,12 @@ export function compileRules(raw: RawRules, file: string): RulesConfig {
       kind: source.kind,
       ...(source.url === undefined ? {} : { url: source.url }),
       ...(source.module === undefined ? {} : { module: resolveModulePath(source.module, file) }),
+      ...(source.timezone === undefined ? {} : { timezone: source.timezone }),
     };
   }
-  return { file, sources, families: raw.families.map(compileFamily) };
+  const families = raw.families.map((family) => {
+    const timeZone = raw.sources[family.source]?.timezone;
+    return timeZone === undefined ? compileFamily(family) : { ...compileFamily(family), timeZone };
+  });
+  return { file, sources, families };
 }

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RulesError } from '../errors.js';
-import type { RulesProblem } from '../errors.js';
+import type { RulesLocation, RulesProblem } from '../errors.js';
 import { compileRules } from './compile-rules.js';
 import type { RawRules } from './compile-rules.js';
 import { interpolateDocument } from './interpolate-document.js';
@@ -133,5 +133,12 @@ export function parseRules(text: string, file: string, env: NodeJS.ProcessEnv = 
 
   const found = problems.sorted();
   if (found.length > 0) throw new RulesError(found);
-  return compileRules(data as RawRules, file);
+  const config = compileRules(data as RawRules, file);
+  // Family names are unique (a semantic check), so a name finds its entry in the document.
+  const locate = (family: string, path: DataPath, on: 'key' | 'value' = 'value'): RulesLocation => {
+    const index = config.families.findIndex((f) => f.name === family);
+    const position = index < 0 ? undefined : locator.locate(['families', index, ...path], on);
+    return { file, family, ...(position === undefined ? {} : { line: position.line, column: position.column }) };
+  };
+  return { ...config, locate };
 }

@@ -1,5 +1,5 @@
 import type { RulesProblem } from '../errors.js';
-import { redactUrlPasswords } from './redact-passwords.js';
+import { redactSecrets } from '../util/redact-url.js';
 import type { DataPath, Locator, Position } from './yaml-document.js';
 
 /**
@@ -29,7 +29,7 @@ export function createProblemCollector(file: string, locator: Locator, familyNam
       ...(position === undefined ? {} : { line: position.line, column: position.column }),
       ...(family === undefined ? {} : { family }),
       // Messages quote values from the file; a URL among them must not print its password.
-      message: redactUrlPasswords(message),
+      message: redactSecrets(message, undefined),
       pathKey: keyOf(path),
     });
   };

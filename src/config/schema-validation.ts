@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
+import { NORMALIZER_NAMES } from './normalizer-spec.js';
 import { closestMatch } from './suggest.js';
 import type { DataPath } from './yaml-document.js';
 
@@ -71,9 +72,12 @@ export function selectUsefulErrors(errors: readonly ErrorObject[]): ErrorObject[
   let kept = errors.filter((e) => e.keyword !== 'if');
   for (const combinator of kept.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')) {
     const prefix = `${combinator.schemaPath}/`;
+    // One schema (under additionalProperties, say) checks many values: keep to this value's errors.
+    const within = (e: ErrorObject): boolean =>
+      e.schemaPath.startsWith(prefix) && (e.instancePath === combinator.instancePath || e.instancePath.startsWith(`${combinator.instancePath}/`));
     const branches = new Map<string, ErrorObject[]>();
     for (const e of kept) {
-      if (!e.schemaPath.startsWith(prefix)) continue;
+      if (!within(e)) continue;
       const branch = e.schemaPath.slice(prefix.length).split('/')[0] ?? '';
       branches.set(branch, [...(branches.get(branch) ?? []), e]);
     }
@@ -82,7 +86,7 @@ export function selectUsefulErrors(errors: readonly ErrorObject[]): ErrorObject[
       (branch) => !branch.some((e) => e.keyword === 'type' && e.instancePath === combinator.instancePath),
     );
     const chosen = fitting.sort((a, b) => a.length - b.length)[0];
-    kept = kept.filter((e) => e !== combinator && !e.schemaPath.startsWith(prefix));
+    kept = kept.filter((e) => e !== combinator && !within(e));
     if (chosen !== undefined) {
       kept.push(...chosen);
     } else {
@@ -150,6 +154,7 @@ function label(path: DataPath): string {
   const last = path[path.length - 1];
   const parent = path[path.length - 2];
   if (last === undefined) return 'the rules file';
+  if (typeof last === 'number' && path[path.length - 3] === 'normalize') return `normalizer ${last + 1} for "${String(parent)}"`;
   if (typeof last === 'number') return parent === 'families' ? `family entry ${last + 1}` : `entry ${last + 1} of "${String(parent)}"`;
   if (parent === 'normalize') return `normalizer for "${last}"`;
   if (parent === 'sources' && path.length === 2) return `source "${last}"`;
@@ -182,6 +187,11 @@ function firstSentence(text: unknown): string | undefined {
 
 function isDurationSchema(error: ErrorObject): boolean {
   return error.schemaPath.startsWith('#/definitions/duration/');
+}
+
+/** A normalizer name in a family's `normalize:`, alone or in a list. */
+function isNormalizerPath(path: DataPath): boolean {
+  return path[0] === 'families' && path[2] === 'normalize' && (path.length === 4 || path.length === 5);
 }
 
 function describeError(error: ErrorObject, path: DataPath, all: readonly ErrorObject[]): SchemaProblem | undefined {
@@ -234,7 +244,9 @@ function describeError(error: ErrorObject, path: DataPath, all: readonly ErrorOb
     }
     case 'pattern': {
       const custom = parent.patternErrorMessage as string | undefined;
-      return at(`${what} ${custom ?? `must match ${String(error.params.pattern)}`}, got ${got}`);
+      const suggestion = isNormalizerPath(path) && typeof error.data === 'string' ? closestMatch(error.data, NORMALIZER_NAMES) : undefined;
+      const typo = suggestion === undefined ? '' : `; did you mean "${suggestion}"?`;
+      return at(`${what} ${custom ?? `must match ${String(error.params.pattern)}`}, got ${got}${typo}`);
     }
     case 'minLength':
       return at(`${what} must not be empty`);

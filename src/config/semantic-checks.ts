@@ -1,7 +1,10 @@
+import { isTimeZone } from '../core/time-zone.js';
 import { parseDuration } from './duration.js';
 import { compilePattern, parsePattern } from './key-pattern.js';
-import { MAX_DECIMAL_PLACES } from './normalizer-spec.js';
+import { MAX_DECIMAL_PLACES, parseNormalizePath } from './normalizer-spec.js';
 import { overlapExample } from './pattern-overlap.js';
+import { closestMatch } from './suggest.js';
+import { PERCENT_ENCODE_HINT, redactUrl, urlProblem } from '../util/redact-url.js';
 import type { KeyPattern } from '../core/rule.js';
 import type { DataPath, Locator } from './yaml-document.js';
 
@@ -53,6 +56,10 @@ function checkSources(sources: Fields, report: SemanticReporter): void {
     const kind = asString(source?.kind);
     if (source === undefined || kind === undefined) continue;
     const path = ['sources', name];
+    const timezone = asString(source.timezone);
+    if (timezone !== undefined && !isTimeZone(timezone)) {
+      report.add([...path, 'timezone'], `"timezone" must be an IANA time zone like Europe/Paris, a fixed offset like +02:00, or UTC (got "${timezone}")`);
+    }
     const url = asString(source.url);
     const schemes = URL_SCHEMES[kind];
     if (schemes !== undefined) {
@@ -65,16 +72,17 @@ function checkSources(sources: Fields, report: SemanticReporter): void {
 }
 
 function checkUrl(url: string, kind: string, schemes: readonly string[], path: DataPath, report: SemanticReporter): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    report.add(path, `"url" is not a valid URL (got "${url}"); expected ${URL_EXAMPLE[kind] ?? 'a URL'}`);
+  // The URL is quoted redacted here: the collector's sweep cannot tell where a password with a
+  // space in it ends.
+  const problem = urlProblem(url);
+  if (problem !== undefined) {
+    report.add(path, `"url" ${problem} (got "${redactUrl(url)}"); expected ${URL_EXAMPLE[kind] ?? 'a URL'}; ${PERCENT_ENCODE_HINT}`);
     return;
   }
+  const parsed = new URL(url);
   if (!schemes.includes(parsed.protocol)) {
     const list = schemes.map((s) => `${s}//`).join(' or ');
-    report.add(path, `a ${kind} source "url" must start with ${list} (got "${url}"); expected ${URL_EXAMPLE[kind] ?? 'a URL'}`);
+    report.add(path, `a ${kind} source "url" must start with ${list} (got "${redactUrl(url)}"); expected ${URL_EXAMPLE[kind] ?? 'a URL'}`);
   }
 }
 
@@ -190,7 +198,9 @@ function checkLoading(family: Fields, path: DataPath, sources: Fields | undefine
 function checkComparison(family: Fields, path: DataPath, report: SemanticReporter): void {
   const fields = family.fields;
   if (fields !== undefined && family.exclude !== undefined) {
-    report.add([...path, 'exclude'], 'give either "fields" (the fields to compare) or "exclude" (the fields to leave out), not both', 'key');
+    const both = Array.isArray(fields) && Array.isArray(family.exclude) ? family.exclude.filter((f) => fields.includes(f)) : [];
+    const overlap = both.length === 0 ? '' : `; "exclude" lists ${both.map((f) => JSON.stringify(f)).join(', ')}, which "fields" also lists`;
+    report.add([...path, 'exclude'], `give either "fields" (the fields to compare) or "exclude" (the fields to leave out), not both${overlap}`, 'key');
   }
   const type = family.type ?? 'string';
   if (type !== 'hash' && family.fieldCodecs !== undefined) {
@@ -210,11 +220,65 @@ function checkComparison(family: Fields, path: DataPath, report: SemanticReporte
     const where = Array.isArray(fields) ? [...path, 'fields'] : [...path, 'codec'];
     report.add(where, 'codec "raw" compares the whole cached value with one source column; list exactly that column in "fields", like fields: [payload]');
   }
+  checkNormalize(family, path, report);
+}
+
+/**
+ * Every `normalize:` entry must be one the comparison applies: a normalizer on a field that is
+ * never compared, or a path that cannot be read, would be silently ignored.
+ */
+function checkNormalize(family: Fields, path: DataPath, report: SemanticReporter): void {
   const normalize = asRecord(family.normalize);
-  for (const [field, spec] of Object.entries(normalize ?? {})) {
-    const decimal = typeof spec === 'string' ? /^decimal:(\d+)$/.exec(spec) : null;
-    if (decimal?.[1] !== undefined && Number(decimal[1]) > MAX_DECIMAL_PLACES) {
-      report.add([...path, 'normalize', field], `normalizer for "${field}": decimal places must be from 0 to ${MAX_DECIMAL_PLACES}, got ${spec}`);
+  if (normalize === undefined) return;
+  const compared = Array.isArray(family.fields) ? family.fields : undefined;
+  const excluded = Array.isArray(family.exclude) ? family.exclude : [];
+  const codecFields = asRecord(family.fieldCodecs) ?? {};
+  const texts = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
+  for (const [key, value] of Object.entries(normalize)) {
+    const where = [...path, 'normalize', key];
+    texts(value).forEach((spec, i) => {
+      const decimal = typeof spec === 'string' ? /^decimal:(\d+)$/.exec(spec) : null;
+      if (decimal?.[1] !== undefined && Number(decimal[1]) > MAX_DECIMAL_PLACES) {
+        const which = Array.isArray(value) ? `normalizer ${i + 1} for "${key}"` : `normalizer for "${key}"`;
+        report.add(Array.isArray(value) ? [...where, i] : where, `${which}: decimal places must be from 0 to ${MAX_DECIMAL_PLACES}, got ${spec}`);
+      }
+    });
+    const parsed = parseNormalizePath(key, compared);
+    if ('problem' in parsed) {
+      report.add(
+        where,
+        `"normalize" key "${key}" is not a field or a path into one (${parsed.problem}); write a field (email), a key inside it (meta.at) or a key inside every element of a list (items[].at)`,
+        'key',
+      );
+      continue;
+    }
+    const { field } = parsed;
+    const named = field === key ? `"${field}"` : `"${field}" (in "${key}")`;
+    if (compared !== undefined && !compared.includes(field)) {
+      const names = compared.filter((f): f is string => typeof f === 'string');
+      const suggestion = closestMatch(field, names);
+      report.add(
+        where,
+        `"normalize" names ${named}, a field the family does not compare (fields: ${names.join(', ')})${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`}; fix the name or add it to "fields"`,
+        'key',
+      );
+      continue;
+    }
+    if (excluded.includes(field)) {
+      report.add(where, `"normalize" names ${named}, a field "exclude" leaves out of the comparison; remove the normalizer or the exclusion`, 'key');
+      continue;
+    }
+    if (parsed.steps.length === 0) continue;
+    // A path reaches into an object or array; a value that is text there never has the path.
+    const parsedFirst = Object.hasOwn(normalize, field) && texts(normalize[field]).includes('json');
+    if ((family.type ?? 'string') === 'hash' && codecFields[field] === undefined && !parsedFirst) {
+      report.add(
+        where,
+        `"${key}" reaches inside hash field "${field}", which holds text; decode it first with fieldCodecs: { ${field}: json } (or normalize ${field}: json)`,
+        'key',
+      );
+    } else if ((family.type ?? 'string') === 'string' && family.codec === 'raw' && !parsedFirst) {
+      report.add(where, `"${key}" reaches inside the raw value of "${field}", which is text; parse it first with normalize ${field}: json`, 'key');
     }
   }
 }

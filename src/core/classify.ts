@@ -91,7 +91,7 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
   } else {
     note?.('3. row present');
     try {
-      diff = diffPayloads(rule, payload, row);
+      diff = diffPayloads(rule, payload, row, source.columns);
     } catch (error) {
       // JSON.parse accepts any depth, but comparing a value nested thousands deep overflows the
       // stack: such a value cannot be judged, and one hostile key must not end the audit.

@@ -4,50 +4,60 @@
  * allocation beyond what a configured normalizer needs.
  */
 import { isLosslessNumber } from 'lossless-json';
+import type { ColumnTypes } from './column-type.js';
+import { equalByType } from './compare-by-type.js';
 import { displayValue, valuesEqual } from './compare.js';
-import { normalizeValue } from './normalize.js';
+import { hasNormalizer, normalizeField } from './normalize.js';
 import type { FamilyRule } from './rule.js';
 import { REDACTED, type FieldDiff } from './verdict.js';
 
-type DiffRule = Pick<FamilyRule, 'fields' | 'exclude' | 'normalize' | 'redact'>;
+type DiffRule = Pick<FamilyRule, 'fields' | 'exclude' | 'normalize' | 'redact'> & Partial<Pick<FamilyRule, 'key' | 'timeZone' | 'normalizePaths'>>;
 type Payload = Readonly<Record<string, unknown>>;
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * The compared fields are `rule.fields` when given, else every top-level key of either side except
- * `rule.exclude`. Normalizers (keyed by top-level field) apply to both sides first. Values in the
- * result are normalized and displayValue'd; redacted paths show REDACTED on both sides.
+ * `rule.exclude`. Normalizers (a field's list, then paths inside its value) apply to both sides
+ * first. Values in the result are normalized and displayValue'd; redacted paths show REDACTED on
+ * both sides.
  * An empty array means the payloads are equal.
  */
-export function diffPayloads(rule: DiffRule, cache: Record<string, unknown>, source: Payload): FieldDiff[] {
+export function diffPayloads(rule: DiffRule, cache: Record<string, unknown>, source: Payload, columns?: ColumnTypes): FieldDiff[] {
   const diffs: FieldDiff[] = [];
   if (rule.fields !== undefined) {
-    for (const field of rule.fields) diffField(rule, field, cache, source, diffs);
+    for (const field of rule.fields) diffField(rule, field, cache, source, columns, diffs);
     return diffs;
   }
   const exclude = rule.exclude;
   for (const field in cache) {
     if (!hasOwn.call(cache, field) || exclude?.includes(field) === true) continue;
-    diffField(rule, field, cache, source, diffs);
+    diffField(rule, field, cache, source, columns, diffs);
   }
   for (const field in source) {
     if (!hasOwn.call(source, field) || hasOwn.call(cache, field) || exclude?.includes(field) === true) continue;
-    diffField(rule, field, cache, source, diffs);
+    diffField(rule, field, cache, source, columns, diffs);
   }
   return diffs;
 }
 
-function diffField(rule: DiffRule, field: string, cache: Payload, source: Payload, out: FieldDiff[]): void {
+function diffField(rule: DiffRule, field: string, cache: Payload, source: Payload, columns: ColumnTypes | undefined, out: FieldDiff[]): void {
+  // A key column the cached value does not hold is no difference: the lookup by key proves it
+  // (hashes and JSON documents rarely repeat their own id).
+  if (rule.key?.includes(field) === true && !hasOwn.call(cache, field)) return;
   // hasOwn, not `in` or plain indexing: a field named `constructor` must not read Object.prototype.
   let c = hasOwn.call(cache, field) ? cache[field] : undefined;
   let s = hasOwn.call(source, field) ? source[field] : undefined;
+  // The field's own list (`email: [trim, lowercase]`) decides how it compares; paths inside its
+  // value (`meta.at`, `items[].at`) only rewrite those parts, the rest compares as before.
   const spec = hasOwn.call(rule.normalize, field) ? rule.normalize[field] : undefined;
-  if (spec !== undefined) {
-    c = normalizeValue(spec, c);
-    s = normalizeValue(spec, s);
+  if (hasNormalizer(rule, field)) {
+    c = normalizeField(rule, field, c);
+    s = normalizeField(rule, field, s);
   }
-  if (!valuesEqual(c, s)) addDiffs(field, c, s, rule.redact, out);
+  // A normalizer declared in the rules wins; otherwise the source column's type decides.
+  const equal = spec !== undefined ? valuesEqual(c, s) : equalByType(columns !== undefined && hasOwn.call(columns, field) ? columns[field] : undefined, c, s, rule.timeZone);
+  if (!equal) addDiffs(field, c, s, rule.redact, out);
 }
 
 type Container = 'array' | 'object' | undefined;

@@ -1,5 +1,6 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { isLosslessNumber } from 'lossless-json';
+import { formatInstant, PreciseDate } from './instant.js';
 import { setField } from './json-text.js';
 
 const MAX_DISPLAY_CHARS = 200;
@@ -34,7 +35,11 @@ function convert(value: unknown, seen: WeakSet<object>): unknown {
   }
   if (value === null) return null;
   if (isLosslessNumber(value)) return value.value;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) return 'Invalid Date';
+    // A database timestamp shows the microseconds it was compared at.
+    return value instanceof PreciseDate ? formatInstant({ ms: value.getTime(), nanos: value.nanosOfMs, digits: value.fractionDigits }) : value.toISOString();
+  }
   if (value instanceof Uint8Array) return displayBytes(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   if (seen.has(value)) return '[Circular]';
   seen.add(value);

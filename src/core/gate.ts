@@ -1,4 +1,6 @@
 import type { Counters } from './stats.js';
+import { suspectedRulesProblem } from './systematic.js';
+import type { RunWarning } from './warning.js';
 
 export type FailOn = 'divergent' | 'error' | 'none';
 
@@ -29,6 +31,8 @@ export interface GateInput {
   baseline?: { file: string; knownDivergent: number };
   /** With --recent: the keys of recently changed rows, judged apart from the sample. */
   recent?: { counters: Counters; knownDivergent: number };
+  /** The run's warnings: a failure in a family with a systematic difference names the suspected rules problem. */
+  warnings?: readonly RunWarning[];
 }
 
 export interface GateVerdict {
@@ -47,11 +51,21 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateVerdic
   const known = input.baseline?.knownDivergent ?? 0;
   const counted = summary.divergent - known;
 
+  // A family whose differences are systematic fails for a rules problem, not for stale data: say so.
+  const suspected = (family: string): string => {
+    const clause = suspectedRulesProblem(input.warnings, family);
+    return clause === undefined ? '' : ` (${clause})`;
+  };
+  const why = input.families
+    .filter((f) => f.counters.divergent > 0)
+    .map((f) => suspectedRulesProblem(input.warnings, f.name))
+    .filter((clause): clause is string => clause !== undefined);
+  const suspectedAnywhere = why.length === 0 ? '' : ` (${why.join('; ')})`;
   if (options.failOn !== 'none' && counted > options.maxDivergent) {
     failures.push(
-      input.baseline === undefined
+      (input.baseline === undefined
         ? `divergent ${counted} > max ${options.maxDivergent}`
-        : `new divergent ${counted} > max ${options.maxDivergent} (${known} known in the baseline)`,
+        : `new divergent ${counted} > max ${options.maxDivergent} (${known} known in the baseline)`) + suspectedAnywhere,
     );
   }
   if (options.failOn === 'error' && summary.error > 0) failures.push(`error ${summary.error} > max 0`);
@@ -63,13 +77,13 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateVerdic
   }
 
   if (options.minConsistency !== undefined && summary.consistency !== null && summary.consistency < options.minConsistency) {
-    failures.push(`consistency ${percent(summary.consistency)} < min ${percent(options.minConsistency)}`);
+    failures.push(`consistency ${percent(summary.consistency)} < min ${percent(options.minConsistency)}${suspectedAnywhere}`);
   }
   for (const family of input.families) {
     const min = family.minConsistency ?? options.minConsistency;
     const actual = family.counters.consistency;
     if (min !== undefined && actual !== null && actual < min) {
-      failures.push(`family ${family.name}: consistency ${percent(actual)} < min ${percent(min)}`);
+      failures.push(`family ${family.name}: consistency ${percent(actual)} < min ${percent(min)}${suspected(family.name)}`);
     }
   }
 

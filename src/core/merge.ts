@@ -3,6 +3,7 @@ import type { FamilyGateInput, GateInput } from './gate.js';
 import type { ShardMeta } from './shard.js';
 import { Tally, type Counters, type FamilyCounters } from './stats.js';
 import { REASONS_BY_VERDICT, VERDICTS, type Reason, type Verdict } from './verdict.js';
+import type { RunWarning } from './warning.js';
 
 /**
  * `shadowcheck merge`: N reports of `audit --shard i/N --format json` back into the one report an
@@ -46,6 +47,8 @@ export interface ShardReport extends Population {
   findingsOmitted: number;
   incomplete: boolean;
   abortReason?: string;
+  /** The report's `warnings` (rules problems, systematic differences); empty when it had none. */
+  runWarnings: RunWarning[];
 }
 
 export interface MergedReport extends Population {
@@ -65,6 +68,8 @@ export interface MergedReport extends Population {
   shards: { count: number; merged: number[]; missing: number[] };
   /** Things the user should know that do not stop the merge (different versions, missing shards...). */
   warnings: string[];
+  /** The union of the shards' run warnings (each once), shown first in the merged report. */
+  runWarnings: RunWarning[];
 }
 
 /**
@@ -98,6 +103,7 @@ export function readShardReport(json: unknown, file: string): ShardReport {
     findings: readFindings(json['findings'], fail),
     findingsOmitted: json['findingsOmitted'] === undefined ? 0 : number('findingsOmitted', json['findingsOmitted']),
     incomplete: json['incomplete'] === true,
+    runWarnings: readWarnings(json['warnings'], fail),
   };
   if (json['abortReason'] !== undefined) report.abortReason = string('abortReason', json['abortReason']);
   if (json['shard'] !== undefined) report.shard = readShardMeta(json['shard'], fail);
@@ -200,6 +206,7 @@ export function mergeReports(reports: readonly ShardReport[], mergerVersion: str
     minConsistency: { ...sharded[0]?.minConsistency },
     shards: { count, merged: sharded.map((s) => s.index), missing },
     warnings,
+    runWarnings: unionOfWarnings(ordered.map((r) => r.runWarnings)),
   };
   if (first.recent !== undefined) {
     merged.recent = { withinMs: first.recent.withinMs, ...mergePopulations(ordered, (r) => r.recent as Population, 'recent.') };
@@ -220,6 +227,7 @@ export function mergedGateInput(
   return {
     summary: merged.summary,
     families,
+    warnings: merged.runWarnings,
     ...(baseline === undefined ? {} : { baseline: { file: baseline.file, knownDivergent: baseline.knownDivergent } }),
     ...(merged.recent === undefined ? {} : { recent: { counters: merged.recent.summary, knownDivergent: baseline?.knownRecentDivergent ?? 0 } }),
   };
@@ -298,6 +306,34 @@ function readFindings(json: unknown, fail: (what: string) => never): ReportFindi
     const diff = f['diff'];
     if (!Array.isArray(diff) || !diff.every((d) => isObject(d) && typeof d['path'] === 'string')) return bad('has no diff list');
     return f as unknown as ReportFinding;
+  });
+}
+
+/**
+ * Each shard concludes its own warnings over the keys it judged; the merged report shows every
+ * one of them once (a systematic difference seen by several shards says so with each one's counts).
+ */
+function unionOfWarnings(lists: readonly RunWarning[][]): RunWarning[] {
+  const seen = new Set<string>();
+  const out: RunWarning[] = [];
+  for (const w of lists.flat()) {
+    const id = JSON.stringify([w.kind, w.family, w.field ?? null, w.message]);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(w);
+  }
+  return out;
+}
+
+function readWarnings(json: unknown, fail: (what: string) => never): RunWarning[] {
+  if (json === undefined) return [];
+  if (!Array.isArray(json)) return fail('"warnings" is not a list');
+  return json.map((w: unknown, i): RunWarning => {
+    if (!isObject(w) || (w['kind'] !== 'rules' && w['kind'] !== 'systematic') || typeof w['family'] !== 'string' || typeof w['message'] !== 'string') {
+      return fail(`warnings[${i}] is not a warning (kind "rules" or "systematic", family, message)`);
+    }
+    if (w['field'] !== undefined && typeof w['field'] !== 'string') return fail(`warnings[${i}] has a field that is not a string`);
+    return { kind: w['kind'], family: w['family'], ...(typeof w['field'] === 'string' ? { field: w['field'] } : {}), message: w['message'] };
   });
 }
 

@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import { LosslessNumber, isLosslessNumber } from 'lossless-json';
 import { decimalKey, formatDecimal, roundDecimal, toDecimal } from './decimal.js';
 import { parseJsonText } from './json-text.js';
-import type { NormalizerSpec } from './rule.js';
+import type { FamilyRule, NormalizerSpec, PathNormalizer } from './rule.js';
 import { epochMsFromDecimal, parseTimestamp } from './timestamp.js';
 
 export function normalizeValue(spec: NormalizerSpec, value: unknown): unknown {
@@ -30,7 +30,77 @@ export function normalizeValue(spec: NormalizerSpec, value: unknown): unknown {
       return Array.isArray(value) ? sortCanonically(value) : value;
     case 'json':
       return parseIfJsonText(value);
+    case 'date':
+      return toCalendarDay(value) ?? value;
+    case 'empty-as-null':
+      return isEmpty(value) ? null : value;
   }
+}
+
+/** A field's normalizer list, applied in order: `[trim, lowercase]` trims, then folds case. */
+export function normalizeAll(specs: readonly NormalizerSpec[], value: unknown): unknown {
+  let out = value;
+  for (const spec of specs) out = normalizeValue(spec, out);
+  return out;
+}
+
+type FieldNormalizers = Pick<FamilyRule, 'normalize' | 'normalizePaths'>;
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** True when the rule normalizes `field`, as a whole or inside; lets the diff skip the rest. */
+export function hasNormalizer(rule: FieldNormalizers, field: string): boolean {
+  return hasOwn.call(rule.normalize, field) || (rule.normalizePaths !== undefined && hasOwn.call(rule.normalizePaths, field));
+}
+
+/**
+ * The value of top-level `field` as the rule compares it: the field's list first (so `json` can
+ * turn a string into the object a path then reaches into), then each path in rules-file order.
+ * The value is never modified in place: what a path changes is copied along the path.
+ */
+export function normalizeField(rule: FieldNormalizers, field: string, value: unknown): unknown {
+  let out = value;
+  // hasOwn: a field named `constructor` must not read Object.prototype.
+  if (hasOwn.call(rule.normalize, field)) out = normalizeAll(rule.normalize[field] ?? [], out);
+  const paths = rule.normalizePaths !== undefined && hasOwn.call(rule.normalizePaths, field) ? rule.normalizePaths[field] : undefined;
+  for (const p of paths ?? []) out = normalizeAtPath(p, out);
+  return out;
+}
+
+/**
+ * Applies a path normalizer to a field's value. Where the value does not have the path (no such
+ * key, not an object, not an array at `[]`), it is returned unchanged: that is data, not a rules error.
+ */
+export function normalizeAtPath(p: Pick<PathNormalizer, 'steps' | 'specs'>, value: unknown): unknown {
+  return atPath(p.steps, 0, p.specs, value);
+}
+
+function atPath(steps: readonly string[], i: number, specs: readonly NormalizerSpec[], value: unknown): unknown {
+  const step = steps[i];
+  if (step === undefined) return normalizeAll(specs, value);
+  if (step === '[]') {
+    if (!Array.isArray(value)) return value;
+    let copy: unknown[] | undefined;
+    value.forEach((item: unknown, k) => {
+      const next = atPath(steps, i + 1, specs, item);
+      if (next === item) return;
+      copy ??= [...(value as unknown[])];
+      copy[k] = next;
+    });
+    return copy ?? value;
+  }
+  if (!isPlainRecord(value) || !hasOwn.call(value, step)) return value;
+  const item = value[step];
+  const next = atPath(steps, i + 1, specs, item);
+  // A computed key defines an own property, even for `__proto__`.
+  return next === item ? value : { ...value, [step]: next };
+}
+
+/** An object a path can step into: not an array, Date, Buffer or exact number. */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array) && !isLosslessNumber(value)
+  );
 }
 
 /** Strings, and strings inside arrays (a list of tags or emails), are mapped; the rest is kept. */
@@ -76,6 +146,29 @@ export function toEpochMs(value: unknown): number | undefined {
   }
   const d = toDecimal(value, true);
   return d === undefined ? undefined : epochMsFromDecimal(d);
+}
+
+/**
+ * The calendar day (`YYYY-MM-DD`) of a date or timestamp: a day string is kept, anything else
+ * toEpochMs reads (ISO/SQL strings, Dates, epoch seconds or ms) gives the day in UTC, so
+ * `2024-02-29T23:30:00-02:00` is 2024-03-01. Undefined when the value is neither.
+ */
+function toCalendarDay(value: unknown): string | undefined {
+  const ms = toEpochMs(value);
+  if (ms === undefined) return undefined;
+  const iso = new Date(ms).toISOString();
+  // Years outside 0000-9999 print as ±YYYYYY-MM-DD; the day is everything before the T.
+  return iso.slice(0, iso.indexOf('T'));
+}
+
+/**
+ * `empty-as-null`: an empty string, an empty array or an object without keys stands for NULL, as
+ * caches often write them. A string of spaces is not empty: write `[trim, empty-as-null]`.
+ */
+function isEmpty(value: unknown): boolean {
+  if (value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return isPlainRecord(value) && Object.keys(value).length === 0;
 }
 
 const TRUE_WORDS = new Set(['true', 't', '1', 'yes']);

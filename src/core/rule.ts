@@ -14,7 +14,22 @@ export type NormalizerSpec =
   | { name: 'timestamp' }
   | { name: 'boolean' }
   | { name: 'sorted' }
-  | { name: 'json' };
+  | { name: 'json' }
+  | { name: 'date' }
+  | { name: 'empty-as-null' };
+
+/**
+ * Normalizers applied inside a field's value, from a `normalize:` key that is a path (`meta.at`,
+ * `items[].at`). Keyed in FamilyRule by the path's top-level field (`meta`, `items`).
+ */
+export interface PathNormalizer {
+  /** The path as written in the rules file, e.g. `items[].at`. */
+  path: string;
+  /** What follows the top-level field: an object key, or `[]` for every element of an array. */
+  steps: readonly string[];
+  /** Applied in this order to the value at the end of the path. */
+  specs: readonly NormalizerSpec[];
+}
 
 export interface KeyPattern {
   /** The pattern as written, e.g. `user:{id}`. */
@@ -55,7 +70,10 @@ export interface FamilyRule {
   ttlMs: number;
   maxStalenessMs: number;
   clockSkewMs: number;
-  normalize: Readonly<Record<string, NormalizerSpec>>;
+  /** Normalizers per top-level field, applied in list order to both sides before comparing. */
+  normalize: Readonly<Record<string, readonly NormalizerSpec[]>>;
+  /** Normalizers inside fields' values, by top-level field; applied after that field's `normalize` list. */
+  normalizePaths?: Readonly<Record<string, readonly PathNormalizer[]>>;
   redact: readonly string[];
   negativeMarker?: string;
   minConsistency?: number;

@@ -15,12 +15,19 @@ const MAX_EPOCH_MS = 8.64e15;
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(?: ?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?))?$/;
 
-/**
- * Epoch ms of an ISO/SQL timestamp string, or undefined. A string without zone is read as UTC:
- * the audit must not depend on the host's TZ. Sub-millisecond digits are truncated, as pg's
- * microseconds cannot be held by a Date either.
- */
-export function parseTimestamp(text: string): number | undefined {
+/** A timestamp text taken apart: its wall-clock time as if UTC, its sub-ms digits, and its offset if it has one. */
+export interface TimestampParts {
+  /** The wall-clock time read as UTC, epoch ms. */
+  wallMs: number;
+  /** Nanoseconds within the millisecond, from fraction digits 4 to 9. */
+  nanos: number;
+  /** How many fraction-of-second digits the text had (at most 9 are kept). */
+  digits: number;
+  /** The text's own UTC offset, ms; undefined when it has none. */
+  offsetMs: number | undefined;
+}
+
+export function parseTimestampParts(text: string): TimestampParts | undefined {
   // Cheap reject before the regex: every accepted form starts with 4 digits and a dash.
   if (text.length < 10 || text.charCodeAt(4) !== 45) return undefined;
   const m = TIMESTAMP.exec(text);
@@ -31,16 +38,33 @@ export function parseTimestamp(text: string): number | undefined {
   const hour = Number(m[4] ?? 0);
   const minute = Number(m[5] ?? 0);
   const second = Number(m[6] ?? 0);
-  const ms = m[7] === undefined ? 0 : Number(`${m[7]}00`.slice(0, 3));
+  const fraction = m[7] ?? '';
+  const ms = fraction === '' ? 0 : Number(`${fraction}00`.slice(0, 3));
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
   if (day > daysInMonth(year, month)) return undefined; // 2024-02-30 is not a day
-  let epoch = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  let wallMs = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Date.UTC maps years 0-99 to 1900-1999; shift back for the rare genuine year 0042.
-  if (year < 100) epoch = new Date(epoch).setUTCFullYear(year);
-  if (m[9] !== undefined) {
-    const offsetMs = ((Number(m[10]) * 60 + Number(m[11] ?? 0)) * 60 + Number(m[12] ?? 0)) * 1000;
-    epoch -= m[9] === '-' ? -offsetMs : offsetMs;
+  if (year < 100) wallMs = new Date(wallMs).setUTCFullYear(year);
+  let offsetMs: number | undefined;
+  if (m[8] !== undefined) offsetMs = 0;
+  else if (m[9] !== undefined) {
+    const size = ((Number(m[10]) * 60 + Number(m[11] ?? 0)) * 60 + Number(m[12] ?? 0)) * 1000;
+    offsetMs = m[9] === '-' ? -size : size;
   }
+  const digits = Math.min(9, fraction.length);
+  const nanos = digits > 3 ? Number(fraction.slice(3, 9).padEnd(6, '0')) : 0;
+  return { wallMs, nanos, digits, offsetMs };
+}
+
+/**
+ * Epoch ms of an ISO/SQL timestamp string, or undefined. A string without zone is read as UTC:
+ * the audit must not depend on the host's TZ. Sub-millisecond digits are truncated, as pg's
+ * microseconds cannot be held by a Date either.
+ */
+export function parseTimestamp(text: string): number | undefined {
+  const parts = parseTimestampParts(text);
+  if (parts === undefined) return undefined;
+  const epoch = parts.wallMs - (parts.offsetMs ?? 0);
   return Math.abs(epoch) <= MAX_EPOCH_MS ? epoch : undefined;
 }
 

@@ -11,6 +11,9 @@ export interface RunWarning {
   family: string;
   /** The field (or path) concerned, when there is one. */
   field?: string;
-  /** One sentence, ready to print. Never holds a cached or source value of a redacted field. */
+  /**
+   * One sentence, ready to print. Never holds a cached or source value of a redacted field.
+   * Text reports print it after the family's name (`family: message`), so it need not repeat it.
+   */
   message: string;
 }

@@ -1,30 +1,32 @@
 /**
  * The tables of a MySQL/MariaDB source, from information_schema, read in one short
- * `START TRANSACTION READ ONLY` on a connection of its own (closed before returning). Every
- * database the user can see is read, except the system ones.
+ * `START TRANSACTION READ ONLY` on a connection of its own (closed before returning). Only the
+ * database the URL names (`DATABASE()`) is read: a server holds other applications' databases,
+ * and a same-named table there that happens to hold more of the probed ids must not be proposed.
  */
 import mysql from 'mysql2/promise';
 import type { SourceSpec } from '../config/types.js';
+import { UsageError } from '../errors.js';
 import { cannotConnect } from '../sources/errors.js';
 import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from '../sources/tls.js';
+import { redactUrl } from '../util/redact-url.js';
 import { assembleTables, mysqlCategory, type CatalogKey, type TableInfo } from './catalog.js';
 import { introspectionFailed } from './introspect-error.js';
+import { NO_DATABASE, noDatabaseHint } from './source-args.js';
 import type { IntrospectOptions } from './introspect-postgres.js';
-
-const SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')";
 
 const COLUMNS_SQL = `
 SELECT c.TABLE_SCHEMA AS table_schema, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name,
        c.DATA_TYPE AS data_type, c.COLUMN_TYPE AS column_type
 FROM information_schema.COLUMNS c
-WHERE c.TABLE_SCHEMA NOT IN ${SYSTEM}
+WHERE c.TABLE_SCHEMA = DATABASE()
 ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`;
 
 const KEYS_SQL = `
 SELECT s.TABLE_SCHEMA AS table_schema, s.TABLE_NAME AS table_name, s.INDEX_NAME AS index_name,
        s.COLUMN_NAME AS column_name
 FROM information_schema.STATISTICS s
-WHERE s.NON_UNIQUE = 0 AND s.TABLE_SCHEMA NOT IN ${SYSTEM}
+WHERE s.NON_UNIQUE = 0 AND s.TABLE_SCHEMA = DATABASE()
 ORDER BY s.TABLE_SCHEMA, s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX`;
 
 interface ColumnRow {
@@ -55,6 +57,11 @@ async function connect(spec: SourceSpec, uri: string, ssl: MysqlTls['ssl'], time
   }
 }
 
+/** init reads one database, so the URL must name it (parseSourceArg checks it before connecting). */
+function noDatabase(spec: SourceSpec & { url: string }): UsageError {
+  return new UsageError(`source "${spec.name}" (${redactUrl(spec.url)}) names no database: ${NO_DATABASE}`, { hint: noDatabaseHint(spec.name) });
+}
+
 export async function introspectMysql(spec: SourceSpec & { url: string }, options: IntrospectOptions): Promise<TableInfo[]> {
   const tls = mysqlTls(spec.url, { source: spec.name, insecure: options.tlsInsecure });
   const open = (ssl: MysqlTls['ssl']) => connect(spec, tls.uri, ssl, options.timeoutMs);
@@ -77,18 +84,20 @@ export async function introspectMysql(spec: SourceSpec & { url: string }, option
     );
     await conn.query({ sql: 'START TRANSACTION READ ONLY', timeout });
     const [current] = await rows<{ db: string | null }>('SELECT DATABASE() AS db');
+    if (current?.db === null || current?.db === undefined) throw noDatabase(spec);
     const columns = await rows<ColumnRow>(COLUMNS_SQL);
     const keys = await rows<KeyRow>(KEYS_SQL);
     await conn.query({ sql: 'ROLLBACK', timeout });
-    return assemble(spec.name, current?.db ?? undefined, columns, keys);
+    return assemble(spec.name, current.db, columns, keys);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw introspectionFailed(spec, error);
   } finally {
     await conn.end().catch(() => conn.destroy());
   }
 }
 
-function assemble(source: string, defaultDb: string | undefined, columns: readonly ColumnRow[], keys: readonly KeyRow[]): TableInfo[] {
+function assemble(source: string, defaultDb: string, columns: readonly ColumnRow[], keys: readonly KeyRow[]): TableInfo[] {
   // information_schema.STATISTICS lists one row per key part, in order: group them by index.
   const indexes = new Map<string, CatalogKey & { columns: (string | null)[] }>();
   for (const k of keys) {

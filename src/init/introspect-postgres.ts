@@ -1,7 +1,8 @@
 /**
  * The tables of a PostgreSQL source, from information_schema and pg_catalog, read in one short
- * READ ONLY transaction on a connection of its own (closed before returning). Every schema the
- * user can see is read, except the system ones.
+ * READ ONLY transaction on a connection of its own (closed before returning). Only the database
+ * the URL names is read (a connection sees no other database's catalog); of it, every schema the
+ * user can see, except the system ones.
  */
 import pg from 'pg';
 import type { SourceSpec } from '../config/types.js';

@@ -3,7 +3,7 @@
  * how its URL is written into the proposal without the password.
  */
 import { UsageError } from '../errors.js';
-import { redactUrl } from '../util/redact-url.js';
+import { PERCENT_ENCODE_HINT, redactUrl, urlProblem } from '../util/redact-url.js';
 import type { SourceKindName } from './catalog.js';
 
 export interface SourceArg {
@@ -34,19 +34,27 @@ export function parseSourceArg(text: string): SourceArg {
       hint: EXAMPLE,
     });
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--source ${name}=${redactUrl(url)}: not a URL`, { hint: EXAMPLE });
-  }
+  const problem = urlProblem(url);
+  if (problem !== undefined) throw new UsageError(`--source ${name}=${redactUrl(url)}: the URL ${problem}`, { hint: `${PERCENT_ENCODE_HINT}; ${EXAMPLE}` });
+  const parsed = new URL(url);
   const kind = SCHEMES[parsed.protocol.toLowerCase()];
   if (kind === undefined) {
     throw new UsageError(`--source ${name}=${redactUrl(url)}: unsupported scheme "${parsed.protocol}"; expected ${Object.keys(SCHEMES).map((s) => `${s}//`).join(', ')}`, {
       hint: EXAMPLE,
     });
   }
+  // mysql2 takes the database from the URL's path alone (a ?database= parameter is ignored).
+  if (kind === 'mysql' && parsed.pathname.replace(/^\//, '') === '') {
+    throw new UsageError(`--source ${name}=${redactUrl(url)} names no database: ${NO_DATABASE}`, { hint: noDatabaseHint(name) });
+  }
   return { name, kind, url };
+}
+
+/** A MySQL server holds many databases; init reads one, the URL's (a PostgreSQL connection is to one already). */
+export const NO_DATABASE = 'init reads only the tables of the database the URL names';
+
+export function noDatabaseHint(name: string): string {
+  return `name the database in the URL's path, e.g. --source ${name}=mysql://user@host:3306/shop`;
 }
 
 /** Every --source, parsed; names must be distinct and at least one is needed. */

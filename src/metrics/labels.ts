@@ -9,7 +9,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  * 1.5: `{family="a"}` pushed under `/family/b` comes out as `family="b"`), so a clash would corrupt
  * the figures rather than fail.
  */
-export const SERIES_LABEL_NAMES: readonly string[] = ['family', 'verdict', 'reason', 'quantile', 'le', 'version'];
+export const SERIES_LABEL_NAMES: readonly string[] = ['family', 'verdict', 'reason', 'quantile', 'le', 'version', 'kind', 'field'];
 
 /** Set by their own options (`--job`, the instance), never through `--label`. */
 const GROUPING_KEY_NAMES: readonly string[] = ['job', 'instance'];

@@ -1,6 +1,7 @@
 import { Gauge, Histogram, Registry } from 'prom-client';
 import type { Counters } from '../core/stats.js';
 import { REASONS_BY_VERDICT, VERDICTS, type Finding } from '../core/verdict.js';
+import type { RunWarning } from '../core/warning.js';
 import type { RunSummary } from '../report/types.js';
 import { staleAgeSeconds, versionLag } from './observations.js';
 
@@ -117,6 +118,18 @@ export class MetricSet {
     help: "1 when the last run passed its gate (the audit's exit status would be 0 on that account), else 0.",
     registers: this.registers,
   });
+  private readonly warnings = new Gauge({
+    name: 'shadowcheck_warnings',
+    help: 'Warnings of the last run per family and kind (rules: the rules disagree with the source or the cached values; systematic: a systematic difference).',
+    labelNames: ['family', 'kind'] as const,
+    registers: this.registers,
+  });
+  private readonly systematic = new Gauge({
+    name: 'shadowcheck_systematic_difference',
+    help: "1 for each field on which most of a family's differing keys differed the same way in the last run (a rules or normalization problem, not stale data).",
+    labelNames: ['family', 'field'] as const,
+    registers: this.registers,
+  });
   private readonly buildInfo = new Gauge({
     name: 'shadowcheck_build_info',
     help: 'Always 1; the version label is the shadowcheck version that ran.',
@@ -139,7 +152,7 @@ export class MetricSet {
 
   /** Sets every gauge from the run's summary, replacing what a previous call set. */
   setRun(run: RunSummary): void {
-    for (const gauge of [this.keys, this.consistency, this.strictConsistency, this.staleAge, this.runStaleAge, this.buildInfo]) {
+    for (const gauge of [this.keys, this.consistency, this.strictConsistency, this.staleAge, this.runStaleAge, this.warnings, this.systematic, this.buildInfo]) {
       gauge.reset();
     }
     for (const family of run.families) {
@@ -152,6 +165,13 @@ export class MetricSet {
       }
       // A family with no stale key still shows its histograms, with count 0 rather than no series.
       if (!this.observedFamilies.has(family.name)) this.zeroHistograms(family.name);
+      for (const kind of WARNING_KINDS) this.warnings.set({ ...labels, kind }, 0);
+    }
+    // Field names come from the rules file or the payloads' own field names, never from key names
+    // or values; at most a few per family (MAX_WARNINGS_PER_FAMILY).
+    for (const w of run.warnings ?? []) {
+      this.warnings.inc({ family: w.family, kind: w.kind });
+      if (w.kind === 'systematic') this.systematic.set({ family: w.family, field: w.field ?? '' }, 1);
     }
     const total = run.summary;
     this.unmatched.set(total.unmatched);
@@ -184,6 +204,8 @@ export class MetricSet {
     this.versionLag.zero({ family });
   }
 }
+
+const WARNING_KINDS: readonly RunWarning['kind'][] = ['rules', 'systematic'];
 
 /** A ratio the report gives as null (nothing judged) is NaN, as Prometheus summaries do for no data. */
 function ratio(value: number | null): number {

@@ -1,6 +1,6 @@
 import { Pushgateway, type Registry } from 'prom-client';
 import { UsageError } from '../errors.js';
-import { redactUrl } from '../util/redact-url.js';
+import { PERCENT_ENCODE_HINT, redactSecrets, redactUrl, urlProblem } from '../util/redact-url.js';
 import { MetricsPushError } from './errors.js';
 
 export interface PushTarget {
@@ -17,12 +17,11 @@ const MAX_BODY_CHARS = 500;
 
 /** Refuses a URL the push could never use, before the audit spends minutes running. */
 export function checkPushgatewayUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--pushgateway "${redactUrl(url)}" is not a URL`, { hint: 'for example: --pushgateway http://pushgateway:9091' });
+  const problem = urlProblem(url);
+  if (problem !== undefined) {
+    throw new UsageError(`--pushgateway "${redactUrl(url)}" ${problem}`, { hint: `for example: --pushgateway http://pushgateway:9091; ${PERCENT_ENCODE_HINT}` });
   }
+  const parsed = new URL(url);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     // Only the scheme is shown: an opaque URL ("host:port" read as scheme "host:") has no password
     // field for redactUrl to mask.
@@ -57,9 +56,9 @@ export async function pushRegistry(registry: Registry, target: PushTarget): Prom
     }
     const refused = /^push failed with status (\d+), ?([\s\S]*)$/.exec(error instanceof Error ? error.message : '');
     if (refused !== null) {
-      throw refusal(shown, Number(refused[1]), scrub(refused[2] ?? '', target.url));
+      throw refusal(shown, Number(refused[1]), redactSecrets(refused[2] ?? '', target.url));
     }
-    throw new MetricsPushError(`could not push metrics to the Pushgateway at ${shown}: ${scrub(describe(error), target.url)}`, {
+    throw new MetricsPushError(`could not push metrics to the Pushgateway at ${shown}: ${redactSecrets(describe(error), target.url)}`, {
       url: shown,
       hint: 'check the --pushgateway URL and that the Pushgateway is up',
     });
@@ -92,21 +91,3 @@ function describe(error: unknown): string {
   return code ?? error.name;
 }
 
-/** Masks the URL's password wherever an error text might echo it (raw or percent-decoded). */
-function scrub(text: string, url: string): string {
-  let password: string;
-  try {
-    password = new URL(url).password;
-  } catch {
-    return text;
-  }
-  if (password === '') return text;
-  let out = text.replaceAll(password, '***');
-  try {
-    const decoded = decodeURIComponent(password);
-    if (decoded !== '') out = out.replaceAll(decoded, '***');
-  } catch {
-    // A malformed escape: the raw form was already masked.
-  }
-  return out;
-}

@@ -1,7 +1,7 @@
 import type { Finding } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
 import { findingToJson, type FindingJson } from './finding-json.js';
-import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields, shardFields } from './run-json.js';
+import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields, shardFields, warningsFields } from './run-json.js';
 import type { Reporter, ReporterContext, ReporterFactory } from './types.js';
 import { writeChunk } from './write.js';
 
@@ -25,6 +25,7 @@ export const createJsonReporter: ReporterFactory = (ctx: ReporterContext): Repor
         startedAt: run.startedAt,
         durationMs: run.durationMs,
         target: { ...run.target },
+        ...warningsFields(run),
         ...shardFields(run),
         summary: countersToJson(run.summary),
         families: run.families.map(familyToJson),

@@ -12,6 +12,8 @@ import { writeChunk } from './write.js';
 export const JUNIT_RUN_SUITE = 'shadowcheck';
 export const JUNIT_MATCH_CASE = 'match';
 export const JUNIT_NOT_LISTED_CASE = 'not-listed';
+/** The first suite, present only when the run has warnings (rules problems, systematic differences). */
+export const JUNIT_WARNINGS_SUITE = 'shadowcheck warnings';
 
 const KEY_WIDTH = 500;
 const NAME_WIDTH = 200;
@@ -53,6 +55,7 @@ interface SuiteTally {
  * `shadowcheck`, holds the gate (and, for a run that stopped early, an error saying so), so a gate
  * failing on a threshold alone still shows as a failed test. With `--recent`, the keys of recently
  * changed rows get suites of their own, `family (recent)`, carrying that population's counters.
+ * The run's warnings (rules problems, systematic differences) come first, in a suite of their own.
  *
  * The counts on each suite are those of the cases written, as JUnit readers expect; the family's
  * real counters are in its `<properties>`. Text is made valid XML 1.0: the library escapes the
@@ -107,6 +110,7 @@ function renderJunit(run: RunSummary, cases: CaseRecord[]): string {
   const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: visibleEscape });
   const root = doc.ele('testsuites', { name: JUNIT_RUN_SUITE });
   const total: SuiteTally = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  if (run.warnings !== undefined && run.warnings.length > 0) addTally(total, warningsSuite(root, run));
   for (const [name, listed] of bySuite) {
     addTally(total, familySuite(root, run, name, counters.get(name), listed));
   }
@@ -176,6 +180,24 @@ function notListedCase(tally: SuiteTally, suite: XMLBuilder, family: string, c: 
   const outcome: Outcome = missing.divergent > 0 ? 'failure' : missing.error > 0 ? 'error' : 'passed';
   const message = `${parts.join(', ')} key(s) not listed (use --format json for all)`;
   addCase(tally, suite, family, JUNIT_NOT_LISTED_CASE, outcome, { message, type: 'not-listed' }, message);
+}
+
+/**
+ * The run's warnings, as the first suite: one testcase per warning (classname = family), marked
+ * `<skipped>` with the warning as its message. CI views list skipped cases with their message
+ * (GitLab, Jenkins, GitHub test reporters), so the warning is seen, without turning the build red
+ * by itself: the gate decides that, and its failure message names a suspected rules problem.
+ */
+function warningsSuite(root: XMLBuilder, run: RunSummary): SuiteTally {
+  const tally: SuiteTally = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  const suite = root.ele('testsuite', { name: JUNIT_WARNINGS_SUITE, timestamp: attr(run.startedAt) });
+  for (const w of run.warnings ?? []) {
+    const message = `${markupText(w.family, NAME_WIDTH)}: ${markupText(w.message, DETAIL_WIDTH)}`;
+    const name = `${w.kind}: ${w.field ?? w.family}`;
+    addCase(tally, suite, w.family, name, 'skipped', { message, type: w.kind }, message);
+  }
+  suite.att({ tests: String(tally.tests), failures: '0', errors: '0', skipped: String(tally.skipped), time: '0' });
+  return tally;
 }
 
 function runSuite(root: XMLBuilder, run: RunSummary): SuiteTally {

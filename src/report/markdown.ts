@@ -21,6 +21,7 @@ const PATH_WIDTH = 80;
 const VALUE_WIDTH = 100;
 const DETAIL_WIDTH = 300;
 const DIFF_ROWS = 10;
+const WARNING_WIDTH = 600;
 
 /** One listed key, rendered when it arrives so that no payload is held until the end of the run. */
 interface KeyBlock {
@@ -56,7 +57,7 @@ export const createMarkdownReporter: ReporterFactory = (ctx: ReporterContext): R
 };
 
 function renderMarkdown(run: RunSummary, keys: FindingBuffer<KeyBlock>): string {
-  const blocks: string[] = [titleLine(run)];
+  const blocks: string[] = [titleLine(run), ...warningBlocks(run)];
   if (run.incomplete) {
     const why = run.abortReason === undefined ? '' : ` (${md(run.abortReason, DETAIL_WIDTH)})`;
     blocks.push(
@@ -82,6 +83,17 @@ function renderMarkdown(run: RunSummary, keys: FindingBuffer<KeyBlock>): string 
   blocks.push('### By reason', reasonList(run.summary));
   blocks.push(...keysSection(keys));
   return `${blocks.join('\n\n')}\n`;
+}
+
+/**
+ * Rules problems and systematic differences right under the title, before any figure: one quoted
+ * list, every piece escaped (a message may name a field taken from the cache).
+ */
+function warningBlocks(run: RunSummary): string[] {
+  const warnings = run.warnings ?? [];
+  if (warnings.length === 0) return [];
+  const items = warnings.map((w) => `> - **${md(w.kind)}** in ${code(w.family, NAME_WIDTH)}: ${md(w.message, WARNING_WIDTH)}`);
+  return [[`> ⚠️ **Warnings (${warnings.length}):** read these before trusting the figures below.`, '>', ...items].join('\n')];
 }
 
 /** `## ✅ shadowcheck PASSED: redis `redis://…`` — the gate first, since that is what CI acts on. */

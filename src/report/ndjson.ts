@@ -1,6 +1,6 @@
 import type { Finding } from '../core/verdict.js';
 import { findingToJson } from './finding-json.js';
-import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields } from './run-json.js';
+import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields, warningsFields } from './run-json.js';
 import type { Reporter, ReporterContext, ReporterFactory } from './types.js';
 import { writeChunk } from './write.js';
 
@@ -16,6 +16,7 @@ export const createNdjsonReporter: ReporterFactory = (ctx: ReporterContext): Rep
   async onEnd(run): Promise<void> {
     const line = {
       type: 'summary',
+      ...warningsFields(run),
       summary: countersToJson(run.summary),
       families: run.families.map(familyToJson),
       ...recentFields(run),

@@ -1,5 +1,6 @@
 import type { ShardMeta } from '../core/shard.js';
 import type { Counters, FamilyCounters } from '../core/stats.js';
+import type { RunWarning } from '../core/warning.js';
 import type { GateResult, RunSummary } from './types.js';
 
 /**
@@ -56,4 +57,17 @@ export function shardFields(run: RunSummary): { shard?: ShardMeta } {
   if (run.shard === undefined) return {};
   const { index, count, rulesDigest, minConsistency } = run.shard;
   return { shard: { index, count, rulesDigest, minConsistency: { ...minConsistency } } };
+}
+
+/**
+ * `warnings` (rules problems and systematic differences) appears only when there are some; it is
+ * placed first among the run's figures, since a reader must see it before trusting them.
+ */
+export function warningsFields(run: RunSummary): { warnings?: RunWarning[] } {
+  if (run.warnings === undefined || run.warnings.length === 0) return {};
+  return { warnings: run.warnings.map(warningToJson) };
+}
+
+export function warningToJson(w: RunWarning): RunWarning {
+  return { kind: w.kind, family: w.family, ...(w.field === undefined ? {} : { field: w.field }), message: w.message };
 }

@@ -13,6 +13,7 @@ const VALUE_WIDTH = 60;
 const KEY_WIDTH = 120;
 const DETAIL_WIDTH = 120;
 const DIFF_LINES = 10;
+const WARNING_WIDTH = 600;
 
 type Paint = (text: string) => string;
 
@@ -86,6 +87,7 @@ export const createTableReporter: ReporterFactory = (ctx: ReporterContext): Repo
 function renderTable(run: RunSummary, findings: FindingBuffer<Finding>, p: Palette): string {
   const lines: string[] = [];
   lines.push(headerLine(run, p));
+  lines.push(...warningLines(run, p));
   if (run.incomplete) {
     const why = run.abortReason === undefined ? '' : ` (${safeText(run.abortReason, DETAIL_WIDTH)})`;
     lines.push(p.banner(` INCOMPLETE `) + p.red(` the audit stopped early${why}; the figures cover only the keys judged before it stopped`));
@@ -107,6 +109,20 @@ function renderTable(run: RunSummary, findings: FindingBuffer<Finding>, p: Palet
   lines.push('');
   lines.push(gateLine(run, p));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Rules problems and systematic differences, before any figure: they say whether the figures can
+ * be trusted. Messages may name fields from the cache, so they are escaped like any cached text.
+ */
+function warningLines(run: RunSummary, p: Palette): string[] {
+  const warnings = run.warnings ?? [];
+  if (warnings.length === 0) return [];
+  return [
+    '',
+    p.yellow(p.bold(`warnings: ${warnings.length}`)),
+    ...warnings.map((w) => `  ${p.yellow(`⚠ ${w.kind}`)} ${safeText(w.family, VALUE_WIDTH)}: ${safeText(w.message, WARNING_WIDTH)}`),
+  ];
 }
 
 function headerLine(run: RunSummary, p: Palette): string {

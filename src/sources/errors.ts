@@ -1,6 +1,6 @@
 import type { SourceSpec } from '../config/types.js';
 import { ConnectionError, ExitCode, ShadowcheckError } from '../errors.js';
-import { redactUrl } from '../util/redact-url.js';
+import { PERCENT_ENCODE_HINT, redactSecrets, redactUrl, urlProblem } from '../util/redact-url.js';
 import { SourceQueryError } from './types.js';
 
 /**
@@ -93,7 +93,7 @@ function where(spec: SourceSpec): string {
 
 /** The factory could not open or verify its first connection. */
 export function cannotConnect(spec: SourceSpec, error: unknown): ConnectionError {
-  return new ConnectionError(`cannot connect to ${where(spec)}: ${describeFailure(error)}`, {
+  return new ConnectionError(`cannot connect to ${where(spec)}: ${redactSecrets(describeFailure(error), spec.url)}`, {
     hint: hintFor(spec, error, `check the url of source "${spec.name}" and that the server accepts connections`),
     cause: error,
   });
@@ -101,18 +101,26 @@ export function cannotConnect(spec: SourceSpec, error: unknown): ConnectionError
 
 /** A connection failed under a batch or a check: the source is gone, the audit ends (exit 3). */
 export function lostConnection(spec: SourceSpec, family: string, error: unknown): ConnectionError {
-  return new ConnectionError(`lost the connection to ${where(spec)} while loading family "${family}": ${describeFailure(error)}`, {
+  return new ConnectionError(`lost the connection to ${where(spec)} while loading family "${family}": ${redactSecrets(describeFailure(error), spec.url)}`, {
     hint: hintFor(spec, error, 'the server ended the session (restart, failover, or an administrator or proxy closed it); run the audit again once the source is back'),
     cause: error,
   });
 }
 
-/** A source spec for a database kind must carry its URL; the config layer should have said so. */
+/**
+ * A source spec for a database kind must carry a URL its driver reads as written; the config
+ * layer should have said so. Drivers parse with WHATWG URL, which throws on some passwords with
+ * an unencoded '#', '/' or '?' and reads others with part of the password as the host.
+ */
 export function requireUrl(spec: SourceSpec): string {
   if (spec.url === undefined || spec.url === '') {
     throw new ShadowcheckError(`source "${spec.name}" (kind ${spec.kind}) has no url`, ExitCode.usage, {
       hint: `give source "${spec.name}" a url, e.g. url: "\${DATABASE_URL}"`,
     });
+  }
+  const problem = urlProblem(spec.url);
+  if (problem !== undefined) {
+    throw new ShadowcheckError(`the url of source "${spec.name}" (${redactUrl(spec.url)}) ${problem}`, ExitCode.usage, { hint: PERCENT_ENCODE_HINT });
   }
   return spec.url;
 }

@@ -24,6 +24,7 @@ import type { SourceSpec } from '../config/types.js';
 import type { FamilyRule } from '../core/rule.js';
 import { ConnectionError, ExitCode, ShadowcheckError, UsageError } from '../errors.js';
 import { redactSecrets, redactUrl } from '../util/redact-url.js';
+import { declaredColumnTypes } from './declared-columns.js';
 import { checkFailed, describeFailure, errorCode, NETWORK_ERROR_CODES } from './errors.js';
 import { positiveInt } from './rows.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
@@ -260,6 +261,14 @@ class ModuleLoader implements SourceLoader {
     }
     const out: SourceBatch = { rows: rows as Map<string, Record<string, unknown>>, nowMs: Math.floor(nowMs as number) };
     if (Array.isArray(duplicateIds) && duplicateIds.length > 0) out.duplicateIds = duplicateIds.map((id) => String(id));
+    if (fields['columns'] !== undefined) {
+      // Declared column types: the fields are then compared by type, as for the SQL sources.
+      const declared = declaredColumnTypes(fields['columns']);
+      if ('problem' in declared) {
+        throw new SourceQueryError(`family "${rule.name}": ${this.where()}: load() returned a batch whose ${declared.problem}`, { timeout: false });
+      }
+      out.columns = declared.columns;
+    }
     return out;
   }
 

@@ -16,10 +16,11 @@
  * client-side timeout below protects the audit (it abandons and destroys the connection; the
  * server may run the query to its end).
  *
- * Types: DATETIME and TIMESTAMP are read as UTC Dates (`timezone: 'Z'` on the client, and the
- * session zone pinned to UTC so the server converts TIMESTAMPs to UTC); DATE stays `YYYY-MM-DD`
- * text (as in the postgres loader); DECIMAL and BIGINT keep their exact text as LosslessNumbers
- * (compared as numbers, like pg's numeric and int8); TINYINT(1), MySQL's BOOLEAN, is a boolean.
+ * Types (exactTypeCast): DATETIME is wall-clock time in the source's `timezone` (default UTC),
+ * TIMESTAMP an instant (the session zone is pinned to UTC so the server sends TIMESTAMPs in UTC),
+ * both with their microseconds; DATE stays `YYYY-MM-DD` text (as in the postgres loader); DECIMAL
+ * and BIGINT keep their exact text as LosslessNumbers; TINYINT(1) is the integer it stores; JSON is
+ * parsed losslessly. Each batch carries its columns' types (mysql-column-types.ts).
  *
  * Ids are escaped by mysql2 on the client (`query`, not `execute`: only `query` expands an array
  * into a list). Its escaping relies on backslashes, so a session with NO_BACKSLASH_ESCAPES would
@@ -27,18 +28,21 @@
  */
 import mysql from 'mysql2/promise';
 import type { SourceSpec } from '../config/types.js';
+import type { ColumnTypes } from '../core/column-type.js';
 import { exactNumber } from '../core/decimal.js';
+import { preciseDateOf } from '../core/instant.js';
+import { parseJsonText } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
 import { idParts, rowId } from '../core/source-key.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
-import { missingColumnsProblem, requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
+import { mysqlColumnTypes, type MysqlColumnDefinition } from './mysql-column-types.js';
+import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
 import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from './tls.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
-export interface MysqlFieldLike {
-  name: string;
-}
+/** A result column as mysql2 describes it (type code, length, flags, charset; mysql-column-types.ts reads them). */
+export type MysqlFieldLike = MysqlColumnDefinition;
 
 /** What the loader sends: mysql2's QueryOptions subset (`timeout` is client-side, ms). */
 export interface MysqlQueryOptions {
@@ -94,7 +98,7 @@ function openMysqlLoader(spec: SourceSpec, options: LoaderOptions, uri: string, 
     decimalNumbers: false,
     timezone: 'Z',
     dateStrings: ['DATE'],
-    typeCast: castExactTypes,
+    typeCast: exactTypeCast(spec.timezone),
     multipleStatements: false,
     connectTimeout: Math.max(10_000, positiveInt(options.timeoutMs, 5000)),
     enableKeepAlive: true,
@@ -105,20 +109,49 @@ function openMysqlLoader(spec: SourceSpec, options: LoaderOptions, uri: string, 
 interface CastField {
   type: string;
   length: number;
+  /** MariaDB's extended metadata: `json` for a JSON column (otherwise reported as LONGTEXT). */
+  extendedFormat?: string;
   string(): string | null;
 }
 
-/** DECIMAL/BIGINT as exact numbers, TINYINT(1) as booleans; everything else as mysql2 reads it. */
-function castExactTypes(field: CastField, next: () => unknown): unknown {
-  if (field.type === 'NEWDECIMAL' || field.type === 'DECIMAL' || field.type === 'LONGLONG') {
-    const text = field.string();
-    return text === null ? null : exactNumber(text);
-  }
-  if (field.type === 'TINY' && field.length === 1) {
-    const text = field.string();
-    return text === null ? null : text !== '0';
-  }
-  return next();
+/**
+ * How values are read, so that they compare by their column type (core/compare-by-type.ts):
+ * - DECIMAL and BIGINT as exact numbers (LosslessNumbers);
+ * - TINYINT(1) as the integer it stores (any -128..127; compared as a boolean only while 0 or 1);
+ * - JSON (MySQL's, and MariaDB's LONGTEXT with the json format) parsed losslessly: mysql2's own
+ *   JSON.parse rounds integers past 2^53;
+ * - DATETIME as wall-clock time in the source's `timezone` (UTC by default) and TIMESTAMP in UTC
+ *   (the session's zone), both keeping their microseconds (PreciseDate);
+ * everything else as mysql2 reads it.
+ */
+function exactTypeCast(zone: string | undefined) {
+  return (field: CastField, next: () => unknown): unknown => {
+    switch (field.type) {
+      case 'NEWDECIMAL':
+      case 'DECIMAL':
+      case 'LONGLONG':
+        return nullOr(field.string(), exactNumber);
+      case 'TINY':
+        return field.length === 1 ? nullOr(field.string(), Number) : next();
+      case 'JSON':
+        return nullOr(field.string(), parseJsonExactly);
+      case 'DATETIME':
+        return nullOr(field.string(), (text) => preciseDateOf(text, zone ?? 'UTC') ?? text);
+      case 'TIMESTAMP':
+        return nullOr(field.string(), (text) => preciseDateOf(text, 'UTC') ?? text);
+    }
+    if (field.extendedFormat === 'json') return nullOr(field.string(), parseJsonExactly);
+    return next();
+  };
+}
+
+function nullOr(text: string | null, parse: (text: string) => unknown): unknown {
+  return text === null ? null : parse(text);
+}
+
+function parseJsonExactly(text: string): unknown {
+  const parsed = parseJsonText(text);
+  return parsed.ok ? parsed.value : text;
 }
 
 /**
@@ -297,7 +330,7 @@ class MysqlLoader implements SourceLoader {
           throw new SourceQueryError(`family "${rule.name}": the query returned no result set; it must be a SELECT`, { timeout: false });
         }
         requireKeyColumn(rule, (fields ?? []).map((f) => f.name));
-        return toBatch(rows as Record<string, unknown>[], rule.key, nowMs);
+        return { ...toBatch(rows as Record<string, unknown>[], rule.key, nowMs), columns: mysqlColumnTypes(fields ?? []) };
       });
     } catch (error) {
       throw this.batchError(rule, error);
@@ -347,7 +380,7 @@ class MysqlLoader implements SourceLoader {
     }
   }
 
-  async check(rule: FamilyRule): Promise<void> {
+  async check(rule: FamilyRule): Promise<ColumnTypes> {
     let sql: string;
     try {
       const batchSql = this.batchSql(rule);
@@ -371,13 +404,13 @@ class MysqlLoader implements SourceLoader {
         cause: error,
       });
     }
-    let fields: string[];
+    let columns: ColumnTypes;
     try {
       // IN (NULL) matches nothing and fits every key type; IN ((NULL, NULL)) for a composite key.
       const nothing = rule.key.length === 1 ? [null] : [rule.key.map(() => null)];
-      fields = await this.inReadOnlyTransaction(async (conn) => {
+      columns = await this.inReadOnlyTransaction(async (conn) => {
         const [, result] = await conn.query({ sql, values: [nothing], timeout: this.clientTimeoutMs() });
-        return (result ?? []).map((f) => f.name);
+        return mysqlColumnTypes(result ?? []);
       });
     } catch (error) {
       // A composite key's ids arrive as row constructors: comparing them to one column fails.
@@ -387,8 +420,8 @@ class MysqlLoader implements SourceLoader {
         ...(tuples ? { hint: `the ids of a composite key are tuples: compare the key columns together, like WHERE (${rule.key.join(', ')}) IN (?)` } : {}),
       });
     }
-    const problem = missingColumnsProblem(rule, fields);
-    if (problem !== undefined) throw new SourceCheckError(rule.name, problem);
+    // Whether the rules' names are among them is audit/rules-check.ts's to say, with file:line.
+    return columns;
   }
 
   /** Ends the pool once (waiting for batches in flight); later calls share that ending. */

@@ -21,23 +21,28 @@
  * Nothing outside this file imports `pg`: the rest of the program sees a SourceLoader, and tests
  * can hand `postgresLoaderFromPool` anything shaped like PgPoolLike.
  */
+import { Buffer } from 'node:buffer';
 import pg from 'pg';
 import type { CustomTypesConfig } from 'pg';
 import type { SourceSpec } from '../config/types.js';
+import type { ColumnType, ColumnTypes } from '../core/column-type.js';
 import { exactNumber } from '../core/decimal.js';
+import { preciseDateOf } from '../core/instant.js';
 import { parseJsonText } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
 import { idParts, rowId } from '../core/source-key.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
-import { missingColumnsProblem, positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
+import { positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
+import { PgColumnTypes } from './pg-column-types.js';
 import { postgresTls, preferTls, withTlsHint, type PostgresTls } from './tls.js';
 import { type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
 /** The part of a pg result the loader reads. */
 export interface PgResultLike {
   rows: Record<string, unknown>[];
-  fields: readonly { name: string }[];
+  /** `dataTypeID`: the column's type OID (pg_type.oid), resolved by pg-column-types.ts. */
+  fields: readonly { name: string; dataTypeID?: number }[];
 }
 
 /** The part of a pooled pg client the loader uses. A multi-statement text query yields an array. */
@@ -62,62 +67,127 @@ const DATE_ARRAY_OID = 1182;
 const TIMESTAMP_OID = 1114;
 const TIMESTAMP_ARRAY_OID = 1115;
 const TIMESTAMPTZ_OID = 1184;
+const TIMESTAMPTZ_ARRAY_OID = 1185;
 const TEXT_ARRAY_OID = 1009;
 const INT8_OID = 20;
+const INT8_ARRAY_OID = 1016;
 const NUMERIC_OID = 1700;
+const NUMERIC_ARRAY_OID = 1231;
 const JSON_OID = 114;
+const JSON_ARRAY_OID = 199;
 const JSONB_OID = 3802;
+const JSONB_ARRAY_OID = 3807;
 
 /**
  * Per-pool type parsers (never the process-wide `pg.types`, which other code may share):
- * - `timestamp without time zone` is read as UTC. pg's default reads it in the host's zone, so the
- *   same row would give different instants on a laptop and in CI.
+ * - `timestamp` and `timestamptz` become PreciseDates keeping their microseconds (a Date alone
+ *   would drop them, and a cache written by Python or Go keeps them). `timestamp without time
+ *   zone` is wall-clock time in the source's `timezone` (UTC by default), never the host's zone.
  * - `date` stays the `YYYY-MM-DD` text (pg's default is local midnight, host-dependent again).
  * - int8 and numeric keep their exact text, as LosslessNumbers so they compare as numbers
  *   (a hash field '10.5' equals numeric '10.50').
  * - json/jsonb are parsed as the cache side is, keeping numbers past 2^53 exact.
- * - everything else keeps pg's defaults: timestamptz as Date, bool as boolean.
+ * - everything else keeps pg's defaults: bool as boolean, float as number. Types pg does not know
+ *   (arrays of enums or domains) arrive as text and are parsed after the batch by their resolved
+ *   column type (parseUnknownArrays).
  */
-function pgTypeParsers(base: CustomTypesConfig = pg.types): CustomTypesConfig {
+function pgTypeParsers(zone: string | undefined, base: CustomTypesConfig = pg.types): CustomTypesConfig {
   // pg-types' TypeId enum lists scalar types only; any OID is accepted at run time.
   const baseParser = base.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown;
-  const parseTimestamptz = baseParser(TIMESTAMPTZ_OID, 'text') as (text: string) => unknown;
   const parseTextArray = baseParser(TEXT_ARRAY_OID, 'text') as (text: string) => (string | null)[] | null;
-  const parseTimestampUtc = (text: string): unknown => parseTimestamptz(asUtc(text));
+  const parseTimestamptz = baseParser(TIMESTAMPTZ_OID, 'text') as (text: string) => unknown;
+  // infinity and BC dates are outside what the instant parser reads: pg's own parser keeps them
+  // (a zone-less one as UTC).
+  const parseTimestamp = (text: string) => preciseDateOf(text, zone ?? 'UTC') ?? parseTimestamptz(asUtc(text));
+  const parsers = new Map<number, (text: string) => unknown>([
+    [TIMESTAMP_OID, parseTimestamp],
+    [TIMESTAMPTZ_OID, (text: string) => preciseDateOf(text) ?? parseTimestamptz(text)],
+    [INT8_OID, exactNumber],
+    [NUMERIC_OID, exactNumber],
+    [JSON_OID, parseJsonExactly],
+    [JSONB_OID, parseJsonExactly],
+    [DATE_OID, (text: string) => text],
+  ]);
+  const arrays = new Map<number, number>([
+    [TIMESTAMP_ARRAY_OID, TIMESTAMP_OID],
+    [TIMESTAMPTZ_ARRAY_OID, TIMESTAMPTZ_OID],
+    [DATE_ARRAY_OID, DATE_OID],
+    [INT8_ARRAY_OID, INT8_OID],
+    [NUMERIC_ARRAY_OID, NUMERIC_OID],
+    [JSON_ARRAY_OID, JSON_OID],
+    [JSONB_ARRAY_OID, JSONB_OID],
+  ]);
   const getTypeParser = (oid: number, format?: 'text' | 'binary'): unknown => {
     if (format === undefined || format === 'text') {
-      switch (oid) {
-        case TIMESTAMP_OID:
-          return parseTimestampUtc;
-        case TIMESTAMP_ARRAY_OID:
-          return (text: string) => parseTextArray(text)?.map((t) => (t === null ? null : parseTimestampUtc(t))) ?? null;
-        case INT8_OID:
-        case NUMERIC_OID:
-          return exactNumber;
-        case JSON_OID:
-        case JSONB_OID:
-          return parseJsonExactly;
-        case DATE_OID:
-          return (text: string) => text;
-        case DATE_ARRAY_OID:
-          return parseTextArray;
-      }
+      const scalar = parsers.get(oid);
+      if (scalar !== undefined) return scalar;
+      const element = parsers.get(arrays.get(oid) ?? -1);
+      if (element !== undefined) return (text: string) => mapArray(parseTextArray(text), element);
     }
     return baseParser(oid, format);
   };
   return { getTypeParser: getTypeParser as CustomTypesConfig['getTypeParser'] };
 }
 
-function parseJsonExactly(text: string): unknown {
-  const parsed = parseJsonText(text);
-  // The server only sends valid JSON; should that ever fail, keep the text rather than throw.
-  return parsed.ok ? parsed.value : text;
+type NestedText = string | null | NestedText[];
+
+/** Maps the elements of a (possibly multi-dimensional) parsed array literal. */
+function mapArray(items: NestedText[] | null, parse: (text: string) => unknown): unknown {
+  if (items === null) return null;
+  return items.map((item) => (item === null ? null : Array.isArray(item) ? mapArray(item, parse) : parse(item)));
+}
+
+/** How an array element's text is read, by the element's resolved type. */
+function elementParser(type: ColumnType | undefined, zone: string | undefined): (text: string) => unknown {
+  switch (type?.kind) {
+    case 'integer':
+    case 'decimal':
+      return exactNumber;
+    case 'float4':
+    case 'float8':
+      return Number;
+    case 'boolean':
+      return (text) => text === 't' || text === 'true';
+    case 'timestamp':
+      return (text) => preciseDateOf(text, zone ?? 'UTC') ?? text;
+    case 'timestamptz':
+      return (text) => preciseDateOf(text) ?? text;
+    case 'json':
+      return parseJsonExactly;
+    case 'bytes':
+      return (text) => (text.startsWith('\\x') ? Buffer.from(text.slice(2), 'hex') : text);
+    default:
+      return (text) => text;
+  }
+}
+
+/**
+ * Arrays of types node-postgres has no parser for (enums, domains, extension types) arrive as the
+ * array literal's text, `{viewer,editor}`: parse them by their resolved element type, in place.
+ */
+function parseUnknownArrays(rows: Record<string, unknown>[], columns: ColumnTypes, zone: string | undefined): void {
+  const getTypeParser = pg.types.getTypeParser as (oid: number, format: 'text') => unknown;
+  const parseTextArray = getTypeParser(TEXT_ARRAY_OID, 'text') as (text: string) => NestedText[] | null;
+  for (const [name, type] of Object.entries(columns)) {
+    if (type.kind !== 'array') continue;
+    const parseElement = elementParser(type.element, zone);
+    for (const row of rows) {
+      const value = row[name];
+      if (typeof value === 'string') row[name] = mapArray(parseTextArray(value), parseElement);
+    }
+  }
 }
 
 /** `2024-05-01 10:00:00.123` → `2024-05-01 10:00:00.123+00` (before a trailing ` BC`). */
 function asUtc(text: string): string {
   if (text === 'infinity' || text === '-infinity') return text;
   return text.endsWith(' BC') ? `${text.slice(0, -3)}+00 BC` : `${text}+00`;
+}
+
+function parseJsonExactly(text: string): unknown {
+  const parsed = parseJsonText(text);
+  // The server only sends valid JSON; should that ever fail, keep the text rather than throw.
+  return parsed.ok ? parsed.value : text;
 }
 
 /** Time past the statement timeout after which the client gives up on a silent server. */
@@ -166,7 +236,7 @@ function openPostgresLoader(spec: SourceSpec, options: LoaderOptions, tls: Postg
     ...(ssl === undefined ? {} : { ssl }),
     ...(tls.sslnegotiation === undefined ? {} : { sslnegotiation: tls.sslnegotiation }),
     max: positiveInt(options.maxConnections, 1),
-    types: pgTypeParsers(),
+    types: pgTypeParsers(spec.timezone),
     // The URL's own application_name, if any, wins (the connection string overrides config).
     application_name: 'shadowcheck',
     connectionTimeoutMillis: Math.max(10_000, timeoutMs),
@@ -257,6 +327,7 @@ function lastResult(result: PgResultLike | PgResultLike[]): PgResultLike {
 
 class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
+  private readonly types = new PgColumnTypes();
   private readonly restart: string;
   private closing: Promise<void> | undefined;
 
@@ -285,17 +356,23 @@ class PostgresLoader implements SourceLoader {
         } catch (error) {
           if (rule.table === undefined || !isDataException(error)) throw error;
           await client.query(this.restart);
-          return toBatch(await this.isolateInvalidIds(client, rule, ids), rule.key, nowMs);
+          const isolated = await this.isolateInvalidIds(client, rule, ids);
+          if (isolated === undefined) return toBatch([], rule.key, nowMs);
+          const columns = await this.columnTypes(client, isolated);
+          parseUnknownArrays(isolated.rows, columns, this.spec.timezone);
+          return { ...toBatch(isolated.rows, rule.key, nowMs), columns };
         }
         requireKeyColumn(rule, result.fields.map((f) => f.name));
-        return toBatch(result.rows, rule.key, nowMs);
+        const columns = await this.columnTypes(client, result);
+        parseUnknownArrays(result.rows, columns, this.spec.timezone);
+        return { ...toBatch(result.rows, rule.key, nowMs), columns };
       });
     } catch (error) {
       throw this.batchError(rule, error);
     }
   }
 
-  async check(rule: FamilyRule): Promise<void> {
+  async check(rule: FamilyRule): Promise<ColumnTypes> {
     let sql: string;
     let values: unknown[];
     try {
@@ -307,9 +384,9 @@ class PostgresLoader implements SourceLoader {
     } catch (error) {
       throw new SourceCheckError(rule.name, errorMessage(error), { cause: error });
     }
-    let fields: string[];
+    let columns: ColumnTypes;
     try {
-      fields = await this.inReadOnlyTransaction(async (client) => lastResult(await client.query(sql, values)).fields.map((f) => f.name));
+      columns = await this.inReadOnlyTransaction(async (client) => this.columnTypes(client, lastResult(await client.query(sql, values))));
     } catch (error) {
       const mysqlStyle = rule.query !== undefined && /\bIN\s*\(\s*\?\s*\)/i.test(rule.query);
       const untypedArrays = rule.key.length > 1 && /unnest\(unknown/.test(errorMessage(error));
@@ -323,8 +400,14 @@ class PostgresLoader implements SourceLoader {
         ...(hint === undefined ? {} : { hint }),
       });
     }
-    const problem = missingColumnsProblem(rule, fields);
-    if (problem !== undefined) throw new SourceCheckError(rule.name, problem);
+    // Whether the rules' names are among them is audit/rules-check.ts's to say, with file:line.
+    return columns;
+  }
+
+  /** The result's column types, looking up in pg_type (once per OID) the types pg does not know. */
+  private columnTypes(client: PgClientLike, result: PgResultLike): Promise<ColumnTypes> {
+    const fields = result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID ?? 0 }));
+    return this.types.of(fields, async (sql, values) => lastResult(await client.query(sql, values)).rows);
   }
 
   /** Ends the pool once (waiting for batches in flight); later calls share that ending. */
@@ -392,24 +475,25 @@ class PostgresLoader implements SourceLoader {
   /**
    * Loads `ids` one probe at a time under a savepoint, halving on a data exception, so that the
    * ids the key column cannot hold are found and left out (they cannot have a row) while every
-   * other id is still answered. Only for the table form: there the SQL is ours and the ids are
+   * other id is still answered (undefined when none is). Only for the table form: there the SQL is ours and the ids are
    * the only input that can fail a cast.
    */
-  private async isolateInvalidIds(client: PgClientLike, rule: FamilyRule, ids: readonly string[]): Promise<Record<string, unknown>[]> {
+  private async isolateInvalidIds(client: PgClientLike, rule: FamilyRule, ids: readonly string[]): Promise<PgResultLike | undefined> {
     await client.query('SAVEPOINT shadowcheck_probe');
     try {
       const { sql, values } = this.batchStatement(rule, ids);
-      const rows = lastResult(await client.query(sql, values)).rows;
+      const result = lastResult(await client.query(sql, values));
       await client.query('RELEASE SAVEPOINT shadowcheck_probe');
-      return rows;
+      return result;
     } catch (error) {
       if (!isDataException(error)) throw error;
       await client.query('ROLLBACK TO SAVEPOINT shadowcheck_probe; RELEASE SAVEPOINT shadowcheck_probe');
-      if (ids.length === 1) return [];
+      if (ids.length === 1) return undefined;
       const half = Math.ceil(ids.length / 2);
       const head = await this.isolateInvalidIds(client, rule, ids.slice(0, half));
       const tail = await this.isolateInvalidIds(client, rule, ids.slice(half));
-      return [...head, ...tail];
+      if (head === undefined || tail === undefined) return head ?? tail;
+      return { fields: head.fields, rows: [...head.rows, ...tail.rows] };
     }
   }
 

@@ -34,19 +34,6 @@ export function requiredColumns(rule: FamilyRule): { column: string; role: strin
   return out;
 }
 
-/**
- * A sentence naming the required columns missing from a result, or undefined when none is.
- * Lists the columns the result does have, since the usual cause is a typo or a missing alias.
- */
-export function missingColumnsProblem(rule: FamilyRule, fieldNames: readonly string[]): string | undefined {
-  const have = new Set(fieldNames);
-  const missing = requiredColumns(rule).filter((c) => !have.has(c.column));
-  if (missing.length === 0) return undefined;
-  const list = missing.map((c) => `"${c.column}" (${c.role})`).join(', ');
-  const columns = fieldNames.length === 0 ? 'none' : fieldNames.join(', ');
-  return `the ${rule.table === undefined ? 'query' : `table ${rule.table}`} returns no column ${list}; its columns are: ${columns}`;
-}
-
 /** Drops a trailing `;` so the query can be wrapped in a subquery. */
 export function stripTrailingSemicolons(query: string): string {
   return query.replace(/[\s;]+$/, '');

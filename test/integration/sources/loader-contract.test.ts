@@ -15,7 +15,8 @@ import { isLosslessNumber } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceSpec } from '../../../src/config/types.js';
 import type { FamilyRule } from '../../../src/core/rule.js';
-import { ConnectionError, ExitCode } from '../../../src/errors.js';
+import { checkFamiliesAgainstSources } from '../../../src/audit/rules-check.js';
+import { ConnectionError, ExitCode, RulesError } from '../../../src/errors.js';
 import { createSourceLoader } from '../../../src/sources/index.js';
 import { SourceCheckError } from '../../../src/sources/errors.js';
 import { SourceQueryError, type SourceLoader } from '../../../src/sources/types.js';
@@ -259,7 +260,9 @@ for (const target of ENABLED) {
       expect(String(row?.['big'])).toBe('9007199254740993');
       expect(isLosslessNumber(row?.['price'])).toBe(true);
       expect(String(row?.['price'])).toBe('19.90');
-      expect(row?.['active']).toBe(true);
+      // MySQL's TINYINT(1) is the integer it stores (any -128..127), typed bool-int: compared as
+      // a boolean only while it holds 0 or 1 (core/compare-by-type.ts).
+      expect(row?.['active']).toBe(target.name === 'mysql' ? 1 : true);
     });
 
     it("reads zoneless timestamps as UTC, whatever the host's zone", async () => {
@@ -294,7 +297,9 @@ for (const target of ENABLED) {
     });
 
     it('check() accepts a working family and rejects a missing relation with the family name and exit code 2', async () => {
-      await expect(loader.check?.(items({ updatedAt: 'updated_at' }))).resolves.toBeUndefined();
+      // The SQL loaders return the result's column types; a module may return nothing.
+      const columns = await loader.check?.(items({ updatedAt: 'updated_at' }));
+      expect(columns === undefined || columns['id']?.kind === 'integer').toBe(true);
       const error = await loader.check?.(rule(harness.behaviours.missing)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SourceCheckError);
       expect((error as SourceCheckError).exitCode).toBe(ExitCode.usage);
@@ -356,25 +361,35 @@ for (const target of ENABLED) {
       });
 
       it('check() accepts a working table', async () => {
-        await expect(loader.check?.(items({ query: undefined, table: sql().items, updatedAt: 'updated_at' }))).resolves.toBeUndefined();
+        const columns = await loader.check?.(items({ query: undefined, table: sql().items, updatedAt: 'updated_at' }));
+        expect(columns?.['id']?.kind).toBe('integer');
+        expect(columns?.['price']?.kind).toBe('decimal');
       });
 
-      it('check() rejects a missing column with the family name and exit code 2', async () => {
-        for (const bad of [items({ updatedAt: 'modified_at' }), items({ query: sql().byIds(sql().items, 'id, no_such_column') })]) {
-          const error = await loader.check?.(bad).catch((e: unknown) => e);
-          expect(error).toBeInstanceOf(SourceCheckError);
-          expect((error as SourceCheckError).exitCode).toBe(ExitCode.usage);
-          expect((error as Error).message).toMatch(/^family "item": .*(modified_at|no_such_column)/);
-        }
+      it('check() rejects a column the query names that does not exist, with the family name and exit code 2', async () => {
+        const error = await loader.check?.(items({ query: sql().byIds(sql().items, 'id, no_such_column') })).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SourceCheckError);
+        expect((error as SourceCheckError).exitCode).toBe(ExitCode.usage);
+        expect((error as Error).message).toMatch(/^family "item": .*no_such_column/);
       });
 
-      it('check() rejects a missing table and a key the result lacks', async () => {
+      it('check() rejects a missing table', async () => {
         const missingTable = await loader.check?.(items({ query: undefined, table: sql().sandbox.table('no_such_table') })).catch((e: unknown) => e);
         expect(missingTable).toBeInstanceOf(SourceCheckError);
         expect((missingTable as Error).message).toMatch(/^family "item": .*no_such_table/);
-        const noKey = await loader.check?.(rule(harness.behaviours.noKey)).catch((e: unknown) => e);
-        expect(noKey).toBeInstanceOf(SourceCheckError);
-        expect((noKey as Error).message).toContain('"id" (key)');
+      });
+
+      it("an updatedAt or key the result lacks is a rules error (exit 2) from the columns check() returns", async () => {
+        const cases: [FamilyRule, string][] = [
+          [items({ updatedAt: 'modified_at' }), '"updatedAt" names "modified_at", which is not a column'],
+          [rule(harness.behaviours.noKey), 'the key column "id" is not a column'],
+        ];
+        for (const [bad, fragment] of cases) {
+          const error = await checkFamiliesAgainstSources({ file: 'rules.yaml' }, [bad], new Map([[bad.source, loader]])).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(RulesError);
+          expect((error as RulesError).exitCode).toBe(ExitCode.usage);
+          expect((error as Error).message).toContain(`rules.yaml (family "item"): ${fragment}`);
+        }
       });
 
       it('never writes: a write sent as the query fails as read-only and changes nothing', async () => {

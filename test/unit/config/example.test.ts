@@ -17,12 +17,12 @@ describe('rules/example.yaml', () => {
     const config = await loadRulesFile(EXAMPLE, {});
     const [profile, settings, product] = config.families;
     expect(profile).toMatchObject({ type: 'string', codec: 'json', key: ['id'], ttlMs: 300_000, maxStalenessMs: 300_000, clockSkewMs: 1_000, redact: ['email'], minConsistency: 0.999 });
-    expect(profile?.normalize).toEqual({ email: { name: 'lowercase' }, updated_at: { name: 'timestamp' } });
+    expect(profile?.normalize).toEqual({ email: [{ name: 'trim' }, { name: 'lowercase' }] });
     expect(profile?.pattern.glob).toBe('user:*');
     expect(settings).toMatchObject({ key: ['user_id'], table: 'app.user_settings', ttlMs: 600_000, maxStalenessMs: 600_000, exclude: ['created_at'] });
     expect(settings?.fields).toBeUndefined();
     expect(product).toMatchObject({ type: 'hash', key: ['sku'], ttlMs: 3_600_000, maxStalenessMs: 900_000 });
-    expect(product?.normalize.price).toEqual({ name: 'decimal', places: 2 });
+    expect(product?.normalize.price).toEqual([{ name: 'decimal', places: 2 }]);
   });
 
   it('takes the database URL from the environment when it is set', async () => {

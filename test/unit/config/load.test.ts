@@ -136,7 +136,20 @@ describe('parseRules', () => {
   it('masks the password of an invalid URL in the message', () => {
     const text = MINIMAL.replace('postgres://127.0.0.1/app', 'postgres://app:s3cr3t@db host/app');
     const problems = problemsOf(() => parseRules(text, 'rules.yaml', {}));
-    expect(problems[0]?.message).toBe('"url" is not a valid URL (got "postgres://app:***@db host/app"); expected postgres://user@host:5432/database');
+    expect(problems[0]?.message).toBe(
+      '"url" is not a valid URL (got "postgres://app:***@db host/app"); expected postgres://user@host:5432/database; ' +
+        'percent-encode special characters in the password: # is %23, @ is %40, / is %2F, ? is %3F, : is %3A, % is %25, a space is %20',
+    );
+  });
+
+  it.each(['Xq7#Zr@Wk9', 'Xq7/Zr Wk9', 'Xq7?Zr#Wk9', '1234#Zr@Wk9'])('masks an unencoded password %j up to the last "@" and says to percent-encode it', (password) => {
+    const text = MINIMAL.replace('postgres://127.0.0.1/app', '${DB_URL}');
+    const problems = problemsOf(() => parseRules(text, 'rules.yaml', { DB_URL: `postgres://app:${password}@db:5432/app` }));
+    expect(problems).toHaveLength(1);
+    const message = problems[0]?.message ?? '';
+    expect(message).toContain('(got "postgres://app:***@db:5432/app")');
+    expect(message).toContain('percent-encode special characters in the password');
+    for (const piece of ['Xq7', 'Zr', 'Wk9', '1234']) expect(message).not.toContain(piece);
   });
 
   it('masks a password that arrived through an environment variable', () => {
@@ -210,5 +223,120 @@ describe('parseRules', () => {
   it('suggests the closest value of an enum', () => {
     const problems = problemsOf(() => parseRules(MINIMAL.replace('ttl: 300s', 'ttl: 300s\n    codec: jsno'), 'rules.yaml', {}));
     expect(problems[0]?.message).toBe('"codec" must be one of: json, raw, msgpack, gzip-json, brotli-json (got "jsno"); did you mean "json"?');
+  });
+});
+
+describe('parseRules: normalize, fields and exclude', () => {
+  const withLines = (...lines: string[]): string => MINIMAL.replace('ttl: 300s', ['ttl: 300s', ...lines].join('\n    '));
+  const rulesError = (text: string): RulesError => {
+    try {
+      parseRules(text, 'rules.yaml', {});
+    } catch (error) {
+      if (error instanceof RulesError) return error;
+      throw error;
+    }
+    throw new Error('expected a RulesError');
+  };
+
+  it('compiles a list per field, applied in order, and paths under their top-level field', () => {
+    const config = parseRules(withLines('fields: [email, meta, items]', 'normalize: { email: [trim, lowercase], "meta.at": timestamp, "items[].at": [timestamp], "items[].day": date }'), 'rules.yaml', {});
+    const family = config.families[0];
+    expect(family?.normalize).toEqual({ email: [{ name: 'trim' }, { name: 'lowercase' }] });
+    expect(family?.normalizePaths).toEqual({
+      meta: [{ path: 'meta.at', steps: ['at'], specs: [{ name: 'timestamp' }] }],
+      items: [
+        { path: 'items[].at', steps: ['[]', 'at'], specs: [{ name: 'timestamp' }] },
+        { path: 'items[].day', steps: ['[]', 'day'], specs: [{ name: 'date' }] },
+      ],
+    });
+  });
+
+  it('reads a key that fields lists verbatim as that field, dot included', () => {
+    const family = parseRules(withLines('fields: ["a.b"]', 'normalize: { "a.b": [empty-as-null] }'), 'rules.yaml', {}).families[0];
+    expect(family?.normalize).toEqual({ 'a.b': [{ name: 'empty-as-null' }] });
+    expect(family?.normalizePaths).toBeUndefined();
+  });
+
+  it('rejects an unknown normalizer in a list, naming the file, line, family and the normalizers there are', () => {
+    const error = rulesError(withLines('normalize: { email: [trim, lowercas] }'));
+    expect(error.exitCode).toBe(2);
+    expect(error.problems).toEqual([
+      expect.objectContaining({ line: 10, column: 32, family: 'user-profile', message: expect.stringContaining('normalizer 2 for "email" must be one of lowercase, trim, number, decimal:N, timestamp, date, boolean, sorted, json, empty-as-null, got "lowercas"; did you mean "lowercase"?') as unknown }),
+    ]);
+    expect(error.message).toContain('rules.yaml:10:32 (family "user-profile"): ');
+  });
+
+  it('rejects an empty list and decimal places out of range inside a list', () => {
+    expect(rulesError(withLines('normalize: { email: [] }')).problems[0]?.message).toBe('normalizer for "email" must list at least 1 entry; remove the key if you do not need it');
+    expect(rulesError(withLines('normalize: { price: [trim, "decimal:45"] }')).problems).toEqual([
+      expect.objectContaining({ line: 10, column: 32, message: 'normalizer 2 for "price": decimal places must be from 0 to 30, got decimal:45' }),
+    ]);
+  });
+
+  it.each([
+    ['items[', 'items[" is not a field or a path into one ("items[" is not a name optionally followed by [])'],
+    ['.a', '".a" is not a field or a path into one (it starts with a dot)'],
+    ['a..b', '"a..b" is not a field or a path into one (it has an empty step (two dots, or a dot at the end))'],
+    ['a.', '"a." is not a field or a path into one (it has an empty step'],
+    ['items[0].at', '("items[0]" names an index; paths reach every element with [], like items[].at)'],
+    ['[].at', '("[]" has no name before its brackets)'],
+  ])('rejects the malformed path %s at its key', (path, fragment) => {
+    const error = rulesError(withLines(`normalize: { "${path}": timestamp }`));
+    expect(error.problems).toEqual([expect.objectContaining({ line: 10, column: 18, family: 'user-profile' })]);
+    expect(error.problems[0]?.message).toContain(fragment);
+    expect(error.problems[0]?.message).toContain('write a field (email), a key inside it (meta.at) or a key inside every element of a list (items[].at)');
+  });
+
+  it('rejects a normalizer or path on a field that fields does not list, suggesting the close one', () => {
+    const error = rulesError(withLines('fields: [name, email, meta]', 'normalize: { emial: lowercase, "metta.at": timestamp, "meta.at": timestamp }'));
+    expect(error.problems.map((p) => [p.line, p.column, p.family, p.message])).toEqual([
+      [11, 18, 'user-profile', '"normalize" names "emial", a field the family does not compare (fields: name, email, meta); did you mean "email"?; fix the name or add it to "fields"'],
+      [11, 36, 'user-profile', '"normalize" names "metta" (in "metta.at"), a field the family does not compare (fields: name, email, meta); did you mean "meta"?; fix the name or add it to "fields"'],
+    ]);
+    expect(error.message).toContain('rules.yaml:11:18 (family "user-profile"): ');
+  });
+
+  it('rejects a normalizer or path on a field that exclude lists', () => {
+    const error = rulesError(withLines('exclude: [password_hash, meta]', 'normalize: { password_hash: trim, "meta[].at": timestamp, email: lowercase }'));
+    expect(error.problems.map((p) => [p.line, p.column, p.message])).toEqual([
+      [11, 18, '"normalize" names "password_hash", a field "exclude" leaves out of the comparison; remove the normalizer or the exclusion'],
+      [11, 39, '"normalize" names "meta" (in "meta[].at"), a field "exclude" leaves out of the comparison; remove the normalizer or the exclusion'],
+    ]);
+  });
+
+  it('rejects a path into a hash field that holds text, and accepts it once the field is decoded', () => {
+    const hash = (lines: string[]): string => withLines('type: hash', 'fields: [prefs]', ...lines);
+    expect(rulesError(hash(['normalize: { "prefs.at": timestamp }'])).problems).toEqual([
+      expect.objectContaining({ line: 12, column: 18, message: '"prefs.at" reaches inside hash field "prefs", which holds text; decode it first with fieldCodecs: { prefs: json } (or normalize prefs: json)' }),
+    ]);
+    expect(() => parseRules(hash(['fieldCodecs: { prefs: json }', 'normalize: { "prefs.at": timestamp }']), 'rules.yaml', {})).not.toThrow();
+    expect(() => parseRules(hash(['normalize: { prefs: json, "prefs.at": timestamp }']), 'rules.yaml', {})).not.toThrow();
+  });
+
+  it('rejects a path into a raw value unless json parses it first', () => {
+    const raw = (normalize: string): string => withLines('codec: raw', 'fields: [prefs]', `normalize: ${normalize}`);
+    expect(rulesError(raw('{ "prefs.at": timestamp }')).problems[0]?.message).toBe('"prefs.at" reaches inside the raw value of "prefs", which is text; parse it first with normalize prefs: json');
+    expect(() => parseRules(raw('{ prefs: [json], "prefs.at": timestamp }'), 'rules.yaml', {})).not.toThrow();
+  });
+
+  it('rejects an exclude entry that fields also lists, naming it', () => {
+    const error = rulesError(withLines('fields: [name, email]', 'exclude: [email]'));
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        line: 11,
+        column: 5,
+        family: 'user-profile',
+        message: 'give either "fields" (the fields to compare) or "exclude" (the fields to leave out), not both; "exclude" lists "email", which "fields" also lists',
+      }),
+    ]);
+  });
+
+  it('rejects duplicates in fields and in exclude', () => {
+    expect(rulesError(withLines('fields: [name, email, name]')).problems).toEqual([
+      expect.objectContaining({ line: 10, column: 13, family: 'user-profile', message: '"fields" lists "name" twice; remove the duplicate' }),
+    ]);
+    expect(rulesError(withLines('exclude: [a, a]')).problems).toEqual([
+      expect.objectContaining({ line: 10, column: 14, family: 'user-profile', message: '"exclude" lists "a" twice; remove the duplicate' }),
+    ]);
   });
 });

@@ -61,6 +61,13 @@ const BROKEN: BrokenFixture[] = [
     problems: 2,
   },
   {
+    name: 'bad-normalize-paths.yaml',
+    at: '13:7',
+    family: 'order',
+    fragments: ['"normalize" key "items[.at" is not a field or a path into one', ':15:7 (family "order"): "normalize" names "note" (in "note.at"), a field the family does not compare'],
+    problems: 2,
+  },
+  {
     name: 'module-source-without-module.yaml',
     at: '4:5',
     fragments: ['source "billing" is missing required key "module"', ':10:21 (family "invoice"): "minConsistency" must be between 0 and 1, got 1.5'],

@@ -47,6 +47,22 @@ describe('rules/rules.schema.json', () => {
     expect(validateRulesSchema(data)).toEqual([]);
   });
 
+  it('accepts one normalizer or a list of them per field or path', () => {
+    const normalize = { email: ['trim', 'lowercase'], price: 'decimal:2', 'items[].at': 'timestamp', day: ['date'], nick: ['trim', 'empty-as-null'] };
+    const data = { version: 1, sources: { main: { kind: 'postgres', url: 'postgres://x/y' } }, families: [{ name: 'a', pattern: 'a:{id}', source: 'main', ttl: '1s', normalize }] };
+    expect(validateRulesSchema(data)).toEqual([]);
+  });
+
+  it('names the entry of a list that is not a normalizer, once, without the string branch\'s noise', () => {
+    const family = { name: 'a', pattern: 'a:{id}', source: 'main', ttl: '1s', normalize: { email: ['trim', 'strip'], at: 'timestmap', n: 3 } };
+    const problems = validateRulesSchema({ version: 1, sources: { main: { kind: 'postgres', url: 'postgres://x/y' } }, families: [family] });
+    expect(problems.map((p) => [p.path.join('.'), p.message])).toEqual([
+      ['families.0.normalize.email.1', 'normalizer 2 for "email" must be one of lowercase, trim, number, decimal:N, timestamp, date, boolean, sorted, json, empty-as-null, got "strip"'],
+      ['families.0.normalize.at', 'normalizer for "at" must be one of lowercase, trim, number, decimal:N, timestamp, date, boolean, sorted, json, empty-as-null, got "timestmap"; did you mean "timestamp"?'],
+      ['families.0.normalize.n', 'normalizer for "n" must be a string or a list, got 3'],
+    ]);
+  });
+
   it('requires url for a database source and module for a module source, without if/then noise', () => {
     const problems = validateRulesSchema({ version: 1, sources: { a: { kind: 'mysql' }, b: { kind: 'module' } }, families: [{ name: 'a', pattern: 'a:{id}', source: 'a', ttl: '1s' }] });
     expect(problems.map((p) => [p.path.join('.'), p.message.split(':')[0]])).toEqual([

@@ -26,7 +26,7 @@ describe('diffPayloads: equal payloads', () => {
   });
 
   it('applies a field normalizer to both sides before comparing', () => {
-    const r = rule({ normalize: { email: { name: 'lowercase' }, price: { name: 'decimal', places: 2 } } });
+    const r = rule({ normalize: { email: [{ name: 'lowercase' }], price: [{ name: 'decimal', places: 2 }] } });
     expect(diffPayloads(r, { email: 'Ada@X.io', price: 2.005 }, { email: 'ada@x.io', price: '2.01' })).toEqual([]);
     expect(diffPayloads(rule(), { email: 'Ada@X.io' }, { email: 'ada@x.io' })).toHaveLength(1);
   });
@@ -94,7 +94,7 @@ describe('diffPayloads: paths', () => {
   });
 
   it('shows normalized, display-ready values', () => {
-    const r = rule({ normalize: { price: { name: 'decimal', places: 2 }, at: { name: 'timestamp' } } });
+    const r = rule({ normalize: { price: [{ name: 'decimal', places: 2 }], at: [{ name: 'timestamp' }] } });
     expect(diffPayloads(r, { price: 19.99, at: '2024-05-01T10:00:00Z', id: 1n }, { price: '19.98', at: new Date(MAY_1_10H + 1), id: 2n })).toEqual([
       { path: 'price', cache: '19.99', source: '19.98' },
       { path: 'at', cache: MAY_1_10H, source: MAY_1_10H + 1 },
@@ -146,9 +146,63 @@ describe('diffPayloads: inputs', () => {
   it('leaves both payloads untouched', () => {
     const cache = { tags: ['b', 'a'], email: 'A@X' };
     const source = { tags: ['a', 'c'], email: 'a@x' };
-    const r = rule({ normalize: { tags: { name: 'sorted' }, email: { name: 'lowercase' } } });
+    const r = rule({ normalize: { tags: [{ name: 'sorted' }], email: [{ name: 'lowercase' }] } });
     expect(diffPayloads(r, cache, source)).toEqual([{ path: 'tags[1]', cache: 'b', source: 'c' }]);
     expect(cache).toEqual({ tags: ['b', 'a'], email: 'A@X' });
     expect(source).toEqual({ tags: ['a', 'c'], email: 'a@x' });
+  });
+});
+
+describe('diffPayloads: normalizers inside values', () => {
+  const timestamp = { name: 'timestamp' } as const;
+  const paths = (...written: string[]): Pick<FamilyRule, 'normalize' | 'normalizePaths' | 'redact'> => {
+    const normalizePaths: Record<string, { path: string; steps: string[]; specs: (typeof timestamp)[] }[]> = {};
+    for (const path of written) {
+      const [field = '', ...rest] = path.replace(/\[\]/g, '.[]').split('.');
+      (normalizePaths[field] ??= []).push({ path, steps: rest, specs: [timestamp] });
+    }
+    return { normalize: {}, normalizePaths, redact: [] };
+  };
+  const HOUR = 3_600_000;
+
+  it('meta.at normalized on both sides makes a key match', () => {
+    const cache = cachedJson('{"meta":{"at":1714557600,"by":"ada"}}');
+    const source = { meta: { at: '2024-05-01T12:00:00+02:00', by: 'ada' } };
+    expect(diffPayloads(rule(), cache, source)).toHaveLength(1);
+    expect(diffPayloads(paths('meta.at'), cache, source)).toEqual([]);
+  });
+
+  it('a real difference under the path still shows, with its full path', () => {
+    const cache = cachedJson('{"meta":{"at":"2024-05-01T10:00:00Z"}}');
+    expect(diffPayloads(paths('meta.at'), cache, { meta: { at: new Date(MAY_1_10H + HOUR) } })).toEqual([
+      { path: 'meta.at', cache: MAY_1_10H, source: MAY_1_10H + HOUR },
+    ]);
+  });
+
+  it('items[].at reaches every element: equal spellings match, the one that differs is named by index', () => {
+    const cache = cachedJson('{"items":[{"sku":"A","at":"2024-05-01T10:00:00Z"},{"sku":"B","at":1714557600000}]}');
+    const same = { items: [{ sku: 'A', at: '2024-05-01 10:00:00' }, { sku: 'B', at: new Date(MAY_1_10H) }] };
+    const later = { items: [{ sku: 'A', at: '2024-05-01 10:00:00' }, { sku: 'B', at: new Date(MAY_1_10H + HOUR) }] };
+    expect(diffPayloads(paths('items[].at'), cache, same)).toEqual([]);
+    expect(diffPayloads(paths('items[].at'), cache, later)).toEqual([{ path: 'items[1].at', cache: MAY_1_10H, source: MAY_1_10H + HOUR }]);
+  });
+
+  it('a value without the path is compared as it is', () => {
+    expect(diffPayloads(paths('meta.at'), { meta: null }, { meta: null })).toEqual([]);
+    expect(diffPayloads(paths('meta.at'), { meta: 'text' }, { meta: { at: 'x' } })).toEqual([{ path: 'meta', cache: 'text', source: { at: 'x' } }]);
+  });
+
+  it('leaves both payloads untouched', () => {
+    const cache = { meta: { at: '2024-05-01T10:00:00Z' } };
+    const source = { meta: { at: new Date(MAY_1_10H) } };
+    expect(diffPayloads(paths('meta.at'), cache, source)).toEqual([]);
+    expect(cache.meta.at).toBe('2024-05-01T10:00:00Z');
+    expect(source.meta.at).toBeInstanceOf(Date);
+  });
+
+  it('applies a list in order to both sides', () => {
+    const r = rule({ normalize: { nick: [{ name: 'trim' }, { name: 'empty-as-null' }] } });
+    expect(diffPayloads(r, { nick: '   ' }, { nick: null })).toEqual([]);
+    expect(diffPayloads(r, { nick: ' Ada ' }, { nick: 'ada' })).toEqual([{ path: 'nick', cache: 'Ada', source: 'ada' }]);
   });
 });

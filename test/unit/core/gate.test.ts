@@ -86,4 +86,24 @@ describe('evaluateGate', () => {
     const one = gate(summary, {}, { baseline: { file: 'b.json', knownDivergent: 4 } });
     expect(one.failures).toEqual(['new divergent 1 > max 0 (4 known in the baseline)']);
   });
+
+  it('names the suspected rules problem when a failing family has a systematic difference', () => {
+    const warnings = [
+      { kind: 'systematic' as const, family: 'events', field: 'day', message: 'field `day` differs on 40/40 differing keys the same way (40 judged): cache ISO timestamp, source date; likely a rules or normalization problem, not stale data; check a `date` normalizer' },
+      { kind: 'rules' as const, family: 'events', field: 'nmae', message: 'no cached value holds `nmae`' },
+    ];
+    const events = counters({ divergent: 40 });
+    const plans = counters({ match: 98, divergent: 2 });
+    const families = [
+      { name: 'events', counters: events, minConsistency: 0.9 },
+      { name: 'plans', counters: plans },
+    ];
+    const g = gate(counters({ match: 98, divergent: 42 }), {}, { families, warnings });
+    expect(g.failures).toEqual([
+      'divergent 42 > max 0 (suspected rules problem in family events, not stale data: field `day` differs on 40/40 differing keys the same way (40 judged): cache ISO timestamp, source date)',
+      'family events: consistency 0% < min 90% (suspected rules problem in family events, not stale data: field `day` differs on 40/40 differing keys the same way (40 judged): cache ISO timestamp, source date)',
+    ]);
+    // Without a systematic warning the message is the usual one.
+    expect(gate(counters({ match: 98, divergent: 2 }), {}, { families: [{ name: 'plans', counters: plans }], warnings }).failures).toEqual(['divergent 2 > max 0']);
+  });
 });

@@ -452,7 +452,7 @@ describe('diffPayloads on arbitrary values', () => {
     );
     fc.assert(
       fc.property(scalar, scalar, specFor, (a, b, spec) => {
-        const r = rule(spec === undefined ? {} : { normalize: { f: spec } });
+        const r = rule(spec === undefined ? {} : { normalize: { f: [spec] } });
         const diff = diffPayloads(r, { f: a }, { f: b });
         const na = spec === undefined ? a : normalizeValue(spec, a);
         const nb = spec === undefined ? b : normalizeValue(spec, b);
@@ -466,7 +466,7 @@ describe('diffPayloads on arbitrary values', () => {
   it('never throws with any normalizer on arbitrary JSON values', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 3 }), fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(...ALL_SPECS), (a, b, spec) => {
-        expect(() => diffPayloads(rule({ normalize: { f: spec } }), { f: a }, { f: b })).not.toThrow();
+        expect(() => diffPayloads(rule({ normalize: { f: [spec] } }), { f: a }, { f: b })).not.toThrow();
       }),
       { numRuns: 500 },
     );

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { LosslessNumber } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 import { valuesEqual } from '../../../src/core/compare.js';
-import { normalizeValue, toEpochMs } from '../../../src/core/normalize.js';
-import type { NormalizerSpec } from '../../../src/core/rule.js';
+import { normalizeAll, normalizeAtPath, normalizeField, normalizeValue, toEpochMs } from '../../../src/core/normalize.js';
+import type { FamilyRule, NormalizerSpec } from '../../../src/core/rule.js';
 
 const lowercase: NormalizerSpec = { name: 'lowercase' };
 const trim: NormalizerSpec = { name: 'trim' };
@@ -256,5 +256,130 @@ describe('timestamp calendar edges', () => {
     expect(normalizeValue(timestamp, '1900-02-29')).toBe('1900-02-29');
     expect(normalizeValue(timestamp, '2024-04-31')).toBe('2024-04-31');
     expect(normalizeValue(timestamp, '0042-01-01T00:00:00Z')).toBe(new Date('0042-01-01T00:00:00Z').getTime());
+  });
+});
+
+const date: NormalizerSpec = { name: 'date' };
+const emptyAsNull: NormalizerSpec = { name: 'empty-as-null' };
+
+describe('date', () => {
+  it('keeps a calendar day and takes the day of a timestamp, in UTC', () => {
+    expect(normalizeValue(date, '2024-02-29')).toBe('2024-02-29');
+    expect(normalizeValue(date, '2024-02-29T00:00:00.000Z')).toBe('2024-02-29');
+    expect(normalizeValue(date, '2024-02-29 13:45:00')).toBe('2024-02-29'); // zone-less: UTC
+    expect(normalizeValue(date, '2024-02-29T23:30:00-02:00')).toBe('2024-03-01');
+    expect(normalizeValue(date, '2024-03-01T00:30:00+02:00')).toBe('2024-02-29');
+    expect(normalizeValue(date, '2024-02-29T10:00:00.123456+00:00')).toBe('2024-02-29');
+  });
+
+  it('reads driver Dates and epoch seconds or milliseconds by magnitude', () => {
+    const at = Date.UTC(2024, 1, 29, 22, 0, 0);
+    expect(normalizeValue(date, new Date(at))).toBe('2024-02-29');
+    expect(normalizeValue(date, at)).toBe('2024-02-29');
+    expect(normalizeValue(date, at / 1000)).toBe('2024-02-29');
+    expect(normalizeValue(date, String(at / 1000))).toBe('2024-02-29');
+    expect(normalizeValue(date, new LosslessNumber(String(at)))).toBe('2024-02-29');
+  });
+
+  it('makes a date equal a timestamp of that day, and not of the next', () => {
+    expect(valuesEqual(normalizeValue(date, '2024-02-29'), normalizeValue(date, '2024-02-29T00:00:00Z'))).toBe(true);
+    expect(valuesEqual(normalizeValue(date, '2024-02-29'), normalizeValue(date, '2024-03-01T00:00:00Z'))).toBe(false);
+  });
+
+  it('leaves what is not a day unchanged', () => {
+    expect(normalizeValue(date, '2023-02-29')).toBe('2023-02-29');
+    expect(normalizeValue(date, 'yesterday')).toBe('yesterday');
+    expect(normalizeValue(date, true)).toBe(true);
+    const invalid = new Date(NaN);
+    expect(normalizeValue(date, invalid)).toBe(invalid);
+    expect(normalizeValue(date, null)).toBeNull();
+  });
+});
+
+describe('empty-as-null', () => {
+  it('turns an empty string, an empty array and an empty object into null', () => {
+    expect(normalizeValue(emptyAsNull, '')).toBeNull();
+    expect(normalizeValue(emptyAsNull, [])).toBeNull();
+    expect(normalizeValue(emptyAsNull, {})).toBeNull();
+    expect(valuesEqual(normalizeValue(emptyAsNull, ''), normalizeValue(emptyAsNull, null))).toBe(true);
+  });
+
+  it('keeps blanks, zeros, false and non-empty values', () => {
+    for (const value of [' ', '0', 0, false, [''], { a: null }, 'x']) expect(normalizeValue(emptyAsNull, value)).toBe(value);
+    expect(normalizeValue(emptyAsNull, undefined)).toBeUndefined();
+  });
+});
+
+describe('a list of normalizers', () => {
+  it('applies them in order', () => {
+    expect(normalizeAll([trim, emptyAsNull], '   ')).toBeNull();
+    expect(normalizeAll([emptyAsNull, trim], '   ')).toBe('');
+    expect(normalizeAll([trim, lowercase], '  Ada@X.IO ')).toBe('ada@x.io');
+    expect(normalizeAll([json, sorted], '[3,1,2]')).toEqual([1, 2, 3]);
+    expect(normalizeAll([], 'As Is')).toBe('As Is');
+  });
+
+  it('never throws, whatever the list and the value', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...ALL, date, emptyAsNull), { maxLength: 3 }), fc.anything({ withDate: true, withBigInt: true }), (specs, value) => {
+        normalizeAll(specs, value);
+      }),
+    );
+  });
+});
+
+describe('normalizers at a path', () => {
+  const at = (...steps: string[]) => ({ steps, specs: [timestamp] });
+  const MS = Date.UTC(2024, 4, 1, 10);
+
+  it('reaches a key of a nested object, and copies instead of modifying', () => {
+    const value = { at: '2024-05-01T10:00:00Z', meta: { at: '2024-05-01T12:00:00+02:00', by: 'ada' } };
+    const out = normalizeAtPath(at('meta', 'at'), value);
+    expect(out).toEqual({ at: '2024-05-01T10:00:00Z', meta: { at: MS, by: 'ada' } });
+    expect(value.meta.at).toBe('2024-05-01T12:00:00+02:00');
+  });
+
+  it('reaches a key of every element of an array, at any depth', () => {
+    const value = [{ at: '2024-05-01T10:00:00Z' }, { at: 1714557600 }, { other: 1 }, 'text'];
+    expect(normalizeAtPath(at('[]', 'at'), value)).toEqual([{ at: MS }, { at: MS }, { other: 1 }, 'text']);
+    const orders = { lines: [{ events: [{ at: '2024-05-01T10:00:00Z' }] }, { events: [] }] };
+    expect(normalizeAtPath(at('lines', '[]', 'events', '[]', 'at'), orders)).toEqual({ lines: [{ events: [{ at: MS }] }, { events: [] }] });
+    expect(normalizeAtPath({ steps: ['[]'], specs: [trim, lowercase] }, [' A', 'b '])).toEqual(['a', 'b']);
+  });
+
+  it('leaves a value without the path as it is, the same object', () => {
+    for (const value of [{ meta: null }, { meta: 'text' }, { meta: [] }, { other: 1 }, 'text', 42, null, [1, 2], new Date(0)]) {
+      expect(normalizeAtPath(at('meta', 'at'), value)).toBe(value);
+    }
+    const unchanged = { meta: { at: 'not a time' } };
+    expect(normalizeAtPath(at('meta', 'at'), unchanged)).toBe(unchanged);
+    expect(normalizeAtPath(at('[]', 'at'), { at: 1 })).toEqual({ at: 1 });
+  });
+
+  it('does not read inherited keys, and keeps a key named __proto__ a key', () => {
+    expect(normalizeAtPath(at('constructor'), {})).toEqual({});
+    const value = JSON.parse('{"__proto__":{"at":"2024-05-01T10:00:00Z"}}') as Record<string, unknown>;
+    const out = normalizeAtPath(at('__proto__', 'at'), value) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.hasOwn(out, '__proto__')).toBe(true);
+    expect(out['__proto__']).toEqual({ at: MS });
+  });
+});
+
+describe('normalizeField', () => {
+  const rule: Pick<FamilyRule, 'normalize' | 'normalizePaths'> = {
+    normalize: { email: [trim, lowercase], meta: [json] },
+    normalizePaths: { meta: [{ path: 'meta.at', steps: ['at'], specs: [timestamp] }, { path: 'meta.tags[]', steps: ['tags', '[]'], specs: [lowercase, emptyAsNull] }] },
+  };
+
+  it("applies the field's list, then its paths in order", () => {
+    expect(normalizeField(rule, 'email', ' Ada@X.io')).toBe('ada@x.io');
+    expect(normalizeField(rule, 'meta', '{"at":"2024-05-01T10:00:00Z","tags":["A",""]}')).toEqual({ at: Date.UTC(2024, 4, 1, 10), tags: ['a', null] });
+  });
+
+  it('leaves other fields, and fields named like Object.prototype members, unchanged', () => {
+    expect(normalizeField(rule, 'name', ' Ada ')).toBe(' Ada ');
+    expect(normalizeField(rule, 'constructor', 'x')).toBe('x');
+    expect(normalizeField({ normalize: {} }, 'email', ' A ')).toBe(' A ');
   });
 });

@@ -150,7 +150,7 @@ describe('shard metadata for the report', () => {
     ttlMs: 300_000,
     maxStalenessMs: 300_000,
     clockSkewMs: 1000,
-    normalize: { email: { name: 'lowercase' } },
+    normalize: { email: [{ name: 'lowercase' }] },
     redact: [],
     ...overrides,
   });

@@ -16,7 +16,7 @@ describe('--source NAME=URL', () => {
     ['postgres://u@h/db', /expected NAME=URL/],
     ['=postgres://u@h/db', /the name must start/],
     ['main=redis://h:6379', /unsupported scheme "redis:"/],
-    ['main=not a url', /not a URL/],
+    ['main=not a url', /is not a valid URL/],
   ])('rejects %s with a usage error', (text, message) => {
     expect(() => parseSourceArg(text)).toThrow(UsageError);
     expect(() => parseSourceArg(text)).toThrow(message);
@@ -25,6 +25,29 @@ describe('--source NAME=URL', () => {
   it('never puts a password in an error message', () => {
     expect(() => parseSourceArg('main=redis://u:hunter2@h')).toThrow(/u:\*\*\*@h/);
   });
+
+  it.each(['Xq7#Zr@Wk9', 'Xq7/Zr@Wk9', '1234#Zr@Wk9', 'Xq7%Zr'])('refuses a password %j a driver would misread, shows none of it, says to percent-encode', (password) => {
+    let error: unknown;
+    try {
+      parseSourceArg(`main=postgres://app:${password}@db:5432/app`);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    const { message, hint } = error as UsageError;
+    expect(message).toContain('--source main=postgres://app:***@db:5432/app: the URL ');
+    expect(hint).toMatch(/percent-encode special characters in the password: # is %23, @ is %40, \/ is %2F/);
+    for (const piece of ['Xq7', 'Zr', 'Wk9', '1234']) expect(message).not.toContain(piece);
+  });
+
+  it.each(['shop=mysql://root@h:3306', 'shop=mariadb://root:pw@h:3306/', 'shop=mysql://root@h:3306/?database=shop'])(
+    '%s names no database: a usage error that says to name one (init reads only that one)',
+    (text) => {
+      expect(() => parseSourceArg(text)).toThrow(UsageError);
+      expect(() => parseSourceArg(text)).toThrow(/names no database: init reads only the tables of the database the URL names/);
+      expect(() => parseSourceArg(text)).not.toThrow(/pw/);
+    },
+  );
 
   it('needs one source at least, each named once', () => {
     expect(() => parseSourceArgs([])).toThrow(/at least one --source/);

@@ -53,7 +53,7 @@ describe('validateGroupingLabels', () => {
     expect(usageError(() => validateGroupingLabels({ instance: 'h' })).message).toMatch(/cannot set "instance"/);
   });
 
-  it.each(['family', 'verdict', 'reason', 'quantile', 'le', 'version'])(
+  it.each(['family', 'verdict', 'reason', 'quantile', 'le', 'version', 'kind', 'field'])(
     'refuses %s, which the pushed series carry (the grouping value would silently overwrite it)',
     (name) => {
       expect(usageError(() => validateGroupingLabels({ [name]: 'x' })).message).toMatch(/shadowcheck's own series/);
@@ -91,7 +91,8 @@ describe('MetricsRecorder options', () => {
 
   it('refuses a URL that is not http(s), with the password redacted', () => {
     const notUrl = usageError(() => new MetricsRecorder({ ...base, url: 'not a url :// u:hunter2@gw' }));
-    expect(notUrl.message).toMatch(/is not a URL/);
+    expect(notUrl.message).toMatch(/is not a valid URL/);
+    expect(notUrl.hint).toMatch(/percent-encode special characters in the password/);
     expect(notUrl.message).not.toContain('hunter2');
     const ftp = usageError(() => new MetricsRecorder({ ...base, url: 'ftp://u:hunter2@gw:21/' }));
     expect(ftp.message).toMatch(/must be an http:\/\/ or https:\/\/ URL, not a "ftp:" one/);

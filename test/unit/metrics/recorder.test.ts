@@ -101,6 +101,8 @@ describe('MetricsRecorder: gauges from the run summary', () => {
       shadowcheck_run_duration_seconds: 'gauge',
       shadowcheck_run_incomplete: 'gauge',
       shadowcheck_gate_passed: 'gauge',
+      shadowcheck_warnings: 'gauge',
+      shadowcheck_systematic_difference: 'gauge',
       shadowcheck_build_info: 'gauge',
     });
   });
@@ -167,7 +169,7 @@ describe('MetricsRecorder: what the labels may carry', () => {
     for (const prefix of KEY_PREFIXES) expect(text).not.toContain(prefix);
     for (const f of fixtureFindings()) expect(text).not.toContain(f.key);
     const labelNames = new Set(exp.samples.flatMap((s) => Object.keys(s.labels)));
-    expect([...labelNames].sort()).toEqual(['family', 'le', 'quantile', 'reason', 'verdict', 'version']);
+    expect([...labelNames].sort()).toEqual(['family', 'kind', 'le', 'quantile', 'reason', 'verdict', 'version']);
     // No grouping labels in the body: the Pushgateway takes those from the URL.
     expect(text).not.toContain('audit-host');
   });
@@ -178,5 +180,34 @@ describe('MetricsRecorder: what the labels may carry', () => {
     expect(globalRegistry.getMetricsAsArray()).toHaveLength(0);
     // Two recorders in one process do not collide on metric names.
     await expect(render()).resolves.toBeDefined();
+  });
+});
+
+describe('MetricsRecorder: run warnings', () => {
+  it('counts warnings per family and kind, zeros included, and flags each systematic field', async () => {
+    const run = fixtureRun(fixtureFindings(), {
+      warnings: [
+        { kind: 'systematic', family: 'product', field: 'day', message: 'field `day` differs on 40/40 differing keys the same way' },
+        { kind: 'rules', family: 'product', field: 'nmae', message: 'no sampled cache value holds `nmae`' },
+      ],
+    });
+    const { exp, text } = await render(fixtureFindings(), run);
+    expect(valueOf(exp, 'shadowcheck_warnings', { family: 'product', kind: 'systematic' })).toBe(1);
+    expect(valueOf(exp, 'shadowcheck_warnings', { family: 'product', kind: 'rules' })).toBe(1);
+    expect(valueOf(exp, 'shadowcheck_warnings', { family: 'user-profile', kind: 'systematic' })).toBe(0);
+    expect(series(exp, 'shadowcheck_warnings')).toHaveLength(6);
+    expect(valueOf(exp, 'shadowcheck_systematic_difference', { family: 'product', field: 'day' })).toBe(1);
+    expect(series(exp, 'shadowcheck_systematic_difference')).toHaveLength(1);
+    // The message stays in the reports: labels carry names only.
+    expect(text).not.toContain('40/40');
+  });
+
+  it('drops a previous run\'s systematic series when the next run has none', async () => {
+    const recorder = new MetricsRecorder(OPTIONS);
+    const warned = fixtureRun(fixtureFindings(), { warnings: [{ kind: 'systematic', family: 'product', field: 'day', message: 'm' }] });
+    await recorder.render(warned);
+    const exp = parseExposition(await recorder.render(fixtureRun()));
+    expect(series(exp, 'shadowcheck_systematic_difference')).toHaveLength(0);
+    expect(valueOf(exp, 'shadowcheck_warnings', { family: 'product', kind: 'systematic' })).toBe(0);
   });
 });
