@@ -63,7 +63,7 @@ export async function searchFamily(
   }
   const ties = alike.length === 0 ? '' : `; ${alike.length} other ${alike.length === 1 ? 'table fits' : 'tables fit'} exactly as well (see the review note)`;
   const all = await sources.probe(targetOf(best.candidate), [...new Set(readIds)]);
-  const proposed = proposeFamily({ pattern, analysis, chosen: best, alike, rows: all.rows, scanned });
+  const proposed = proposeFamily({ pattern, analysis, chosen: best, alike, rows: all.rows, ...(all.columns === undefined ? {} : { columns: all.columns }), scanned });
   // Named as the proposal names it: the placeholder is the key's (cached) name, not `{id}`.
   const named = 'family' in proposed ? proposed.family.pattern : label;
   log(`${named}: ${qualifiedName(best.candidate.table)} (source ${best.candidate.table.source}), key ${best.candidate.column}: ${best.found} of ${best.probed} probed ids found${ties}`);

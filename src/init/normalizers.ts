@@ -7,6 +7,8 @@
  * normalizer is proposed only when it accounts for most of the differences of its field, and for
  * several of them.
  */
+import type { ColumnTypes } from '../core/column-type.js';
+import { equalByType } from '../core/compare-by-type.js';
 import { valuesEqual } from '../core/compare.js';
 import { normalizeValue } from '../core/normalize.js';
 import type { NormalizerSpec } from '../core/rule.js';
@@ -29,6 +31,8 @@ const MIN_SHARE = 0.8;
 export interface PayloadPair {
   cache: Readonly<Record<string, unknown>>;
   row: Readonly<Record<string, unknown>>;
+  /** The source's column types by field: a difference the audit's comparison by type removes needs no normalizer. */
+  columns?: ColumnTypes;
 }
 
 export interface InferredNormalizer {
@@ -46,10 +50,10 @@ export function inferNormalizers(pairs: readonly PayloadPair[], fields: readonly
   for (const field of fields) {
     const differing: [unknown, unknown][] = [];
     let compared = 0;
-    for (const { cache, row } of pairs) {
+    for (const { cache, row, columns } of pairs) {
       if (!(field in cache)) continue;
       compared++;
-      if (!valuesEqual(cache[field], row[field])) differing.push([cache[field], row[field]]);
+      if (!equalByType(columns?.[field], cache[field], row[field])) differing.push([cache[field], row[field]]);
     }
     if (differing.length < MIN_FIXED) continue;
     let best: { text: string; fixed: number } | undefined;

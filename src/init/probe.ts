@@ -3,6 +3,7 @@
  * loader and run through the source loaders (read-only transactions, batched ids). URLs reach the
  * compiled config through `${VAR}` references, so no password is ever part of a rules text.
  */
+import type { ColumnTypes } from '../core/column-type.js';
 import { Document } from 'yaml';
 import { parseRules } from '../config/load.js';
 import type { RulesConfig, SourceSpec } from '../config/types.js';
@@ -21,6 +22,8 @@ export interface ProbeTarget {
 
 export interface ProbeResult {
   rows: Map<string, Record<string, unknown>>;
+  /** The result's column types, when the loader tells them: values are compared by them. */
+  columns?: ColumnTypes;
   error?: string;
 }
 
@@ -79,7 +82,8 @@ export class SourceRows {
     try {
       if (check) await loader.check?.(rule);
       const batch = await loader.load(rule, ids);
-      return { rows: new Map([...batch.rows].map(([id, row]) => [id, { ...row }])) };
+      const rows = new Map([...batch.rows].map(([id, row]) => [id, { ...row }]));
+      return batch.columns === undefined ? { rows } : { rows, columns: batch.columns };
     } catch (error) {
       if (error instanceof ConnectionError) throw error;
       return { rows: new Map(), error: error instanceof Error ? error.message : String(error) };

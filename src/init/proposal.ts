@@ -3,6 +3,7 @@
  * the probe chose, and that table's rows for the sampled ids. Pure: every decision here is a
  * function of its inputs, and each comes with the note that explains it.
  */
+import type { ColumnType, ColumnTypes } from '../core/column-type.js';
 import { valuesEqual } from '../core/compare.js';
 import type { CodecName } from '../core/rule.js';
 import { qualifiedName, type TableInfo } from './catalog.js';
@@ -45,6 +46,8 @@ export interface FamilyEvidence {
   alike: readonly ProbeOutcome[];
   /** Rows of the chosen table for the sampled ids (all columns), by id. */
   rows: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /** The column types of those rows, when the source tells them. */
+  columns?: ColumnTypes;
   /** Keys the scan saw in total, for the family's note. */
   scanned: number;
 }
@@ -135,7 +138,7 @@ export function proposeFamily(e: FamilyEvidence): ProposalResult {
   const pairs = [...(a.payloads as Map<string, Record<string, unknown>>)].flatMap(([id, cache]) => {
     const row = e.rows.get(id);
     if (row === undefined) return [];
-    return [{ cache, row: Object.fromEntries(fields.map((f) => [f, row[mapping.get(f) ?? f]])) }];
+    return [{ cache, row: Object.fromEntries(fields.map((f) => [f, row[mapping.get(f) ?? f]])), columns: e.columns === undefined ? {} : columnsByField(e.columns, fields, mapping) }];
   });
   const normalize: Record<string, string> = {};
   const normalizeNotes: string[] = [];
@@ -195,4 +198,14 @@ export function proposeFamily(e: FamilyEvidence): ProposalResult {
   if (updated !== undefined) family.updatedAt = updated.name;
   if (negativeMarker !== undefined) family.negativeMarker = negativeMarker;
   return { family };
+}
+
+/** The column types under the names the cache uses (a renamed field takes its column's type). */
+function columnsByField(columns: ColumnTypes, fields: readonly string[], mapping: ReadonlyMap<string, string>): Record<string, ColumnType> {
+  const out: Record<string, ColumnType> = {};
+  for (const f of fields) {
+    const type = columns[mapping.get(f) ?? f];
+    if (type !== undefined) out[f] = type;
+  }
+  return out;
 }
