@@ -24,7 +24,9 @@ import type { SourceSpec } from '../config/types.js';
 import type { FamilyRule } from '../core/rule.js';
 import { ConnectionError, ExitCode, ShadowcheckError, UsageError } from '../errors.js';
 import { redactSecrets, redactUrl } from '../util/redact-url.js';
+import type { ColumnTypes } from '../core/column-type.js';
 import { declaredColumnTypes } from './declared-columns.js';
+import { SourceCheckError } from './errors.js';
 import { checkFailed, describeFailure, errorCode, NETWORK_ERROR_CODES } from './errors.js';
 import { positiveInt } from './rows.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
@@ -155,7 +157,7 @@ function describeValue(value: unknown): string {
  * "does this source tell its lag / activity / recent rows" questions get the module's answer.
  */
 class ModuleLoader implements SourceLoader {
-  check?: (rule: FamilyRule) => Promise<void>;
+  check?: (rule: FamilyRule) => Promise<ColumnTypes | void>;
   recentIds?: (rule: FamilyRule, withinMs: number, limit: number) => Promise<string[]>;
   activity?: () => Promise<number>;
   replicaLagMs?: () => Promise<number | undefined>;
@@ -192,9 +194,14 @@ class ModuleLoader implements SourceLoader {
     return this.closing;
   }
 
-  private async checkFamily(rule: FamilyRule, check: (...args: never[]) => unknown): Promise<void> {
+  /**
+   * The user's check; when it resolves to `{ columns: {...} }` (the form load() batches declare
+   * them in), those column types are returned and the family's names are checked against them.
+   */
+  private async checkFamily(rule: FamilyRule, check: (...args: never[]) => unknown): Promise<ColumnTypes | void> {
+    let result: unknown;
     try {
-      await this.call(check, [rule]);
+      result = await this.call(check, [rule]);
     } catch (error) {
       const typed = asTypedError(error, this.spec);
       // A SourceQueryError from check() means the family does not work: a rules problem, or no answer in time.
@@ -208,6 +215,11 @@ class ModuleLoader implements SourceLoader {
         hint: `the loader module's check() rejected the family; see its message, and the family's table, query and key`,
       });
     }
+    const columns = typeof result === 'object' && result !== null ? (result as { columns?: unknown }).columns : undefined;
+    if (columns === undefined) return undefined;
+    const declared = declaredColumnTypes(columns);
+    if ('problem' in declared) throw new SourceCheckError(rule.name, `${this.where()}: check() returned ${declared.problem}`);
+    return declared.columns;
   }
 
   private async loadRecentIds(rule: FamilyRule, withinMs: number, limit: number, recentIds: (...args: never[]) => unknown): Promise<string[]> {

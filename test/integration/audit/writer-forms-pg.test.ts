@@ -259,6 +259,12 @@ const CASES: Case[] = [
     const id = Number(w.hash.id);
     return { name: `${writer} hash`, key: `${PREFIX}h:${id}`, id, row: w.row, value: w.hash, expected: 'match' };
   }),
+  // The shape of rules/example.yaml's user-settings: a hash that does not hold its own id, in a
+  // family with `exclude:`. The lookup by key proves the id; a missing key field is no difference.
+  (() => {
+    const { id: _id, bin: _bin, ...hash } = HASH_WRITERS.redispy.hash;
+    return { name: 'redis-py hash without its id, exclude: [bin]', key: `${PREFIX}x:301`, id: 301, row: HASH_WRITERS.redispy.row, value: hash as HashValue, expected: 'match' };
+  })(),
   ...JSON_CHANGES.map(([writer, field, json], i) => {
     const w = JSON_WRITERS[writer];
     const id = 101 + i;
@@ -326,6 +332,14 @@ describe('shadowcheck audit on PostgreSQL: non-JS writer forms compare by column
       '    source: main',
       `    table: ${box.table('items')}`,
       '    key: id',
+      '    ttl: 300s',
+      '  - name: items-hash-exclude',
+      `    pattern: "${PREFIX}x:{id}"`,
+      '    type: hash',
+      '    source: main',
+      `    table: ${box.table('items')}`,
+      '    key: id',
+      '    exclude: [bin]',
       '    ttl: 300s',
     ].join('\n');
     const rulesFile = await dir.write('rules.yaml', rules);

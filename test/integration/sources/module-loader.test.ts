@@ -223,6 +223,24 @@ describe('the wrapped loader', () => {
     await expect(full.replicaLagMs?.()).resolves.toBeUndefined();
   });
 
+  it('declared column types pass through load() and check(); a wrong declaration names the column', async () => {
+    const loader = await open(
+      loaderModule(
+        "return { rows: new Map(ids.map((id) => [id, { id, price: '19.90' }])), nowMs: 0, columns: { id: 'integer', price: 'decimal', tags: 'text[]' } };",
+        "async check() { return { columns: { id: 'integer', price: 'decimal' } }; },",
+      ),
+    );
+    const batch = await loader.load(RULE, ['7']);
+    expect(batch.columns).toMatchObject({ price: { kind: 'decimal' }, tags: { kind: 'array', element: { kind: 'text' } } });
+    await expect(loader.check?.(RULE)).resolves.toMatchObject({ id: { kind: 'integer' }, price: { kind: 'decimal' } });
+    await loader.close();
+    const wrong = await open(loaderModule("return { rows: new Map(), nowMs: 0, columns: { price: 'decimel' } };"));
+    const error = await wrong.load(RULE, ['7']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceQueryError);
+    expect((error as Error).message).toContain('columns.price: "decimel" is not a column kind');
+    await wrong.close();
+  });
+
   it("check() throwing makes the family unusable: SourceCheckError, exit 2, naming family and module", async () => {
     const path = await moduleFile(loaderModule('return { rows: new Map(), nowMs: 0 };', "async check(rule) { throw new Error(`no resource ${rule.table}`); },"));
     const loader = await createSourceLoader(spec(path), OPTIONS);
