@@ -94,3 +94,13 @@ export function parseJsonExact(text: string): unknown {
     throw new SyntaxError(error instanceof Error ? error.message : String(error));
   }
 }
+
+/**
+ * JSON a database sent (pg json/jsonb, MySQL and MariaDB JSON), parsed as the cache side is,
+ * numbers past 2^53 exact. The server only sends valid JSON; should that ever fail, the text is
+ * kept rather than thrown on.
+ */
+export function parseSourceJson(text: string): unknown {
+  const parsed = parseJsonText(text);
+  return parsed.ok ? parsed.value : text;
+}

@@ -31,7 +31,7 @@ import type { SourceSpec } from '../config/types.js';
 import type { ColumnTypes } from '../core/column-type.js';
 import { exactNumber } from '../core/decimal.js';
 import { preciseDateOf } from '../core/instant.js';
-import { parseJsonText } from '../core/json-text.js';
+import { parseSourceJson } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
 import { idParts, rowId } from '../core/source-key.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
@@ -134,13 +134,13 @@ function exactTypeCast(zone: string | undefined) {
       case 'TINY':
         return field.length === 1 ? nullOr(field.string(), Number) : next();
       case 'JSON':
-        return nullOr(field.string(), parseJsonExactly);
+        return nullOr(field.string(), parseSourceJson);
       case 'DATETIME':
         return nullOr(field.string(), (text) => preciseDateOf(text, zone ?? 'UTC') ?? text);
       case 'TIMESTAMP':
         return nullOr(field.string(), (text) => preciseDateOf(text, 'UTC') ?? text);
     }
-    if (field.extendedFormat === 'json') return nullOr(field.string(), parseJsonExactly);
+    if (field.extendedFormat === 'json') return nullOr(field.string(), parseSourceJson);
     return next();
   };
 }
@@ -149,10 +149,6 @@ function nullOr(text: string | null, parse: (text: string) => unknown): unknown 
   return text === null ? null : parse(text);
 }
 
-function parseJsonExactly(text: string): unknown {
-  const parsed = parseJsonText(text);
-  return parsed.ok ? parsed.value : text;
-}
 
 /**
  * The client-side query timeout, kept here rather than handed to mysql2: mysql2 leaves its own

@@ -28,7 +28,7 @@ import type { SourceSpec } from '../config/types.js';
 import type { ColumnType, ColumnTypes } from '../core/column-type.js';
 import { exactNumber } from '../core/decimal.js';
 import { preciseDateOf } from '../core/instant.js';
-import { parseJsonText } from '../core/json-text.js';
+import { parseSourceJson } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
 import { idParts, rowId } from '../core/source-key.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
@@ -104,8 +104,8 @@ function pgTypeParsers(zone: string | undefined, base: CustomTypesConfig = pg.ty
     [TIMESTAMPTZ_OID, (text: string) => preciseDateOf(text) ?? parseTimestamptz(text)],
     [INT8_OID, exactNumber],
     [NUMERIC_OID, exactNumber],
-    [JSON_OID, parseJsonExactly],
-    [JSONB_OID, parseJsonExactly],
+    [JSON_OID, parseSourceJson],
+    [JSONB_OID, parseSourceJson],
     [DATE_OID, (text: string) => text],
   ]);
   const arrays = new Map<number, number>([
@@ -153,7 +153,7 @@ function elementParser(type: ColumnType | undefined, zone: string | undefined): 
     case 'timestamptz':
       return (text) => preciseDateOf(text) ?? text;
     case 'json':
-      return parseJsonExactly;
+      return parseSourceJson;
     case 'bytes':
       return (text) => (text.startsWith('\\x') ? Buffer.from(text.slice(2), 'hex') : text);
     default:
@@ -184,11 +184,6 @@ function asUtc(text: string): string {
   return text.endsWith(' BC') ? `${text.slice(0, -3)}+00 BC` : `${text}+00`;
 }
 
-function parseJsonExactly(text: string): unknown {
-  const parsed = parseJsonText(text);
-  // The server only sends valid JSON; should that ever fail, keep the text rather than throw.
-  return parsed.ok ? parsed.value : text;
-}
 
 /** Time past the statement timeout after which the client gives up on a silent server. */
 const CLIENT_TIMEOUT_GRACE_MS = 5000;
