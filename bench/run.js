@@ -317,6 +317,10 @@ families:
   }
   if (rows.some((r) => !r.verdictsExact)) process.exitCode = 1;
 } finally {
+  // The bench's data is its own: leave no schema behind for other tools (init) to find.
+  await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`).catch(() => {});
+  await my.query(`DROP DATABASE IF EXISTS ${SCHEMA}`).catch(() => {});
+  if ((await redis.exists(OWNER_KEY).catch(() => 0)) === 1) await clearRedis(redis).then(() => redis.unlink(OWNER_KEY)).catch(() => {});
   redis.disconnect();
   await db.end();
   await pool.end();

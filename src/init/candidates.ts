@@ -127,12 +127,17 @@ export interface ProbeOutcome {
   error?: string;
 }
 
-/** Outcomes best first: most ids found, most values agreeing, in the default schema, best named. */
+/**
+ * Outcomes best first: most values agreeing, most ids found, in the default schema, best named.
+ * Agreement comes first because id existence alone is weak evidence: any table with a dense id
+ * range (another service's, a benchmark's) holds every sampled id, while the cache's own table
+ * misses the ids of orphaned entries, which a sample of a stale cache often contains.
+ */
 export function rankOutcomes(outcomes: readonly ProbeOutcome[]): ProbeOutcome[] {
   return [...outcomes].sort(
     (a, b) =>
-      b.found - a.found ||
       b.agreement - a.agreement ||
+      b.found - a.found ||
       Number(b.candidate.table.inDefaultSchema) - Number(a.candidate.table.inDefaultSchema) ||
       b.candidate.nameScore - a.candidate.nameScore ||
       b.candidate.fieldOverlap - a.candidate.fieldOverlap ||
@@ -142,8 +147,8 @@ export function rankOutcomes(outcomes: readonly ProbeOutcome[]): ProbeOutcome[] 
 
 /** The best outcome if enough ids were found, and the other tables that fit exactly as well. */
 export function chooseOutcome(outcomes: readonly ProbeOutcome[]): { best: ProbeOutcome | undefined; alike: ProbeOutcome[] } {
-  const [best, ...rest] = rankOutcomes(outcomes);
-  if (best === undefined || best.found === 0 || best.found < MIN_FOUND_SHARE * best.probed) return { best: undefined, alike: [] };
+  const [best, ...rest] = rankOutcomes(outcomes.filter((o) => o.found > 0 && o.found >= MIN_FOUND_SHARE * o.probed));
+  if (best === undefined) return { best: undefined, alike: [] };
   const alike = rest.filter((o) => o.found === best.found && o.agreement === best.agreement && o.candidate.table !== best.candidate.table);
   return { best, alike };
 }

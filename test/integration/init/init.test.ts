@@ -10,7 +10,10 @@
  * MariaDB database (seedDemo creates both), all removed afterwards. Other test files seed copies
  * of the same demo data at the same time, so init is told which copy is "ours" the way a user
  * would: the MySQL URL names the database, and PGOPTIONS puts the schema on the search_path;
- * on a tie, init prefers tables there.
+ * on a tie, init prefers tables there. A decoy schema beside it holds a dense `items` table
+ * (ids 1..5000, `name` and `email` columns, as a benchmark or another service leaves behind): it
+ * holds every sampled user id, the users table misses the orphaned ones, and init must still
+ * choose the table whose values agree.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -67,11 +70,24 @@ function meaning(rule: FamilyRule): Record<string, unknown> {
   };
 }
 
+async function createDecoy(targets: DemoTargets): Promise<void> {
+  const client = new pg.Client({ connectionString: targets.postgresUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${targets.schema}_decoy`);
+    await client.query(`CREATE TABLE ${targets.schema}_decoy.items (id bigint PRIMARY KEY, name text NOT NULL, email text NOT NULL)`);
+    await client.query(`INSERT INTO ${targets.schema}_decoy.items SELECT i, 'Item ' || i, 'item' || i || '@example.com' FROM generate_series(1, 5000) i`);
+  } finally {
+    await client.end();
+  }
+}
+
 async function dropDemo(targets: DemoTargets): Promise<void> {
   const client = new pg.Client({ connectionString: targets.postgresUrl });
   await client.connect();
   const my = await mysql.createConnection({ uri: targets.mysqlUrl });
   try {
+    await client.query(`DROP SCHEMA IF EXISTS ${targets.schema}_decoy CASCADE`);
     await client.query(`DROP SCHEMA IF EXISTS ${targets.schema} CASCADE`);
     await my.query(`DROP DATABASE IF EXISTS ${targets.schema}`);
   } finally {
@@ -145,6 +161,7 @@ describe('shadowcheck init on the demo dataset', () => {
       if (!plan.expected.has(entry.key) && entry.ttlS !== null && entry.ttlS < 30) entry.ttlS = 55;
     }
     await seedDemo(plan, targets);
+    await createDecoy(targets);
     readOnly = await createAclUser(redis, 'sc_init_ro', ['~*', '&*', '+@all', '-@write']);
 
     init = await runCli(initArgs(rulesFile), initEnv, 90_000);

@@ -36,7 +36,7 @@ describe('candidate tables', () => {
     expect(agreement({ name: 'A', email: 'X@Y', n: 1 }, { name: 'A', email: 'x@y', n: 2 }, new Map([['name', 'name'], ['email', 'email'], ['n', 'n']]))).toBe(2);
   });
 
-  it('chooses the table where most ids exist, then most values agree, then the default schema', () => {
+  it('chooses, of the tables holding enough of the ids, the one where most values agree, then most ids exist, then the default schema', () => {
     const outcome = (schema: string, found: number, agreeing: number, inDefaultSchema = false): ProbeOutcome => ({
       candidate: { table: { ...USERS, schema, inDefaultSchema }, column: 'id', why: 'the primary key', nameScore: 6, fieldOverlap: 3 },
       probed: 50,
@@ -44,6 +44,12 @@ describe('candidate tables', () => {
       agreement: agreeing,
     });
     expect(chooseOutcome([outcome('a', 10, 30), outcome('b', 48, 100)]).best?.candidate.table.schema).toBe('b');
+    // A dense unrelated table holds every id but agrees on nothing; the cache's own table misses
+    // the orphaned ids of a stale cache and agrees on most values.
+    expect(chooseOutcome([outcome('dense', 50, 0, true), outcome('own', 47, 120)]).best?.candidate.table.schema).toBe('own');
+    // Too few ids found is no evidence, however well those few agree.
+    expect(chooseOutcome([outcome('few', 10, 500), outcome('b', 48, 100)]).best?.candidate.table.schema).toBe('b');
+    expect(chooseOutcome([outcome('a', 48, 100), outcome('b', 49, 100)]).best?.candidate.table.schema).toBe('b');
     expect(chooseOutcome([outcome('a', 48, 90), outcome('b', 48, 100)]).best?.candidate.table.schema).toBe('b');
     const tie = chooseOutcome([outcome('a', 48, 100), outcome('b', 48, 100, true)]);
     expect(tie.best?.candidate.table.schema).toBe('b');
