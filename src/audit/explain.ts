@@ -7,11 +7,13 @@ import { classifyObservation } from '../core/classify.js';
 import { decodeCacheValue } from '../core/codecs.js';
 import { displayValue } from '../core/display.js';
 import { LIKELY_CAUSE } from '../core/hints.js';
+import { setField } from '../core/json-text.js';
 import { normalizeField } from '../core/normalize.js';
 import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
+import { redactValue } from '../core/redaction.js';
 import type { FamilyRule } from '../core/rule.js';
 import { transformationHint, transformationNotes } from '../core/systematic.js';
-import { REDACTED, type Judgement } from '../core/verdict.js';
+import type { Judgement } from '../core/verdict.js';
 import type { RunWarning } from '../core/warning.js';
 import { createSourceLoader } from '../sources/index.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
@@ -145,15 +147,14 @@ async function explainOne(
   return explanation;
 }
 
-/** A payload as explain shows it: normalized as the rule compares it, redacted fields masked. */
+/**
+ * A payload as explain shows it: normalized as the rule compares it, then masked by the same
+ * redaction as every report (redaction.ts), nested paths included.
+ */
 function shown(family: FamilyRule, payload: Readonly<Record<string, unknown>>): unknown {
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(payload)) {
-    if (family.redact.includes(field)) {
-      out[field] = REDACTED;
-      continue;
-    }
-    out[field] = displayValue(normalizeField(family, field, value));
+    setField(out, field, displayValue(redactValue(family.redact, field, normalizeField(family, field, value))));
   }
   return out;
 }

@@ -44,7 +44,10 @@ export interface KeyBatchContext {
 export async function* keyBatches(rule: FamilyRule, ctx: KeyBatchContext, options: KeyBatchOptions): AsyncGenerator<KeyRef[]> {
   const reservoir = options.sample === 'all' ? undefined : new Reservoir<KeyRef>(options.sample, options.seed);
   let batch: KeyRef[] = [];
-  for await (const keys of ctx.cache.scan(rule.pattern.glob, options.scanCount)) {
+  // Each SCAN call takes one unit of --rate before it is sent (a keyspace where the family matches
+  // nothing is still scanned at the rate), and each key it returns one more after.
+  const beforeScan = () => ctx.throttle.take(1);
+  for await (const keys of ctx.cache.scan(rule.pattern.glob, options.scanCount, beforeScan)) {
     await ctx.throttle.take(keys.length);
     for (const raw of keys) {
       if (options.shard !== undefined && !ownsKey(options.shard, raw)) continue;

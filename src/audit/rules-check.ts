@@ -13,8 +13,10 @@ import type { FamilyRule } from '../core/rule.js';
 import type { RunWarning } from '../core/warning.js';
 import { RulesError, type RulesProblem } from '../errors.js';
 import { createSourceLoader } from '../sources/index.js';
+import { ReadOnlyQueryError } from '../sources/read-only-query.js';
 import { checkColumnNames } from '../sources/result-columns.js';
 import type { SourceLoader } from '../sources/types.js';
+import { writeAccessMessage } from '../sources/write-access.js';
 
 /**
  * Runs each family's zero-row check on its source (a query that fails throws SourceCheckError, exit
@@ -32,7 +34,17 @@ export async function checkFamiliesAgainstSources(
   for (const rule of families) {
     const loader = loaders.get(rule.source);
     if (loader === undefined) throw new Error(`no loader for source "${rule.source}"`);
-    const result: ColumnTypes | void = await loader.check?.(rule);
+    let result: ColumnTypes | void;
+    try {
+      result = await loader.check?.(rule);
+    } catch (error) {
+      // A query the read-only policy refuses is a rules problem at the query's line; the other
+      // families are still checked so that every refused query is listed at once.
+      if (!(error instanceof ReadOnlyQueryError)) throw error;
+      const where = config.locate?.(rule.name, ['query'], 'value') ?? { file: config.file, family: rule.name };
+      problems.push({ ...where, family: rule.name, message: `${error.problem}; ${error.hint ?? ''}`.replace(/; $/, '') });
+      continue;
+    }
     if (typeof result !== 'object' || result === null) {
       const why = loader.check === undefined ? 'its loader has no check()' : "its loader's check() returns no result columns";
       warnings.push({
@@ -48,6 +60,22 @@ export async function checkFamiliesAgainstSources(
     }
   }
   if (problems.length > 0) throw new RulesError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
+  return warnings;
+}
+
+/**
+ * A warning for each source whose role could write (write-access.ts), on the first family that
+ * reads it: shadowcheck never writes, and a read-only role is what makes the database keep that.
+ */
+export async function sourceRoleWarnings(families: readonly FamilyRule[], loaders: ReadonlyMap<string, SourceLoader>): Promise<RunWarning[]> {
+  const warnings: RunWarning[] = [];
+  const seen = new Set<string>();
+  for (const rule of families) {
+    if (seen.has(rule.source)) continue;
+    seen.add(rule.source);
+    const what = await loaders.get(rule.source)?.writeAccess?.();
+    if (what !== undefined) warnings.push({ kind: 'rules', family: rule.name, message: writeAccessMessage(rule.source, what) });
+  }
   return warnings;
 }
 
@@ -100,10 +128,10 @@ export interface LiveCheckRequest {
 /**
  * `rules validate --connect`: connects as the audit does (exit 3 when Redis or a source is down),
  * runs the checks the audit runs before its first batch, and judges nothing. Throws RulesError or
- * SourceCheckError (exit 2) on a problem; returns the warnings and how many cached values each
- * family's fields were checked against.
+ * SourceCheckError (exit 2) on a problem; returns the warnings, how many cached values each
+ * family's fields were checked against, and what each source's role could write (`roles`).
  */
-export async function checkRulesLive(request: LiveCheckRequest): Promise<{ warnings: RunWarning[]; sampled: Map<string, number> }> {
+export async function checkRulesLive(request: LiveCheckRequest): Promise<{ warnings: RunWarning[]; sampled: Map<string, number>; roles: string[] }> {
   const { config } = request;
   let cache: CacheReader | undefined;
   const loaders = new Map<string, SourceLoader>();
@@ -119,8 +147,9 @@ export async function checkRulesLive(request: LiveCheckRequest): Promise<{ warni
       loaders.set(name, await createSourceLoader(spec, { timeoutMs: request.timeoutMs, maxConnections: 1, tlsInsecure: request.tls?.insecure === true }));
     }
     const warnings = await checkFamiliesAgainstSources(config, config.families, loaders);
+    const roles = (await sourceRoleWarnings(config.families, loaders)).map((w) => w.message);
     const cached = await sampleCachedFields(cache, config.families, request.maxValueBytes);
-    return { warnings: [...warnings, ...cached.warnings], sampled: cached.sampled };
+    return { warnings: [...warnings, ...cached.warnings], sampled: cached.sampled, roles };
   } finally {
     await Promise.allSettled([cache?.close(), ...[...loaders.values()].map((l) => l.close())]);
   }

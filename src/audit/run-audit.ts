@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { CacheReader } from '../cache/types.js';
 import { CachedFieldSample } from '../core/cached-fields.js';
 import type { FamilyRule } from '../core/rule.js';
+import { addSourceFailure, type SourceFailure } from '../core/gate.js';
 import { ownsKey } from '../core/shard.js';
 import { Tally } from '../core/stats.js';
 import type { Finding } from '../core/verdict.js';
@@ -63,6 +64,8 @@ export interface AuditOutcome extends Population {
   abortReason?: string;
   /** Compared fields that none of a family's first cached values holds (core/cached-fields.ts), in family order. */
   warnings: RunWarning[];
+  /** Batches whose source query failed as a whole, per family: the gate fails on them. */
+  sourceFailures: SourceFailure[];
 }
 
 const DEFAULT_TARGET_QUERY_MS = 100;
@@ -141,6 +144,7 @@ class Run {
   private readonly confirming: Promise<void>[] = [];
   private readonly latency: RedisLatencyGate;
   private readonly warnings: RunWarning[] = [];
+  private readonly sourceFailures: SourceFailure[] = [];
 
   constructor(
     private readonly inputs: AuditInputs,
@@ -208,6 +212,7 @@ class Run {
       onQuery: (durationMs, keys) => sizer.record(durationMs, keys),
       replicaLagMs: () => this.lag?.lagFor(rule.source) ?? 0,
       onCacheRead: (durationMs) => this.latency.record(durationMs),
+      onBatchFailed: (keys, message) => addSourceFailure(this.sourceFailures, rule.name, keys, message),
       ...(cachedFields === undefined || cachedFields.full
         ? {}
         : {
@@ -290,7 +295,7 @@ class Run {
     // A lost connection ends the run with what was judged; anything else (a bug, an unwritable
     // report) is thrown to the caller.
     if (this.stop !== undefined && !(this.stop.error instanceof ConnectionError)) throw this.stop.error;
-    const outcome: AuditOutcome = { ...sampled, incomplete: this.isStopped(), warnings: this.warnings };
+    const outcome: AuditOutcome = { ...sampled, incomplete: this.isStopped(), warnings: this.warnings, sourceFailures: this.sourceFailures };
     const lags = this.lag?.observed() ?? {};
     if (Object.keys(lags).length > 0) outcome.replicaLagMs = lags;
     if (recent !== undefined) outcome.recent = recent;

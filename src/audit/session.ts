@@ -1,8 +1,3 @@
-import { constants } from 'node:fs';
-import { access, rename, rm, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
 import { createCacheReader } from '../cache/index.js';
 import type { TlsOptions } from '../cache/tls.js';
 import type { CacheReader } from '../cache/types.js';
@@ -21,8 +16,9 @@ import { createReporter, type ReporterName } from '../report/index.js';
 import type { RunSummary } from '../report/types.js';
 import { createSourceLoader } from '../sources/index.js';
 import type { SourceLoader } from '../sources/types.js';
+import { openOutput, planOutput, type OutputPlan, type OutputSink } from '../util/output-file.js';
 import { VERSION } from '../version.js';
-import { checkFamiliesAgainstSources } from './rules-check.js';
+import { checkFamiliesAgainstSources, sourceRoleWarnings } from './rules-check.js';
 import { runAudit, type AuditOptions } from './run-audit.js';
 
 export interface AuditRequest {
@@ -58,7 +54,8 @@ export interface AuditRequest {
  */
 export async function performAudit(request: AuditRequest): Promise<number> {
   const families = selectFamilies(request.config, request.familyNames);
-  if (request.outputFile !== undefined) await checkOutputPath(request.outputFile);
+  // Decided (and proved writable) before anything is read; see util/output-file.ts.
+  const output = request.outputFile === undefined ? undefined : await planOutput(request.outputFile);
   const baseline = request.baselineFile === undefined ? undefined : await Baseline.load(request.baselineFile);
   if (request.audit.recentMs !== undefined) {
     for (const f of families.filter((family) => family.table === undefined || family.updatedAt === undefined)) {
@@ -88,8 +85,11 @@ export async function performAudit(request: AuditRequest): Promise<number> {
     }
     // Every family's query runs (LIMIT 0) and every name of the rules is a result column before any key is read.
     const rulesWarnings = await checkFamiliesAgainstSources(request.config, families, resources.loaders);
+    // A role that could write is said once per source on stderr, not in the report: it is about
+    // how the tool is set up, not about the cache, and it must not change a report's findings.
+    for (const warning of await sourceRoleWarnings(families, resources.loaders)) log.warn({ family: warning.family }, warning.message);
 
-    return await auditAndReport(request, families, resources.cache, resources.loaders, startedAt, baseline, rulesWarnings);
+    return await auditAndReport(request, families, resources.cache, resources.loaders, startedAt, baseline, rulesWarnings, output);
   } finally {
     await Promise.allSettled([resources.cache?.close(), ...[...resources.loaders.values()].map((l) => l.close())]);
   }
@@ -103,24 +103,18 @@ async function auditAndReport(
   startedAt: Date,
   baseline: Baseline | undefined,
   rulesWarnings: readonly RunWarning[],
+  output: OutputPlan | undefined,
 ): Promise<number> {
   let knownDivergent = 0;
   let knownRecentDivergent = 0;
   // Systematic differences are concluded over the sample (not --recent, which may judge its keys twice).
   const systematic = new SystematicTally();
-  // A regular file is written atomically (temp file, then rename); a device or pipe (/dev/stdout,
-  // /dev/null, a FIFO) is written directly, since renaming over it would replace it.
-  const direct = request.outputFile === undefined || (await isSpecialFile(request.outputFile));
-  const tempFile = direct ? undefined : `${request.outputFile}.${process.pid}.tmp`;
-  const out =
-    request.outputFile === undefined
-      ? process.stdout
-      : createWriteStream(tempFile ?? request.outputFile, { flags: tempFile === undefined ? 'w' : 'wx' });
+  const sink: OutputSink | undefined = output === undefined ? undefined : await openOutput(output);
+  const out = sink?.out ?? process.stdout;
   // A write that fails (full disk, a closed pipe) ends the run with a clear message, not a crash.
   const reportTo = request.outputFile ?? 'stdout';
   const cannotWrite = (error: unknown) =>
     new ShadowcheckError(`cannot write the report to ${reportTo}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.connection, { cause: error });
-  if (out !== process.stdout) out.on('error', () => {});
   const writing = async (work: void | Promise<void> | undefined): Promise<void> => {
     try {
       await work;
@@ -185,6 +179,7 @@ async function auditAndReport(
         summary,
         incomplete: outcome.incomplete,
         warnings,
+        sourceFailures: outcome.sourceFailures,
         families: families.map((f, i) => ({
           name: f.name,
           counters: familyCounters[i] ?? summary,
@@ -221,11 +216,7 @@ async function auditAndReport(
     await writing(reporter.onEnd?.(run));
     const pushFailed = await pushMetrics(request.metrics, run);
 
-    if (out !== process.stdout) {
-      out.end();
-      await finished(out);
-      if (tempFile !== undefined && request.outputFile !== undefined) await rename(tempFile, request.outputFile);
-    }
+    await sink?.commit();
     if (outcome.incomplete) {
       process.stderr.write(`shadowcheck: audit incomplete: ${outcome.abortReason ?? 'stopped'}; the report covers the keys judged so far\n`);
       if (request.signal?.aborted === true) return request.signal.reason === 'SIGTERM' ? 143 : 130;
@@ -241,10 +232,8 @@ async function auditAndReport(
     }
     return gate.passed ? ExitCode.ok : ExitCode.gateFailed;
   } finally {
-    if (tempFile !== undefined) {
-      if (!out.writableFinished) out.end();
-      await rm(tempFile, { force: true });
-    }
+    // After a commit there is nothing left to drop; after a failure, the temporary file goes.
+    await sink?.discard();
   }
 }
 
@@ -266,26 +255,6 @@ async function pushMetrics(metrics: AuditRequest['metrics'], run: RunSummary): P
 
 function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(3).replace(/\.?0+$/, '')}%`;
-}
-
-async function isSpecialFile(path: string): Promise<boolean> {
-  try {
-    const info = await stat(path);
-    return !info.isFile() && !info.isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** --output must name a file in a folder that exists and can be written, before any key is read. */
-async function checkOutputPath(file: string): Promise<void> {
-  const info = await stat(file).catch(() => undefined);
-  if (info?.isDirectory() === true) throw new UsageError(`--output ${file}: is a directory; name a file`);
-  try {
-    await access(dirname(resolve(file)), constants.W_OK);
-  } catch {
-    throw new UsageError(`--output ${file}: its folder ${dirname(resolve(file))} does not exist or cannot be written`);
-  }
 }
 
 function selectFamilies(config: RulesConfig, names: readonly string[]): FamilyRule[] {

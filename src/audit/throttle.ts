@@ -1,6 +1,6 @@
 import { TokenBucket } from 'limiter';
 
-/** Caps keys per second across the whole run; SCAN replies and reads both draw from it. */
+/** Caps keys per second across the whole run: every SCAN call (one unit before it is sent, one per key it returns) and every key read draw from it. */
 export interface Throttle {
   take(keys: number): Promise<void>;
 }

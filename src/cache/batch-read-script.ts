@@ -2,29 +2,47 @@ import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
 
 /**
- * Reads a whole batch in one read-only script (EVAL_RO, Redis >= 7): per key the size (STRLEN /
- * HLEN) and, when it fits, PTTL and the value (GET / HGETALL). One command per batch
+ * Reads a batch in read-only script calls (EVAL_RO, Redis >= 7): per key the size (STRLEN / HLEN)
+ * and, when the value is small, PTTL and the value (GET / HGETALL). One command for many keys
  * instead of two or three per key is what lets a client keep up with Redis; EVAL_RO itself refuses
- * any write, and the script's work is O(batch) over values bounded by the size limit.
+ * any write.
  *
- * A script runs atomically, so it only carries small values: a value over the inline limit (but
- * under the size limit) comes back as its size, and the reader fetches it with ordinary pipelined
- * commands that interleave with other clients. A script call so copies at most batch × 16 KiB.
+ * A script runs atomically: while it runs, every other client of that Redis waits. So a script
+ * call never copies a large value, and stops once it has copied `budget` bytes:
+ *  - a value over `inline` bytes (but under the size limit) is not read here: its size comes back
+ *    and the reader fetches it with plain commands, which interleave with other clients;
+ *  - a hash's bytes are not known from HLEN. MEMORY USAGE ... SAMPLES 0 gives them without copying
+ *    (it walks at most `hashFields` fields; wider hashes are sized outside the script). It is at
+ *    least the fields' and values' bytes, except that a small hash stores integers in fewer bytes
+ *    than their digits: 24 bytes per field more is always enough;
+ *  - after `budget` bytes the script returns, and the reader sends the remaining keys in another
+ *    call, so other clients are served between calls.
+ * One call so copies at most `budget` + `inline` bytes, and does O(keys) constant-time lookups.
  *
- * Per key it returns two elements: [value, pttl] for a value that fits; ['', -2] for a key that
- * is gone; [type, -3] for another type; [size, -4] for a value over the limit; [size, -5] for a
- * value to fetch outside the script.
+ * Per key it returns two elements: [value, pttl] for a value read; ['', -2] for a key that is gone;
+ * [type, -3] for another type; [size, -4] for a value over the limit; [bytes, -5] for a value to
+ * fetch outside the script (bytes -1: not known). The last element is how many keys were handled.
  */
 export const INLINE_BYTES = 16 * 1024;
+/** Bytes one script call copies at most (plus one value of at most INLINE_BYTES). */
+export const SCRIPT_BUDGET_BYTES = 256 * 1024;
+/** Hashes with more fields are sized outside the script (MEMORY USAGE walks every field). */
 export const INLINE_HASH_FIELDS = 256;
+/** What MEMORY USAGE may undercount per field of a small hash: integers stored in fewer bytes than their digits. */
+export const HASH_FIELD_SLACK = 24;
 
 export const BATCH_READ_SCRIPT = `
 local want = ARGV[1]
 local limit = tonumber(ARGV[2])
 local inline = tonumber(ARGV[3])
+local budget = tonumber(ARGV[4])
+local hashFields = tonumber(ARGV[5])
+local slack = tonumber(ARGV[6])
 local sizeOf = want == 'hash' and 'HLEN' or 'STRLEN'
 local valueOf = want == 'hash' and 'HGETALL' or 'GET'
 local out = {}
+local spent = 0
+local done = 0
 for i, key in ipairs(KEYS) do
   -- The size first: it answers WRONGTYPE for another type, so TYPE is asked only then.
   local size = redis.pcall(sizeOf, key)
@@ -34,48 +52,64 @@ for i, key in ipairs(KEYS) do
   elseif size > limit then
     out[#out + 1] = size
     out[#out + 1] = -4
-  elseif size > inline then
-    out[#out + 1] = size
-    out[#out + 1] = -5
   else
-    local pttl = redis.call('PTTL', key)
-    if pttl == -2 then
-      out[#out + 1] = ''
-      out[#out + 1] = -2
+    local bytes = size
+    if want == 'hash' and size > 0 then
+      if size > hashFields then
+        bytes = -1
+      else
+        bytes = (redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0') or 0) + slack * size
+      end
+    end
+    if bytes < 0 or bytes > inline then
+      out[#out + 1] = bytes
+      out[#out + 1] = -5
+    elseif done > 0 and spent + bytes > budget then
+      break
     else
-      out[#out + 1] = redis.call(valueOf, key)
-      out[#out + 1] = pttl
+      local pttl = redis.call('PTTL', key)
+      if pttl == -2 then
+        out[#out + 1] = ''
+        out[#out + 1] = -2
+      else
+        out[#out + 1] = redis.call(valueOf, key)
+        out[#out + 1] = pttl
+        spent = spent + bytes
+      end
     end
   end
+  done = i
 end
+out[#out + 1] = done
 return out
 `;
 
 /**
- * Turns the script's flat reply into one CacheRead per key; the indexes of keys to fetch outside
- * the script are left undefined in `results` and listed in `deferred`.
+ * Turns one script reply into CacheReads for the keys it handled (`handled` of them, from the
+ * first); the keys to fetch outside the script are left undefined and listed in `deferred` with
+ * the bytes the script measured (-1: unknown).
  */
 export function parseBatchReply(
   reply: readonly unknown[],
-  keyCount: number,
   type: RedisValueType,
-): { results: (CacheRead | undefined)[]; deferred: number[] } {
-  const results = new Array<CacheRead | undefined>(keyCount);
-  const deferred: number[] = [];
-  for (let i = 0; i < keyCount; i++) {
+): { results: (CacheRead | undefined)[]; deferred: { index: number; bytes: number }[]; handled: number } {
+  const handled = Number(reply[reply.length - 1]);
+  const results = new Array<CacheRead | undefined>(handled);
+  const deferred: { index: number; bytes: number }[] = [];
+  for (let i = 0; i < handled; i++) {
     const first = reply[2 * i];
     const code = Number(reply[2 * i + 1]);
-    if (code === -5) deferred.push(i);
+    if (code === -5) deferred.push({ index: i, bytes: Number(first) });
     else if (code === -2) results[i] = { kind: 'gone' };
     else if (code === -3) results[i] = { kind: 'present', redisType: String(first), value: Buffer.alloc(0), pttlMs: -1 };
     else if (code === -4) results[i] = { kind: 'too-large', redisType: type, size: Number(first) };
     else if (type === 'hash') results[i] = { kind: 'present', redisType: 'hash', value: fieldMap(first), pttlMs: code };
     else results[i] = { kind: 'present', redisType: 'string', value: first as Buffer, pttlMs: code };
   }
-  return { results, deferred };
+  return { results, deferred, handled };
 }
 
-function fieldMap(flat: unknown): Record<string, Buffer> {
+export function fieldMap(flat: unknown): Record<string, Buffer> {
   const fields: Record<string, Buffer> = Object.create(null) as Record<string, Buffer>;
   const list = flat as Buffer[];
   for (let i = 0; i + 1 < list.length; i += 2) fields[(list[i] as Buffer).toString('utf8')] = list[i + 1] as Buffer;

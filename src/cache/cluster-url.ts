@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { PERCENT_ENCODE_HINT } from '../util/redact-url.js';
+import { PERCENT_ENCODE_HINT, redactUrl } from '../util/redact-url.js';
 
 /** A parsed `redis+cluster://[user:pass@]host:port,host:port,.../` URL. */
 export interface ClusterUrl {
@@ -20,7 +20,7 @@ export const CLUSTER_SCHEME = 'redis+cluster:';
  */
 export function parseClusterUrl(url: string): ClusterUrl {
   const prefix = `${CLUSTER_SCHEME}//`;
-  if (!url.toLowerCase().startsWith(prefix)) throw invalid(url, `expected a URL starting with ${prefix}`);
+  if (!url.toLowerCase().startsWith(prefix)) throw invalid(redactUrl(url), `expected a URL starting with ${prefix}`);
   const rest = url.slice(prefix.length);
   // The last '@' ends the credentials: a password may hold '@' or '/', a host list holds neither.
   const at = rest.lastIndexOf('@');
@@ -41,7 +41,8 @@ export function parseClusterUrl(url: string): ClusterUrl {
   }
   const credentials =
     userinfo === undefined ? '' : `${username === undefined ? '' : encodeURIComponent(username)}${password === undefined ? '' : ':***'}@`;
-  const redacted = `${prefix}${credentials}${hostList}${tail === '' ? '/' : tail}`;
+  // The tail may carry `?password=`: the one masker hides it too.
+  const redacted = redactUrl(`${prefix}${credentials}${hostList}${tail === '' ? '/' : tail}`);
 
   if (tail !== '' && tail !== '/' && tail !== '/0') {
     throw invalid(redacted, 'a cluster has only database 0: end the URL with the host list or "/"');

@@ -5,7 +5,9 @@
  */
 export const READ_COMMANDS: ReadonlySet<string> = new Set([
   // data reads
-  'scan', 'get', 'getrange', 'strlen', 'hlen', 'hgetall', 'pttl', 'type', 'dbsize', 'exists',
+  'scan', 'get', 'getrange', 'strlen', 'hlen', 'hgetall', 'hkeys', 'hstrlen', 'pttl', 'type', 'dbsize', 'exists',
+  // a hash's size without copying it; only its USAGE subcommand (MEMORY PURGE changes the server)
+  'memory',
   // read-only scripting (the server itself refuses writes inside EVAL_RO)
   'eval_ro', 'evalsha_ro',
   // connection setup and topology discovery
@@ -20,8 +22,19 @@ export class WriteCommandRefused extends Error {
   }
 }
 
+/** Commands allowed only with these subcommands. */
+const SUBCOMMANDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([['memory', new Set(['usage'])]]);
+
+function allowed(command: CommandLike): boolean {
+  const name = command.name.toLowerCase();
+  if (!READ_COMMANDS.has(name)) return false;
+  const subcommands = SUBCOMMANDS.get(name);
+  return subcommands === undefined || subcommands.has(String(command.args?.[0] ?? '').toLowerCase());
+}
+
 interface CommandLike {
   name: string;
+  args?: unknown[];
   reject(error: Error): void;
   promise: Promise<unknown>;
 }
@@ -38,7 +51,7 @@ export function enforceReadOnly<T>(client: T): T {
   const sender = client as unknown as CommandSender;
   const send = sender.sendCommand.bind(sender);
   sender.sendCommand = (command: CommandLike, ...rest: unknown[]) => {
-    if (!READ_COMMANDS.has(command.name.toLowerCase())) {
+    if (!allowed(command)) {
       command.reject(new WriteCommandRefused(command.name));
       // Inside a pipeline ioredis hands a collecting stream that flushes once every queued command
       // has written: write nothing for the refused one so the others still go out. It never enters

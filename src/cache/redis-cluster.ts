@@ -243,7 +243,7 @@ class RedisClusterReader implements ClusterCacheReader {
    * ConnectionError: a SCAN cursor means nothing on another node, and listing the shard again
    * would report keys twice. (One lost before it yielded anything is replaced, as at its turn.)
    */
-  async *scan(glob: string, count: number): AsyncIterable<Buffer[]> {
+  async *scan(glob: string, count: number, beforeCommand?: () => Promise<void>): AsyncIterable<Buffer[]> {
     const record: ScanRecord = { nodes: [], finished: false };
     this.scans.push(record);
     const plan = this.topology.shards.map((shard) => shard.ranges);
@@ -255,7 +255,7 @@ class RedisClusterReader implements ClusterCacheReader {
         record.nodes.push(entry);
         let yielded = false;
         try {
-          for await (const keys of node.reader.scan(glob, count)) {
+          for await (const keys of node.reader.scan(glob, count, beforeCommand)) {
             yielded = true;
             yield keys;
           }

@@ -17,7 +17,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionError, UsageError } from '../errors.js';
 import { PERCENT_ENCODE_HINT, redactUrl } from '../util/redact-url.js';
 import { enforceReadOnly } from './read-only.js';
-import { clientOptions, connectOrFailure, describeRedisError, readerForClient, type RedisReaderOptions } from './redis-standalone.js';
+import { describeRedisError, ReplyWatch } from './redis-errors.js';
+import { clientOptions, connectDeadline, connectOrFailure, readerForClient, type RedisReaderOptions } from './redis-standalone.js';
 import { certificateHint, redisTlsFor, tlsHint, type TlsOptions } from './tls.js';
 import type { CacheReader } from './types.js';
 
@@ -90,7 +91,9 @@ export function parseSentinelUrl(url: string): SentinelUrl {
 
 function parseAddress(text: string, usage: (problem: string) => UsageError): SentinelAddress {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d*))?$/.exec(text);
-  if (match === null) throw usage(`"${text}" is not a host:port sentinel address`);
+  // Never quoted: a text that is no host:port is most often the rest of a password holding an
+  // unencoded ',' or '@' that split the host list there.
+  if (match === null) throw usage(`a sentinel address is not host:port (a password holding "," "@" "/" or "#" must be percent-encoded); ${PERCENT_ENCODE_HINT}`);
   const host = match[1] ?? match[2] ?? '';
   const port = match[3] === undefined || match[3] === '' ? DEFAULT_SENTINEL_PORT : Number(match[3]);
   if (port < 1 || port > 65535) throw usage(`sentinel port ${port} is out of range`);
@@ -157,11 +160,13 @@ export async function createSentinelReader(url: string, options: RedisReaderOpti
   const clientOpts = sentinelClientOptions(parsed, options);
   const client = enforceReadOnly(new Redis(clientOpts));
   const role = options.readFrom === 'replica' ? 'replica' : 'master';
-  const failure = await connectOrFailure(client);
+  const watch = new ReplyWatch(client, options.timeoutMs);
+  // Every sentinel may be asked (each within --timeout), up to three rounds, then the node itself.
+  const failure = await connectOrFailure(client, watch, connectDeadline(options.timeoutMs) * (3 * parsed.sentinels.length + 1));
   if (failure !== undefined) throw await connectionFailure(parsed, clientOpts, options.tls, role, failure.cause, failure.error);
   const stream = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
   const node = stream?.remoteAddress === undefined ? 'address unknown' : formatAddress({ host: stream.remoteAddress, port: stream.remotePort ?? 0 });
-  return readerForClient(client, `${parsed.redacted} (${role} ${node})`, options);
+  return readerForClient(client, `${parsed.redacted} (${role} ${node})`, options, watch);
 }
 
 /** What one sentinel says about the master, asked again after ioredis gave up (it keeps no reasons). */

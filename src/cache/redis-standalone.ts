@@ -3,13 +3,15 @@ import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
 import { ConnectionError, UsageError } from '../errors.js';
 import { PERCENT_ENCODE_HINT, redactSecrets, redactUrl, urlProblem } from '../util/redact-url.js';
+import { BATCH_READ_SCRIPT, HASH_FIELD_SLACK, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply, SCRIPT_BUDGET_BYTES } from './batch-read-script.js';
+import { hashFieldLimit, readHashes, readStrings, type PipelineLike, type PipelineRunner, type Replies } from './pipelined-reads.js';
 import { enforceReadOnly } from './read-only.js';
+import { describeRedisError, greetingError, redisFailure, ReplyWatch } from './redis-errors.js';
 import { redisTlsFor, tlsHint, type TlsOptions } from './tls.js';
-import { BATCH_READ_SCRIPT, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply } from './batch-read-script.js';
 import type { CacheReader } from './types.js';
 
 export interface RedisReaderOptions {
-  /** Per-call timeout, ms. */
+  /** Per-command timeout, ms: a command fails when the connection receives nothing for this long. */
   timeoutMs: number;
   /** Read batches with the EVAL_RO script when the server allows it (default true; tests turn it off). */
   readScript?: boolean;
@@ -17,17 +19,6 @@ export interface RedisReaderOptions {
   readFrom?: 'master' | 'replica';
   /** CA, client certificate and --insecure for TLS URLs (rediss://, rediss+sentinel://). */
   tls?: TlsOptions;
-}
-
-/** The structural subset of an ioredis pipeline this reader uses: read commands only. */
-interface PipelineLike {
-  strlen(key: Buffer): PipelineLike;
-  hlen(key: Buffer): PipelineLike;
-  type(key: Buffer): PipelineLike;
-  getrangeBuffer(key: Buffer, start: number, end: number): PipelineLike;
-  hgetallBuffer(key: Buffer): PipelineLike;
-  pttl(key: Buffer): PipelineLike;
-  exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 /**
@@ -42,35 +33,46 @@ export async function createRedisReader(url: string, options: RedisReaderOptions
   if (problem !== undefined) throw new UsageError(`--redis ${target} ${problem}`, { hint: PERCENT_ENCODE_HINT });
   const tls = redisTlsFor(/^rediss:/i.test(url), options.tls, target);
   const client = enforceReadOnly(new Redis(url, { ...clientOptions(options), ...(tls === undefined ? {} : { tls }) }));
-  const failure = await connectOrFailure(client);
+  const watch = new ReplyWatch(client, options.timeoutMs);
+  const failure = await connectOrFailure(client, watch, connectDeadline(options.timeoutMs));
   if (failure !== undefined) {
     const { cause, error } = failure;
-    throw new ConnectionError(`cannot connect to Redis at ${target}: ${redactSecrets(describe(cause), url)}`, {
-      hint: (tls === undefined ? undefined : tlsHint(cause, options.tls)) ?? 'check --redis (or SHADOWCHECK_REDIS_URL) and that redis-server is running and reachable',
-      cause: error,
-    });
+    if (tls === undefined && client.options.path === undefined && /closed|EPIPE|ECONNRESET/.test(describeRedisError(cause))) {
+      const said = await greetingError(client.options.host ?? '127.0.0.1', client.options.port ?? 6379, Math.min(connectDeadline(options.timeoutMs), 2000));
+      if (said !== undefined) watch.errors.push(said);
+    }
+    const plain = redisFailure(error, cause, target, 'connect', watch.errors);
+    const tlsAdvice = tls === undefined ? undefined : tlsHint(cause, options.tls);
+    const hint = tlsAdvice ?? plain.hint;
+    throw new ConnectionError(redactSecrets(plain.message, url), { ...(hint === undefined ? {} : { hint }), cause: error });
   }
-  return readerForClient(client, target, options);
+  return readerForClient(client, target, options, watch);
+}
+
+/** Connecting and the first command (the ready check, PING) get --timeout together, at least a second. */
+export function connectDeadline(timeoutMs: number): number {
+  return Math.max(timeoutMs, 1000);
 }
 
 /**
- * Connects and pings. On failure the client is disconnected and both errors come back: `cause`
- * is the most telling one (a refused AUTH only shows on the 'error' event, while the command
- * itself just sees "Connection is closed"), `error` the one the command threw.
+ * Connects and pings within `deadlineMs`: a server that accepts and never answers (frozen, or not
+ * Redis) fails like one that refuses. On failure the client is disconnected and both errors come
+ * back: `cause` is the most telling one (a refused AUTH only shows on the 'error' event, while the
+ * command itself just sees "Connection is closed"), `error` the one the command threw.
  */
-export async function connectOrFailure(client: Redis): Promise<{ cause: unknown; error: unknown } | undefined> {
-  let lastError: unknown;
-  // Without a listener ioredis would log every connection error itself.
-  client.on('error', (error: unknown) => {
-    lastError = error;
-  });
+export async function connectOrFailure(client: Redis, watch: ReplyWatch, deadlineMs: number): Promise<{ cause: unknown; error: unknown } | undefined> {
   try {
-    await client.connect();
-    await client.ping();
+    await watch.run(async () => {
+      await client.connect();
+      await client.ping();
+    }, deadlineMs);
     return undefined;
   } catch (error) {
     client.disconnect();
-    return { cause: lastError ?? error, error };
+    // disconnect() only half-closes: a server that never answers would keep the socket, and the
+    // process, alive until the kernel gives up.
+    (client.stream as { destroy?: () => void } | undefined)?.destroy?.();
+    return { cause: watch.lastError ?? error, error };
   }
 }
 
@@ -78,8 +80,8 @@ export async function connectOrFailure(client: Redis): Promise<{ cause: unknown;
  * A reader around an ioredis client that is already connected (the Sentinel reader resolves its
  * master or replica first). It owns the client from now on: close() quits it.
  */
-export function readerForClient(client: Redis, target: string, options: RedisReaderOptions): CacheReader {
-  return new RedisStandaloneReader(client, target, options.timeoutMs, options.readScript ?? true);
+export function readerForClient(client: Redis, target: string, options: RedisReaderOptions, watch?: ReplyWatch): CacheReader {
+  return new RedisStandaloneReader(client, target, watch ?? new ReplyWatch(client, options.timeoutMs), options.readScript ?? true);
 }
 
 /** The connection options every reader shares: lazy, bounded retries, fail fast (exit 3). */
@@ -87,9 +89,9 @@ export function clientOptions(options: RedisReaderOptions): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: true,
-    connectTimeout: Math.max(options.timeoutMs, 1000),
-    // No per-command timeout: ioredis arms a timer per command, a real cost at 100k keys/s.
-    // Each pipeline and SCAN call is bounded by one timer instead (withTimeout below).
+    connectTimeout: connectDeadline(options.timeoutMs),
+    // No per-command timer: ioredis arms one per command, a real cost at 100k keys/s. The reader's
+    // ReplyWatch fails a call once the connection has received nothing for --timeout instead.
     maxRetriesPerRequest: 1,
     // Reconnect briefly after a blip; give up after a few tries so a dead server ends the audit (exit 3).
     retryStrategy: (times) => (times > 3 ? null : Math.min(times * 200, 1000)),
@@ -100,209 +102,138 @@ export function clientOptions(options: RedisReaderOptions): RedisOptions {
 }
 
 class RedisStandaloneReader implements CacheReader {
+  private readonly run: PipelineRunner;
+
   constructor(
     private readonly client: Redis,
     readonly target: string,
-    private readonly timeoutMs: number,
+    private readonly watch: ReplyWatch,
     /** Whether the server runs EVAL_RO for us; false after the first refusal (Redis < 7, ACL). */
     private scripted: boolean,
-  ) {}
+  ) {
+    this.run = {
+      pipeline: () => this.client.pipeline() as unknown as PipelineLike,
+      exec: (pipe) => this.exec(pipe),
+    };
+  }
 
-  async *scan(glob: string, count: number): AsyncIterable<Buffer[]> {
+  async *scan(glob: string, count: number, beforeCommand?: () => Promise<void>): AsyncIterable<Buffer[]> {
     let cursor = '0';
     do {
-      const [next, keys] = await this.call(() => withTimeout(this.client.scanBuffer(cursor, 'MATCH', glob, 'COUNT', count), this.timeoutMs));
+      // Every SCAN call counts against --rate, also one that returns no key.
+      await beforeCommand?.();
+      const [next, keys] = await this.call(() => this.client.scanBuffer(cursor, 'MATCH', glob, 'COUNT', count));
       cursor = next.toString();
       if (keys.length > 0) yield keys;
     } while (cursor !== '0');
   }
 
   async read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
-    if (this.scripted && keys.length > 0) {
-      const limit = type === 'hash' ? hashFieldLimit(maxValueBytes) : maxValueBytes;
-      const inline = type === 'hash' ? INLINE_HASH_FIELDS : INLINE_BYTES;
-      const sent = this.client.callBuffer('EVAL_RO', BATCH_READ_SCRIPT, keys.length, ...keys, type, limit, inline) as Promise<unknown[]>;
-      let reply: unknown[] | undefined;
-      try {
-        reply = await withTimeout(sent, this.timeoutMs);
-      } catch (error) {
-        if (!isScriptRefusal(error)) throw new ConnectionError(`lost the connection to Redis at ${this.target}: ${describe(error)}`, { cause: error });
-        this.scripted = false;
-      }
-      if (reply !== undefined) {
-        const { results, deferred } = parseBatchReply(reply, keys.length, type);
-        if (deferred.length > 0) {
-          const fetched = await this.readPipelined(
-            deferred.map((i) => keys[i] as Buffer),
-            type,
-            maxValueBytes,
-          );
-          deferred.forEach((keyIndex, n) => (results[keyIndex] = fetched[n]));
-        }
-        return results as CacheRead[];
-      }
-    }
-    return this.readPipelined(keys, type, maxValueBytes);
-  }
-
-  private readPipelined(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
-    return type === 'hash' ? this.readHashes(keys, maxValueBytes) : this.readStrings(keys, maxValueBytes);
+    const scripted = this.scripted && keys.length > 0 ? await this.readScripted(keys, type, maxValueBytes) : undefined;
+    return this.refusedToUser(scripted ?? (await this.readPipelined(keys, type, maxValueBytes)));
   }
 
   /**
-   * One round trip: GETRANGE 0..limit + PTTL per key. GETRANGE returns at most limit + 1 bytes, so a
-   * value over the limit is never transferred whole (nor decoded), while the common case needs no
-   * separate STRLEN round trip. The rare oversize or wrong-type keys get a follow-up STRLEN / TYPE.
+   * Script calls until every key is handled (each stops at its byte budget), then the large values
+   * it left out, with plain commands. Undefined when the server refuses the script.
    */
-  private async readStrings(keys: readonly Buffer[], maxValueBytes: number): Promise<CacheRead[]> {
-    const pipe = this.client.pipeline() as unknown as PipelineLike;
-    for (const key of keys) pipe.getrangeBuffer(key, 0, maxValueBytes).pttl(key);
-    const replies = await this.exec(pipe);
-
+  private async readScripted(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[] | undefined> {
+    const limit = type === 'hash' ? hashFieldLimit(maxValueBytes) : maxValueBytes;
     const results = new Array<CacheRead>(keys.length);
-    const followUps: { index: number; ask: 'strlen' | 'type' }[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const [valueError, value] = replies[2 * i] as [Error | null, Buffer];
-      const [pttlError, pttl] = replies[2 * i + 1] as [Error | null, number];
-      const error = valueError ?? pttlError;
-      if (error !== null) {
-        if (isWrongType(error)) followUps.push({ index: i, ask: 'type' });
-        else results[i] = { kind: 'error', message: error.message };
-      } else if (pttl === -2) {
-        results[i] = { kind: 'gone' };
-      } else if (value.length > maxValueBytes) {
-        followUps.push({ index: i, ask: 'strlen' });
-      } else {
-        results[i] = { kind: 'present', redisType: 'string', value, pttlMs: pttl };
-      }
-    }
-    if (followUps.length > 0) await this.followUp(keys, followUps, results, 'string');
-    return results;
-  }
-
-  /** Hash sizes come first (HLEN is O(1)), then HGETALL + PTTL for the hashes that fit. */
-  private async readHashes(keys: readonly Buffer[], maxValueBytes: number): Promise<CacheRead[]> {
-    const sizePipe = this.client.pipeline() as unknown as PipelineLike;
-    for (const key of keys) sizePipe.hlen(key);
-    const sizes = await this.exec(sizePipe);
-
-    const results = new Array<CacheRead>(keys.length);
-    const followUps: { index: number; ask: 'type' }[] = [];
-    const fetch: number[] = [];
-    const limit = hashFieldLimit(maxValueBytes);
-    sizes.forEach(([error, size], i) => {
-      if (error !== null) {
-        if (isWrongType(error)) followUps.push({ index: i, ask: 'type' });
-        else results[i] = { kind: 'error', message: error.message };
-      } else if (size === 0) {
-        results[i] = { kind: 'gone' };
-      } else if (typeof size === 'number' && size > limit) {
-        results[i] = { kind: 'too-large', redisType: 'hash', size };
-      } else {
-        fetch.push(i);
-      }
-    });
-
-    if (fetch.length > 0) {
-      const valuePipe = this.client.pipeline() as unknown as PipelineLike;
-      for (const i of fetch) valuePipe.hgetallBuffer(keys[i] as Buffer).pttl(keys[i] as Buffer);
-      const replies = await this.exec(valuePipe);
-      fetch.forEach((keyIndex, n) => {
-        const [valueError, value] = replies[2 * n] as [Error | null, Record<string, Buffer>];
-        const [pttlError, pttl] = replies[2 * n + 1] as [Error | null, number];
-        const error = valueError ?? pttlError;
-        if (error !== null) {
-          if (isWrongType(error)) followUps.push({ index: keyIndex, ask: 'type' });
-          else results[keyIndex] = { kind: 'error', message: error.message };
-        } else if (pttl === -2 || Object.keys(value).length === 0) {
-          results[keyIndex] = { kind: 'gone' };
-        } else {
-          results[keyIndex] = { kind: 'present', redisType: 'hash', value, pttlMs: pttl };
+    const deferred: { index: number; bytes: number }[] = [];
+    for (let from = 0; from < keys.length; ) {
+      const part = from === 0 ? keys : keys.slice(from);
+      let reply: unknown[];
+      try {
+        reply = await this.watch.run(
+          () =>
+            this.client.callBuffer('EVAL_RO', BATCH_READ_SCRIPT, part.length, ...part, type, limit, INLINE_BYTES, SCRIPT_BUDGET_BYTES, INLINE_HASH_FIELDS, HASH_FIELD_SLACK) as Promise<unknown[]>,
+        );
+      } catch (error) {
+        if (from === 0 && isScriptRefusal(error)) {
+          this.scripted = false;
+          return undefined;
         }
+        throw this.failure(error);
+      }
+      const parsed = parseBatchReply(reply, type);
+      if (parsed.handled < 1) throw new Error(`the batch read script handled no key of ${part.length}`);
+      parsed.results.forEach((read, i) => {
+        if (read !== undefined) results[from + i] = read;
       });
+      for (const d of parsed.deferred) deferred.push({ index: from + d.index, bytes: d.bytes });
+      from += parsed.handled;
     }
-    if (followUps.length > 0) await this.followUp(keys, followUps, results, 'hash');
+    if (deferred.length > 0) {
+      const deferredKeys = deferred.map((d) => keys[d.index] as Buffer);
+      const fetched =
+        type === 'hash'
+          ? await readHashes(this.run, deferredKeys, maxValueBytes)
+          : await readStrings(
+              this.run,
+              deferredKeys,
+              maxValueBytes,
+              deferred.map((d) => d.bytes),
+            );
+      deferred.forEach((d, n) => (results[d.index] = fetched[n] as CacheRead));
+    }
     return results;
   }
 
-  /** The rare keys that need a second look: the real size of an oversize string, the type of a misfit. */
-  private async followUp(
-    keys: readonly Buffer[],
-    followUps: readonly { index: number; ask: 'strlen' | 'type' }[],
-    results: CacheRead[],
-    expected: RedisValueType,
-  ): Promise<void> {
-    const pipe = this.client.pipeline() as unknown as PipelineLike;
-    for (const { index, ask } of followUps) {
-      if (ask === 'strlen') pipe.strlen(keys[index] as Buffer);
-      else pipe.type(keys[index] as Buffer);
-    }
-    const replies = await this.exec(pipe);
-    followUps.forEach(({ index, ask }, n) => {
-      const [error, answer] = replies[n] as [Error | null, unknown];
-      if (error !== null) results[index] = { kind: 'error', message: error.message };
-      else if (ask === 'strlen') results[index] = { kind: 'too-large', redisType: expected, size: Number(answer) };
-      else if (answer === 'none') results[index] = { kind: 'gone' };
-      else results[index] = { kind: 'present', redisType: String(answer), value: Buffer.alloc(0), pttlMs: -1 };
-    });
+  private readPipelined(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
+    return type === 'hash' ? readHashes(this.run, keys, maxValueBytes) : readStrings(this.run, keys, maxValueBytes);
+  }
+
+  /**
+   * A command the ACL refuses fails every key alike: say so once, plainly, instead of one error per
+   * key. A key the ACL hides (`~pattern`) stays that key's own error/cache-error.
+   */
+  private refusedToUser(reads: CacheRead[]): CacheRead[] {
+    const refused = reads.find((read) => read.kind === 'error' && /^NOPERM\b.*\bcommand\b/i.test(read.message));
+    if (refused?.kind === 'error') throw this.failure(new Error(refused.message));
+    return reads;
   }
 
   async size(): Promise<number> {
-    return this.call(() => withTimeout(this.client.dbsize(), this.timeoutMs));
+    return this.call(() => this.client.dbsize());
   }
 
   async replicaLagMs(): Promise<number | undefined> {
-    const info = await this.call(() => withTimeout(this.client.info('replication'), this.timeoutMs));
+    const info = await this.call(() => this.client.info('replication'));
     return replicaLagFromInfo(info);
   }
 
   /** QUIT, but never wait on a server that stopped answering: disconnect after --timeout. */
   async close(): Promise<void> {
-    await withTimeout(this.client.quit(), this.timeoutMs).catch(() => this.client.disconnect());
+    await this.watch.run(() => this.client.quit()).catch(() => this.client.disconnect());
   }
 
-  private async exec(pipe: PipelineLike): Promise<[Error | null, unknown][]> {
-    const replies = await this.call(() => withTimeout(pipe.exec(), this.timeoutMs));
-    if (replies === null) throw new ConnectionError(`lost the connection to Redis at ${this.target}`);
+  private async exec(pipe: PipelineLike): Promise<Replies> {
+    const replies = await this.call(() => (pipe as unknown as { exec(): Promise<Replies | null> }).exec());
+    if (replies === null) throw this.failure(new Error('Connection is closed.'));
     return replies;
   }
 
   /** Connection-level failures end the audit (exit 3); per-command errors come back as values. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.watch.run(fn);
     } catch (error) {
-      throw new ConnectionError(`lost the connection to Redis at ${this.target}: ${describe(error)}`, { cause: error });
+      throw this.failure(error);
     }
+  }
+
+  private failure(error: unknown): ConnectionError {
+    return redisFailure(error, this.watch.lastError, this.target, 'read', this.watch.errors);
   }
 }
 
-/** Hash sizes are field counts (HLEN is O(1), byte size is not): allow one field per 64 bytes of the limit. */
-export function hashFieldLimit(maxValueBytes: number): number {
-  return Math.max(1, Math.floor(maxValueBytes / 64));
-}
+export { hashFieldLimit } from './pipelined-reads.js';
 
 /** The server cannot or may not run the read script: fall back to pipelines, once and for good. */
 function isScriptRefusal(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
-  return /unknown command|NOPERM|NOSCRIPT|not allowed|disabled/i.test(message);
-}
-
-function isWrongType(error: Error): boolean {
-  return error.message.startsWith('WRONGTYPE');
-}
-
-/** Rejects when `work` has not settled within `ms`: a server that stopped answering ends the audit. */
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return /unknown command|NOPERM|NOSCRIPT|not allowed|disabled|no permissions/i.test(message);
 }
 
 /**
@@ -320,14 +251,4 @@ export function replicaLagFromInfo(info: string): number | undefined {
   return (Number(field('master_last_io_seconds_ago') ?? 0) + 1) * 1000;
 }
 
-export { describe as describeRedisError };
-
-function describe(error: unknown): string {
-  // ioredis says "Protocol error ... Please report this." when something else answers the port.
-  if (error instanceof Error && error.message.startsWith('Protocol error')) return 'the server does not speak the Redis protocol';
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
-  }
-  return String(error);
-}
+export { describeRedisError };

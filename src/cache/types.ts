@@ -5,8 +5,12 @@ import type { RedisValueType } from '../core/rule.js';
 export interface CacheReader {
   /** Redacted description of the target for reports and logs. */
   readonly target: string;
-  /** SCANs with MATCH `glob`, yielding each reply's keys (binary-safe). Duplicates are possible, as SCAN allows. */
-  scan(glob: string, count: number): AsyncIterable<Buffer[]>;
+  /**
+   * SCANs with MATCH `glob`, yielding each reply's keys (binary-safe). Duplicates are possible, as
+   * SCAN allows. `beforeCommand` is awaited before each SCAN call is sent (--rate counts every call,
+   * also those that return no key).
+   */
+  scan(glob: string, count: number, beforeCommand?: () => Promise<void>): AsyncIterable<Buffer[]>;
   /** Reads one batch: values that fit the size limit, with their PTTL. One CacheRead per key, in order. */
   read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]>;
   /** How many keys the database holds (DBSIZE): an upper bound for progress estimates. */

@@ -20,7 +20,7 @@ import {
 } from './gate-flags.js';
 import { createProgress } from './progress.js';
 import { addConnectionFlags, connectionFrom, type ConnectionFlags } from './connection-flags.js';
-import { withInterrupt } from './interrupt.js';
+import { beginOnStart, withInterrupt } from './interrupt.js';
 
 interface AuditFlags extends ConnectionFlags {
   rules: string;
@@ -59,16 +59,16 @@ export function registerAuditCommand(program: Command): void {
       .requiredOption('--rules <file>', 'rules file (YAML) (required)'),
   )
     .option('--family <name>', 'audit only this family (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--sample <n>', 'judge a uniform sample of N matching keys per family', integer('--sample', 1), 1000)
+    .option('--sample <n>', 'judge a uniform sample of N matching keys per family', integer('--sample'), 1000)
     .addOption(new Option('--all', 'judge every matching key').conflicts('sample'))
-    .option('--seed <n>', 'seed for the sample, to pick the same keys again', integer('--seed', 0))
-    .option('--rate <keys-per-s>', 'cap keys per second across the run, SCAN included', integer('--rate', 1))
-    .option('--concurrency <n>', 'batches in flight at once', integer('--concurrency', 1), 4)
-    .option('--batch <n>', 'keys per batch at most (one Redis read, one source query)', integer('--batch', 1), 500)
+    .option('--seed <n>', 'seed for the sample, to pick the same keys again', integer('--seed'))
+    .option('--rate <keys-per-s>', 'cap keys per second across the run, SCAN included', integer('--rate'))
+    .option('--concurrency <n>', 'batches in flight at once', integer('--concurrency'), 4)
+    .option('--batch <n>', 'keys per batch at most (one Redis read, one source query)', integer('--batch'), 500)
     .option('--max-replica-lag <duration>', 'pause while a replica read (Redis or a source) is further behind than this', duration('--max-replica-lag'))
-    .option('--target-query-ms <ms>', 'shrink batches so that one source query takes about this long', integer('--target-query-ms', 1), 100)
-    .option('--confirm-delay <ms>', 're-read divergent keys after this delay; 0 disables', integer('--confirm-delay', 0), 250)
-    .option('--max-value-bytes <n>', 'skip values larger than this without fetching them', integer('--max-value-bytes', 1), 1024 * 1024)
+    .option('--target-query-ms <ms>', 'shrink batches so that one source query takes about this long', integer('--target-query-ms'), 100)
+    .option('--confirm-delay <ms>', 're-read divergent keys after this delay; 0 disables', integer('--confirm-delay'), 250)
+    .option('--max-value-bytes <n>', 'skip values larger than this without fetching them', integer('--max-value-bytes'), 1024 * 1024)
     .option('--shard <i/N>', 'judge only shard i of N (0 <= i < N, by Redis Cluster hash slot); combine the reports with `shadowcheck merge`', parseShard)
     .addOption(formatOption())
     .addOption(outputOption())
@@ -96,7 +96,7 @@ export function registerAuditCommand(program: Command): void {
               recorder: new MetricsRecorder({ url: flags.pushgateway, job: flags.job, labels: parseGroupingLabels(flags.label), timeoutMs: flags.timeout }),
               required: flags.requirePush === true,
             };
-      const code = await withInterrupt((signal) =>
+      const code = await withInterrupt((signal, phase) =>
         performAudit({
           config,
           redisUrl: connection.redisUrl,
@@ -124,7 +124,8 @@ export function registerAuditCommand(program: Command): void {
           ...(flags.baseline === undefined ? {} : { baselineFile: flags.baseline }),
           ...(metrics === undefined ? {} : { metrics }),
           log: createLogger(flags.logLevel),
-          progress: createProgress(),
+          // performAudit starts the progress once connected: from then on a signal yields a partial report.
+          progress: beginOnStart(createProgress(), phase),
           color: useColor(process.stdout),
           signal,
         }),

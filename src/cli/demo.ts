@@ -7,7 +7,7 @@ import { demoTargets, seedDemo } from '../demo/seed.js';
 import type { Finding } from '../core/verdict.js';
 import { ExitCode } from '../errors.js';
 import { useColor } from './parse.js';
-import { withInterrupt } from './interrupt.js';
+import { beginOnStart, withInterrupt } from './interrupt.js';
 
 const DEMO_RULES = fileURLToPath(new URL('../../rules/demo.yaml', import.meta.url));
 
@@ -26,7 +26,7 @@ export function registerDemoCommand(program: Command): void {
 
       const config = await loadRulesFile(DEMO_RULES);
       const surprises: string[] = [];
-      const code = await withInterrupt((signal) =>
+      const code = await withInterrupt((signal, phase) =>
         performAudit({
           config,
           redisUrl: targets.redisUrl,
@@ -37,6 +37,8 @@ export function registerDemoCommand(program: Command): void {
           gate: { failOn: 'divergent', maxDivergent: 0, maxErrorRatio: 0.05 },
           color: useColor(process.stdout),
           signal,
+          // No bar (the demo's output is its story), but the start marks when a signal yields a report.
+          progress: beginOnStart({ start() {}, tick() {}, stop() {} }, phase),
           onFinding: (finding: Finding) => {
             const expected = plan.expected.get(finding.key) ?? { verdict: 'match' };
             if (expected.verdict !== finding.verdict || expected.reason !== finding.reason) {

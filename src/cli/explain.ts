@@ -12,7 +12,7 @@ export function registerExplainCommand(program: Command): void {
     .argument('<key...>', 'Redis keys to explain')
     .requiredOption('--rules <file>', 'rules file (YAML) (required)');
   addConnectionFlags(command)
-    .option('--max-value-bytes <n>', 'do not fetch values larger than this', integer('--max-value-bytes', 1), 1024 * 1024)
+    .option('--max-value-bytes <n>', 'do not fetch values larger than this', integer('--max-value-bytes'), 1024 * 1024)
     .action(async (keys: string[], flags: ConnectionFlags & { rules: string; maxValueBytes: number }) => {
       const config = await loadRulesFile(flags.rules);
       const c = connectionFrom(flags);

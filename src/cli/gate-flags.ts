@@ -33,7 +33,7 @@ export function failOnOption(): Option {
 }
 
 export function maxDivergentOption(): Option {
-  return new Option('--max-divergent <n>', 'divergent keys tolerated by the gate').argParser(integer('--max-divergent', 0)).default(0);
+  return new Option('--max-divergent <n>', 'divergent keys tolerated by the gate').argParser(integer('--max-divergent')).default(0);
 }
 
 export function minConsistencyOption(): Option {

@@ -21,7 +21,7 @@ export function registerInitCommand(program: Command): void {
   ).action(async (flags: InitFlags) => {
     const sources = parseSourceArgs(flags.source);
     if (flags.force === true && flags.output === undefined) process.stderr.write('shadowcheck: --force has no effect without --output\n');
-    if (flags.output !== undefined) await checkOutput(flags.output, flags.force === true);
+    const output = flags.output === undefined ? undefined : await checkOutput(flags.output, flags.force === true);
     const connection = connectionFrom(flags);
     const result = await runInit({
       redisUrl: connection.redisUrl,
@@ -34,12 +34,12 @@ export function registerInitCommand(program: Command): void {
       log: (line) => process.stderr.write(`init: ${line}\n`),
     });
     const summary = `${result.families.length} ${result.families.length === 1 ? 'family' : 'families'} (${result.families.map((f) => f.name).join(', ')}), validated`;
-    if (flags.output === undefined) {
+    if (output === undefined) {
       process.stdout.write(result.text);
       process.stderr.write(`init: proposed ${summary}; review every "guess" and "review" comment before use\n`);
     } else {
-      await writeOutput(flags.output, result.text, flags.force === true);
-      process.stderr.write(`init: wrote ${flags.output}: ${summary}; review every "guess" and "review" comment before use\n`);
+      await writeOutput(output, result.text, flags.force === true);
+      process.stderr.write(`init: wrote ${output.file}: ${summary}; review every "guess" and "review" comment before use\n`);
     }
   });
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { reportError } from './errors.js';
+import { reportError, scrubUrls, urlsIn } from './errors.js';
 import { registerAuditCommand } from './audit.js';
 import { registerDemoCommand } from './demo.js';
 import { registerExplainCommand } from './explain.js';
@@ -8,8 +8,10 @@ import { registerMergeCommand } from './merge.js';
 import { registerRulesCommand } from './rules.js';
 import { VERSION } from '../version.js';
 
-export function buildProgram(): Command {
+export function buildProgram(secretUrls: readonly string[] = []): Command {
   const program = new Command('shadowcheck')
+    // Commander quotes a rejected argument as typed: a URL's password must not reach the terminal.
+    .configureOutput({ writeErr: (text) => process.stderr.write(scrubUrls(text, secretUrls)) })
     .description('Audit a Redis cache against its source-of-truth database by shadow reads.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
@@ -22,8 +24,8 @@ export function buildProgram(): Command {
   registerInitCommand(program);
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
   for (const command of program.commands) {
-    command.exitOverride();
-    for (const sub of command.commands) sub.exitOverride();
+    command.exitOverride().configureOutput(program.configureOutput());
+    for (const sub of command.commands) sub.exitOverride().configureOutput(program.configureOutput());
   }
   return program;
 }
@@ -35,9 +37,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(141);
   });
+  const secretUrls = urlsIn(argv);
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram(secretUrls).parseAsync([...argv]);
   } catch (error) {
-    process.exitCode = reportError(error);
+    process.exitCode = reportError(error, process.stderr, secretUrls);
   }
 }

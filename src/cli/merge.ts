@@ -1,14 +1,13 @@
-import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm, stat } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Baseline } from '../audit/baseline.js';
 import { errorRatio, evaluateGate } from '../core/gate.js';
 import { mergedGateInput, mergeReports, readShardReport, type MergedReport, type ShardReport } from '../core/merge.js';
 import type { Finding } from '../core/verdict.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, ShadowcheckError, UsageError } from '../errors.js';
 import { createReporter } from '../report/index.js';
 import type { RunSummary } from '../report/types.js';
+import { openOutput, OutputError, planOutput, type OutputPlan } from '../util/output-file.js';
 import { VERSION } from '../version.js';
 import {
   baselineOption,
@@ -48,6 +47,7 @@ export function registerMergeCommand(program: Command): void {
 }
 
 export async function performMerge(files: readonly string[], flags: MergeFlags): Promise<number> {
+  const output = flags.output === undefined ? undefined : await planOutput(flags.output);
   const reports: ShardReport[] = [];
   for (const file of files) reports.push(readShardReport(await readJson(file), file));
   const merged = mergeReports(reports, VERSION);
@@ -75,7 +75,7 @@ export async function performMerge(files: readonly string[], flags: MergeFlags):
   );
   const run = runSummary(merged, { passed: gate.passed, failures: gate.failures, ...(gate.baseline === undefined ? {} : { baseline: gate.baseline }) });
 
-  await writeReport(flags.output, async (out) => {
+  await writeReport(output, async (out) => {
     const reporter = createReporter(flags.format, { out, color: flags.output === undefined && useColor(process.stdout), maxFindings: 100_000 });
     for (const finding of findings) await reporter.onFinding?.(finding);
     await reporter.onEnd?.(run);
@@ -129,35 +129,19 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-/**
- * Writes the report to stdout, or to `file` atomically (a temporary file renamed at the end, as
- * audit does), or directly when `file` is a device or pipe, which a rename would replace.
- */
-async function writeReport(file: string | undefined, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
-  if (file === undefined) {
+/** Writes the report to stdout, or through the one output writer (atomic for a regular file). */
+async function writeReport(output: OutputPlan | undefined, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
+  if (output === undefined) {
     await write(process.stdout);
     return;
   }
-  const direct = await isSpecialFile(file);
-  const tempFile = direct ? undefined : `${file}.${process.pid}.tmp`;
-  const out = createWriteStream(tempFile ?? file, { flags: tempFile === undefined ? 'w' : 'wx' });
+  const sink = await openOutput(output);
   try {
-    await write(out);
-    out.end();
-    await finished(out);
-    if (tempFile !== undefined) await rename(tempFile, file);
+    await write(sink.out);
+    await sink.commit();
+  } catch (error) {
+    throw error instanceof ShadowcheckError ? error : new OutputError(`cannot write the report to ${output.flag} "${output.file}": ${(error as Error).message}`, { cause: error });
   } finally {
-    if (tempFile !== undefined) {
-      if (!out.writableFinished) out.end();
-      await rm(tempFile, { force: true });
-    }
-  }
-}
-
-async function isSpecialFile(path: string): Promise<boolean> {
-  try {
-    return !(await stat(path)).isFile();
-  } catch {
-    return false;
+    await sink.discard();
   }
 }

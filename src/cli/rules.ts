@@ -29,6 +29,7 @@ export function registerRulesCommand(program: Command): void {
     const sampled = config.families.map((f) => `${f.name} ${live.sampled.get(f.name) ?? '(lists no field to look for)'}`).join(', ');
     process.stdout.write(`${summary}; checked against the live sources; cached values sampled: ${sampled}\n`);
     for (const warning of live.warnings) process.stdout.write(`${formatWarning(config, warning)}\n`);
+    for (const role of live.roles) process.stdout.write(`warning: ${role}\n`);
   });
 }
 

@@ -53,6 +53,19 @@ export function interpolateEnv(text: string, env: NodeJS.ProcessEnv): Interpolat
       continue;
     }
     const [reference, name, fallback] = match as unknown as [string, string, string | undefined];
+    // (`$${` in a default is an escaped literal, kept verbatim as before.)
+    if (fallback !== undefined && /(^|[^$])\$\{/.test(fallback)) {
+      // `${A:-${B}}` used to end at the first "}" and leave a stray "}" in the value ("300s}").
+      const end = closingBrace(text, start);
+      const whole = text.slice(start, end + 1);
+      problems.push({
+        index: start,
+        reference: whole,
+        message: `nested variable reference "${whole}" is not supported; a default is plain text: write \${${name}:-value}`,
+      });
+      i = end + 1;
+      continue;
+    }
     const value = env[name];
     if (fallback !== undefined && (value === undefined || value === '')) {
       out += fallback;
@@ -68,4 +81,18 @@ export function interpolateEnv(text: string, env: NodeJS.ProcessEnv): Interpolat
     i = start + reference.length;
   }
   return problems.length === 0 ? { value: out, problems: [] } : { value: undefined, problems };
+}
+
+/** The "}" that closes the `${` at `start`, counting nested `${`; the last index when unclosed. */
+function closingBrace(text: string, start: number): number {
+  let depth = 0;
+  for (let k = start; k < text.length; k++) {
+    if (text.startsWith('${', k)) {
+      depth++;
+      k++;
+    } else if (text[k] === '}' && --depth === 0) {
+      return k;
+    }
+  }
+  return text.length - 1;
 }

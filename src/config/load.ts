@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RulesError } from '../errors.js';
 import type { RulesLocation, RulesProblem } from '../errors.js';
@@ -12,6 +13,10 @@ import type { RulesConfig } from './types.js';
 import { createLocator, parseYaml } from './yaml-document.js';
 import type { DataPath } from './yaml-document.js';
 
+/** A rules file is a few kB; anything this big is the wrong file (or a device that never ends). */
+export const MAX_RULES_BYTES = 10 * 1024 * 1024;
+const TOO_BIG = `is larger than 10 MiB (${MAX_RULES_BYTES} bytes), the most a rules file may be; pass the path of a rules file (YAML), like rules/example.yaml`;
+
 const EMPTY_FILE = 'the rules file is empty; expected a YAML mapping starting with "version: 1", then "sources" and "families" (see rules/example.yaml)';
 
 /** Reads, validates and compiles a rules file. Every problem ends up in one RulesError. */
@@ -23,7 +28,8 @@ export async function loadRulesFile(file: string, env: NodeJS.ProcessEnv = proce
   try {
     const info = await stat(file);
     if (info.isDirectory()) fail('is a directory; pass the path of a rules file (YAML), like rules/example.yaml');
-    bytes = await readFile(file);
+    if (info.isFile() && info.size > MAX_RULES_BYTES) fail(TOO_BIG);
+    bytes = await readBounded(file);
   } catch (error) {
     if (error instanceof RulesError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -31,7 +37,10 @@ export async function loadRulesFile(file: string, env: NodeJS.ProcessEnv = proce
     if (code === 'EACCES' || code === 'EPERM') return fail('cannot read the rules file: permission denied; check its permissions', error);
     return fail(`cannot read the rules file: ${(error as Error).message}`, error);
   }
-  const text = decodeUtf8(bytes, file);
+  // A NUL is never YAML (and is what /dev/zero or a binary file starts with); text before it must still be UTF-8.
+  const nul = bytes.indexOf(0);
+  const text = decodeUtf8(nul < 0 ? bytes : bytes.subarray(0, nul), file);
+  if (nul >= 0) throw new RulesError([{ file, ...position(bytes, nul), message: 'the rules file holds a NUL byte: it is not text; save it as UTF-8 text' }]);
   const config = parseRules(text, file, env);
   await requireModuleFiles(config);
   return config;
@@ -59,6 +68,38 @@ async function requireModuleFiles(config: RulesConfig): Promise<void> {
   if (missing.length > 0) throw new RulesError(missing);
 }
 
+/**
+ * The file's bytes, read as a stream so memory stays bounded whatever the path names (/dev/zero,
+ * /dev/urandom, a FIFO, a huge or sparse file): reading stops at the first chunk that holds a NUL
+ * byte or cannot be UTF-8, and past MAX_RULES_BYTES, instead of reading everything first.
+ */
+async function readBounded(file: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > MAX_RULES_BYTES) throw new RulesError([{ file, message: TOO_BIG }]);
+    let valid = !chunk.includes(0);
+    try {
+      if (valid) decoder.decode(chunk, { stream: true });
+    } catch {
+      valid = false;
+    }
+    // What was read so far is enough for decodeUtf8 to point at the line of the bad byte.
+    if (!valid) break;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** 1-based line and column of a byte offset. */
+function position(bytes: Buffer, offset: number): { line: number; column: number } {
+  const before = bytes.subarray(0, offset);
+  const lineStart = before.lastIndexOf(0x0a) + 1;
+  return { line: before.filter((b) => b === 0x0a).length + 1, column: new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1 };
+}
+
 /** Strict UTF-8 (a BOM is dropped). Invalid bytes point at their line instead of turning into U+FFFD. */
 function decodeUtf8(bytes: Buffer, file: string): string {
   try {
@@ -67,10 +108,7 @@ function decodeUtf8(bytes: Buffer, file: string): string {
     const offset = firstInvalidUtf8(bytes);
     const problem: RulesProblem = { file, message: 'the rules file is not valid UTF-8; save it as UTF-8 text' };
     if (offset !== undefined) {
-      const before = bytes.subarray(0, offset);
-      const lineStart = before.lastIndexOf(0x0a) + 1;
-      problem.line = before.filter((b) => b === 0x0a).length + 1;
-      problem.column = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
+      Object.assign(problem, position(bytes, offset));
       problem.message = `the rules file is not valid UTF-8 (byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')}); save it as UTF-8 text`;
     }
     throw new RulesError([problem], { cause: error });

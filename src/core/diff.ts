@@ -6,8 +6,10 @@
 import { isLosslessNumber } from 'lossless-json';
 import type { ColumnTypes } from './column-type.js';
 import { equalByType } from './compare-by-type.js';
-import { displayValue, valuesEqual } from './compare.js';
+import { valuesEqual } from './compare.js';
+import { displayExcerpt } from './display.js';
 import { hasNormalizer, normalizeField } from './normalize.js';
+import { childPath, isRedactedPath, mayDescend, redactValue } from './redaction.js';
 import type { FamilyRule } from './rule.js';
 import { REDACTED, type FieldDiff } from './verdict.js';
 
@@ -19,8 +21,8 @@ const hasOwn = Object.prototype.hasOwnProperty;
 /**
  * The compared fields are `rule.fields` when given, else every top-level key of either side except
  * `rule.exclude`. Normalizers (a field's list, then paths inside its value) apply to both sides
- * first. Values in the result are normalized and displayValue'd; redacted paths show REDACTED on
- * both sides.
+ * first. Values in the result are normalized, redacted (redaction.ts) and then cut to a bounded
+ * excerpt (displayExcerpt), so a finding never keeps a large value nor anything of a redacted one.
  * An empty array means the payloads are equal.
  */
 export function diffPayloads(rule: DiffRule, cache: Record<string, unknown>, source: Payload, columns?: ColumnTypes): FieldDiff[] {
@@ -69,22 +71,20 @@ function containerKind(value: unknown): Container {
   return 'object';
 }
 
-function childPath(path: string, key: string): string {
-  return key !== '' && !/[.[\]"]/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
-}
-
 /**
  * Descends into objects and arrays present on both sides so that a diff names the leaf that
  * changed (`address.city`, `tags[1]`). Stops at a redacted path: nothing under it is shown, not
- * even which sub-field differs, since key names of a redacted map may be secret themselves.
+ * even which sub-field differs, since key names of a redacted map may be secret themselves. Does
+ * not descend into a container of another shape than a redacted path under it expects (an array
+ * where `address.street` expects an object): its elements could be the secret in another form.
  */
 function addDiffs(path: string, c: unknown, s: unknown, redact: readonly string[], out: FieldDiff[]): void {
-  if (redact.includes(path)) {
-    out.push({ path, cache: REDACTED, source: REDACTED });
+  if (isRedactedPath(redact, path)) {
+    out.push({ path: displayExcerpt(path) as string, cache: REDACTED, source: REDACTED });
     return;
   }
   const kind = containerKind(c);
-  if (kind !== undefined && kind === containerKind(s)) {
+  if (kind !== undefined && kind === containerKind(s) && mayDescend(redact, path, kind)) {
     const before = out.length;
     if (kind === 'array') {
       const a = c as readonly unknown[];
@@ -108,5 +108,6 @@ function addDiffs(path: string, c: unknown, s: unknown, redact: readonly string[
     // Unequal containers whose elements all match (e.g. [1, null] vs [1]) still differ as a whole.
     if (out.length > before) return;
   }
-  out.push({ path, cache: displayValue(c), source: displayValue(s) });
+  // A member name can be as long as a value (a hostile JSON key): the path is cut like one.
+  out.push({ path: displayExcerpt(path) as string, cache: displayExcerpt(redactValue(redact, path, c)), source: displayExcerpt(redactValue(redact, path, s)) });
 }

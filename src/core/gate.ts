@@ -33,13 +33,39 @@ export interface GateInput {
   recent?: { counters: Counters; knownDivergent: number };
   /** The run's warnings: a failure in a family with a systematic difference names the suspected rules problem. */
   warnings?: readonly RunWarning[];
+  /**
+   * Batches whose source query failed as a whole (not a timeout), per family: every key of them
+   * became `error/source-error` for a reason that was not its own (addSourceFailure builds it).
+   */
+  sourceFailures?: readonly SourceFailure[];
+}
+
+/** Whole batches of one family that the source failed to load, with the first error seen. */
+export interface SourceFailure {
+  family: string;
+  batches: number;
+  keys: number;
+  message: string;
+}
+
+/** Counts one failed batch into `failures` (one entry per family, keeping its first message). */
+export function addSourceFailure(failures: SourceFailure[], family: string, keys: number, message: string): void {
+  const known = failures.find((f) => f.family === family);
+  if (known === undefined) failures.push({ family, batches: 1, keys, message });
+  else {
+    known.batches++;
+    known.keys += keys;
+  }
 }
 
 export interface GateVerdict {
   passed: boolean;
   /** Each failed threshold, with the figure and the limit. */
   failures: string[];
-  /** The error-ratio threshold failed: the run exits 4 rather than 1. */
+  /**
+   * Keys could not be judged beyond what the gate tolerates: the error ratio is over its maximum,
+   * or a whole batch failed at the source. The run exits 4 rather than 1.
+   */
   tooManyErrors: boolean;
   baseline?: { file: string; knownDivergent: number; newDivergent: number };
 }
@@ -95,8 +121,19 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateVerdic
   }
 
   const ratio = errorRatio(summary);
-  const tooManyErrors = ratio > options.maxErrorRatio;
-  if (tooManyErrors) failures.push(`error ratio ${percent(ratio)} > max ${percent(options.maxErrorRatio)}`);
+  const overRatio = ratio > options.maxErrorRatio;
+  if (overRatio) failures.push(`error ratio ${percent(ratio)} > max ${percent(options.maxErrorRatio)}`);
+  // A batch that failed as a whole hid every key in it, whatever they were (a stale entry with no
+  // TTL among them): the ratio tolerates keys that cannot be judged by themselves, not a query
+  // that failed for all of them, so it fails the gate whatever the ratio (not with --fail-on none).
+  const failedBatches = options.failOn === 'none' ? [] : (input.sourceFailures ?? []);
+  for (const f of failedBatches) {
+    failures.push(
+      `family ${f.family}: the source query failed for ${f.batches === 1 ? 'a whole batch' : `${f.batches} whole batches`} ` +
+        `(${f.keys} ${f.keys === 1 ? 'key' : 'keys'} not judged): ${f.message}`,
+    );
+  }
+  const tooManyErrors = overRatio || failedBatches.length > 0;
 
   const verdict: GateVerdict = { passed: failures.length === 0, failures, tooManyErrors };
   if (input.baseline !== undefined) verdict.baseline = { ...input.baseline, newDivergent: counted };

@@ -21,7 +21,10 @@ export const REASONS_BY_VERDICT = {
 export type Reason = (typeof REASONS_BY_VERDICT)[Verdict][number];
 export const REASONS: readonly Reason[] = Object.values(REASONS_BY_VERDICT).flat();
 
-/** One field that differs. Values are shown normalized; redacted fields are masked. */
+/**
+ * One field that differs. Values are shown normalized, redacted fields masked (redaction.ts), and
+ * cut to an excerpt of at most MAX_EXCERPT_CHARS (display.ts).
+ */
 export interface FieldDiff {
   path: string;
   cache: unknown;
@@ -47,6 +50,8 @@ export interface Judgement {
    */
   ttlAdviceMs?: number;
   diff: FieldDiff[];
+  /** Diff entries left out of `diff` to bound what a finding keeps (judge-batch.ts); absent when none were. */
+  diffOmitted?: number;
   /** Error text for `error` verdicts, in the user's terms. */
   detail?: string;
 }

@@ -1,55 +1,35 @@
 /**
- * Where the proposal goes: a new file, never an existing one without --force. The text is
- * written to a temporary file beside it first; it then takes the target's name with link()
- * (which fails if the name exists, so a file that appeared meanwhile is not overwritten either)
- * or, with --force, rename(). A reader never sees half a file.
+ * Where the proposal goes: a new file, never an existing one without --force. It is written by
+ * the one output writer (util/output-file.ts): atomically for a regular file, taking the name
+ * with link() without --force (which fails if the name exists, so a file that appeared
+ * meanwhile is not overwritten either) or rename() with it; through a symlink or into a device
+ * directly. A reader never sees half a file.
  */
-import { randomBytes } from 'node:crypto';
-import { link, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RULES_SCHEMA_URL } from '../config/schema-validation.js';
 import { UsageError } from '../errors.js';
+import { openOutput, OutputExistsError, planOutput, type OutputPlan } from '../util/output-file.js';
 
-function exists(message: string): UsageError {
-  return new UsageError(message, { hint: 'pass --force to replace it, or choose another --output file' });
+const FORCE_HINT = 'pass --force to replace it, or choose another --output file';
+
+/** Before anything is read: the folder must exist and be writable, and the file must not exist unless --force. */
+export async function checkOutput(file: string, force: boolean): Promise<OutputPlan> {
+  const plan = await planOutput(file);
+  if (plan.exists && !force) throw new UsageError(`--output ${file} already exists; init does not overwrite it`, { hint: FORCE_HINT });
+  return plan;
 }
 
-/** Before anything is read: the folder must exist, and the file must not unless --force. */
-export async function checkOutput(file: string, force: boolean): Promise<void> {
-  const folder = dirname(resolve(file));
-  const dir = await stat(folder).catch(() => undefined);
-  if (dir === undefined || !dir.isDirectory()) throw new UsageError(`--output ${file}: the folder ${folder} does not exist`);
-  const info = await stat(file).catch(() => undefined);
-  if (info?.isDirectory() === true) throw new UsageError(`--output ${file} is a folder; name a file`);
-  if (info !== undefined && !force) throw exists(`--output ${file} already exists; init does not overwrite it`);
-}
-
-export async function writeOutput(file: string, text: string, force: boolean): Promise<void> {
-  const temp = join(dirname(resolve(file)), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+export async function writeOutput(plan: OutputPlan, text: string, force: boolean): Promise<void> {
+  const sink = await openOutput(plan, { replace: force });
   try {
-    await writeFile(temp, text, { flag: 'wx', mode: 0o644 });
-    await place(temp, file, force);
+    sink.out.write(text);
+    await sink.commit();
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot write --output ${file}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-async function place(temp: string, file: string, force: boolean): Promise<void> {
-  try {
-    if (force) {
-      await rename(temp, file);
-      return;
-    }
-    try {
-      await link(temp, file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw exists(`--output ${file} appeared while init ran; init does not overwrite it`);
-      throw error;
-    }
+    if (error instanceof OutputExistsError) throw new UsageError(`--output ${plan.file} appeared while init ran; init does not overwrite it`, { hint: FORCE_HINT, cause: error });
+    throw error;
   } finally {
-    await unlink(temp).catch(() => {});
+    await sink.discard();
   }
 }
 

@@ -21,6 +21,8 @@ export interface FindingJson {
   sourceVersion?: JsonValue;
   staleAgeMs?: JsonValue;
   diff: FieldDiffJson[];
+  /** Differences found but not listed in `diff` (a finding keeps a bounded diff). */
+  diffOmitted?: number;
   detail?: string;
   population?: 'recent';
 }
@@ -51,6 +53,7 @@ export function findingToJson(finding: Finding): FindingJson {
       cache: toJsonValue(d.cache) ?? null,
       source: toJsonValue(d.source) ?? null,
     })),
+    ...(finding.diffOmitted !== undefined && finding.diffOmitted > 0 ? { diffOmitted: finding.diffOmitted } : {}),
     ...(finding.detail !== undefined ? { detail: finding.detail } : {}),
     ...(finding.population !== undefined ? { population: finding.population } : {}),
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Finding } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
 import { findingToJson, type FindingJson } from './finding-json.js';
@@ -12,6 +13,8 @@ import { writeChunk } from './write.js';
  */
 export const createJsonReporter: ReporterFactory = (ctx: ReporterContext): Reporter => {
   const findings = new FindingBuffer<FindingJson>(ctx.maxFindings);
+  // Stands for the findings list in the document's text; random, so no cached text can forge it.
+  const placeholder = `\u0000findings-${randomUUID()}`;
   return {
     onFinding(finding: Finding): void {
       if (finding.verdict === 'match') return;
@@ -30,16 +33,38 @@ export const createJsonReporter: ReporterFactory = (ctx: ReporterContext): Repor
         summary: countersToJson(run.summary),
         families: run.families.map(familyToJson),
         ...recentFields(run),
-        findings: findings.inArrivalOrder(),
+        findings: placeholder,
         ...(findings.omitted > 0 ? { findingsOmitted: findings.omitted } : {}),
         gate: gateToJson(run.gate),
         ...(run.coverage === undefined ? {} : { coverage: run.coverage }),
         ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
-        ...(run.coverage === undefined ? {} : { coverage: run.coverage }),
-        ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
-      ...incompleteFields(run),
+        ...incompleteFields(run),
       };
-      await writeChunk(ctx.out, `${JSON.stringify(document, null, 2)}\n`);
+      await writeDocument(ctx.out, `${JSON.stringify(document, null, 2)}\n`, placeholder, findings.inArrivalOrder());
     },
   };
 };
+
+/** About how much text goes into one write. */
+const CHUNK_CHARS = 1 << 16;
+
+/**
+ * Writes the document as JSON.stringify(document, null, 2) would, but the findings list one
+ * finding at a time: up to 100,000 findings never become one string, which could exceed V8's
+ * longest string (`Invalid string length`) and lose the whole report.
+ */
+async function writeDocument(out: NodeJS.WritableStream, text: string, placeholder: string, findings: readonly FindingJson[]): Promise<void> {
+  const marker = `"findings": ${JSON.stringify(placeholder)}`;
+  const at = text.indexOf(marker);
+  if (at < 0) throw new Error('the findings placeholder is missing from the JSON report');
+  let chunk = `${text.slice(0, at)}"findings": [`;
+  for (let i = 0; i < findings.length; i++) {
+    chunk += `${i === 0 ? '' : ','}\n    ${JSON.stringify(findings[i], null, 2).replace(/\n/g, '\n    ')}`;
+    // Written in pieces, each awaited, so a slow reader is never outrun.
+    if (chunk.length >= CHUNK_CHARS) {
+      await writeChunk(out, chunk);
+      chunk = '';
+    }
+  }
+  await writeChunk(out, `${chunk}${findings.length === 0 ? '' : '\n  '}]${text.slice(at + marker.length)}`);
+}

@@ -87,7 +87,9 @@ function toCase(f: Finding, verdict: NonMatchVerdict): CaseRecord {
     for (const d of f.diff.slice(0, DIFF_LINES)) {
       lines.push(`  ${markupText(d.path, PATH_WIDTH)}: ${value(d.cache)} → ${value(d.source)}`);
     }
-    if (f.diff.length > DIFF_LINES) lines.push(`  … ${f.diff.length - DIFF_LINES} more field(s)`);
+    // diffOmitted: differences the finding found but did not keep (judge-batch.ts bounds a diff).
+    const more = f.diff.length + (f.diffOmitted ?? 0) - Math.min(f.diff.length, DIFF_LINES);
+    if (more > 0) lines.push(`  … ${more} more field(s)`);
   }
   // Key and family are cut here (memory stays bounded) but escaped when written.
   const family = truncate(f.family, NAME_WIDTH);

@@ -179,7 +179,9 @@ function keyBlock(f: Finding): string {
       lines.push(`<tr><td><code>${html(d.path, PATH_WIDTH)}</code></td><td><code>${value(d.cache)}</code></td><td><code>${value(d.source)}</code></td></tr>`);
     }
     lines.push('</table>');
-    if (f.diff.length > DIFF_ROWS) lines.push(`<p>… ${f.diff.length - DIFF_ROWS} more field(s)</p>`);
+    // diffOmitted: differences the finding found but did not keep (judge-batch.ts bounds a diff).
+    const more = f.diff.length + (f.diffOmitted ?? 0) - Math.min(f.diff.length, DIFF_ROWS);
+    if (more > 0) lines.push(`<p>… ${more} more field(s)</p>`);
   }
   if (f.detail !== undefined) lines.push(`<p>${html(f.detail, DETAIL_WIDTH)}</p>`);
   if (f.diff.length === 0 && f.detail === undefined) lines.push('<p>no field diff</p>');

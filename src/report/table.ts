@@ -214,7 +214,9 @@ function diffCell(f: Finding): string {
   for (const d of f.diff.slice(0, DIFF_LINES)) {
     lines.push(`${safeText(d.path, VALUE_WIDTH)}: ${value(d.cache)} → ${value(d.source)}`);
   }
-  if (f.diff.length > DIFF_LINES) lines.push(`… ${f.diff.length - DIFF_LINES} more field(s)`);
+  // diffOmitted: differences the finding found but did not keep (judge-batch.ts bounds a diff).
+  const more = f.diff.length + (f.diffOmitted ?? 0) - Math.min(f.diff.length, DIFF_LINES);
+  if (more > 0) lines.push(`… ${more} more field(s)`);
   if (f.detail !== undefined) lines.push(safeText(f.detail, DETAIL_WIDTH));
   return lines.length === 0 ? '-' : lines.join('\n');
 }

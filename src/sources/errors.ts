@@ -169,3 +169,29 @@ export function batchFailed(
   }
   return new SourceQueryError(`family "${family}": ${message}`, { timeout: false, cause: error });
 }
+
+/**
+ * Why a probe of the source itself (how busy it is, its replication lag) failed, as an error the
+ * audit ends on cleanly: a probe has no key to turn into an `error` verdict, and a raw driver
+ * error would reach the user as an internal error (exit 70). A lost connection and a source that
+ * stopped answering end the run with a partial report (ConnectionError, exit 3), as a batch's would.
+ */
+export function probeFailed(spec: SourceSpec, probe: string, failure: 'connection' | 'timeout' | 'query', error: unknown, timeoutMs: number): ConnectionError {
+  if (error instanceof ConnectionError) return error;
+  if (failure === 'connection') {
+    return new ConnectionError(`lost the connection to ${where(spec)} while reading its ${probe}: ${redactSecrets(describeFailure(error), spec.url)}`, {
+      hint: hintFor(spec, error, 'the server ended the session (restart, failover, or an administrator or proxy closed it); run the audit again once the source is back'),
+      cause: error,
+    });
+  }
+  if (failure === 'timeout') {
+    return new ConnectionError(`${where(spec)} did not answer the ${probe} probe within ${timeoutMs} ms: ${redactSecrets(describeFailure(error), spec.url)}`, {
+      hint: 'the source or its connection is stalled; run the audit again once it answers, or raise --timeout',
+      cause: error,
+    });
+  }
+  return new ConnectionError(`${where(spec)}: reading its ${probe} failed: ${redactSecrets(describeFailure(error), spec.url)}`, {
+    hint: 'the audit stopped rather than run without watching the source; run it again',
+    cause: error,
+  });
+}

@@ -20,7 +20,7 @@
  * TIMESTAMP an instant (the session zone is pinned to UTC so the server sends TIMESTAMPs in UTC),
  * both with their microseconds; DATE stays `YYYY-MM-DD` text (as in the postgres loader); DECIMAL
  * and BIGINT keep their exact text as LosslessNumbers; TINYINT(1) is the integer it stores; JSON is
- * parsed losslessly. Each batch carries its columns' types (mysql-column-types.ts).
+ * parsed losslessly (mysql-type-cast.ts). Each batch carries its columns' types (mysql-column-types.ts).
  *
  * Ids are escaped by mysql2 on the client (`query`, not `execute`: only `query` expands an array
  * into a list). Its escaping relies on backslashes, so a session with NO_BACKSLASH_ESCAPES would
@@ -29,15 +29,15 @@
 import mysql from 'mysql2/promise';
 import type { SourceSpec } from '../config/types.js';
 import type { ColumnTypes } from '../core/column-type.js';
-import { exactNumber } from '../core/decimal.js';
-import { preciseDateOf } from '../core/instant.js';
-import { parseSourceJson } from '../core/json-text.js';
 import type { FamilyRule } from '../core/rule.js';
 import { idParts, rowId } from '../core/source-key.js';
-import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
+import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
 import { mysqlColumnTypes, type MysqlColumnDefinition } from './mysql-column-types.js';
+import { exactTypeCast } from './mysql-type-cast.js';
 import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
+import { ReadOnlyQueryGuard } from './read-only-query.js';
+import { mysqlWriteAccess } from './write-access.js';
 import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from './tls.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
@@ -104,49 +104,6 @@ function openMysqlLoader(spec: SourceSpec, options: LoaderOptions, uri: string, 
     enableKeepAlive: true,
   });
   return mysqlLoaderFromPool(pool, spec, options);
-}
-
-interface CastField {
-  type: string;
-  length: number;
-  /** MariaDB's extended metadata: `json` for a JSON column (otherwise reported as LONGTEXT). */
-  extendedFormat?: string;
-  string(): string | null;
-}
-
-/**
- * How values are read, so that they compare by their column type (core/compare-by-type.ts):
- * - DECIMAL and BIGINT as exact numbers (LosslessNumbers);
- * - TINYINT(1) as the integer it stores (any -128..127; compared as a boolean only while 0 or 1);
- * - JSON (MySQL's, and MariaDB's LONGTEXT with the json format) parsed losslessly: mysql2's own
- *   JSON.parse rounds integers past 2^53;
- * - DATETIME as wall-clock time in the source's `timezone` (UTC by default) and TIMESTAMP in UTC
- *   (the session's zone), both keeping their microseconds (PreciseDate);
- * everything else as mysql2 reads it.
- */
-function exactTypeCast(zone: string | undefined) {
-  return (field: CastField, next: () => unknown): unknown => {
-    switch (field.type) {
-      case 'NEWDECIMAL':
-      case 'DECIMAL':
-      case 'LONGLONG':
-        return nullOr(field.string(), exactNumber);
-      case 'TINY':
-        return field.length === 1 ? nullOr(field.string(), Number) : next();
-      case 'JSON':
-        return nullOr(field.string(), parseSourceJson);
-      case 'DATETIME':
-        return nullOr(field.string(), (text) => preciseDateOf(text, zone ?? 'UTC') ?? text);
-      case 'TIMESTAMP':
-        return nullOr(field.string(), (text) => preciseDateOf(text, 'UTC') ?? text);
-    }
-    if (field.extendedFormat === 'json') return nullOr(field.string(), parseSourceJson);
-    return next();
-  };
-}
-
-function nullOr(text: string | null, parse: (text: string) => unknown): unknown {
-  return text === null ? null : parse(text);
 }
 
 
@@ -300,7 +257,9 @@ const PLACEHOLDER_PROBE = 7_391_846_250_183_627;
 
 class MysqlLoader implements SourceLoader {
   private readonly sessionSql: string;
+  private readonly guard = new ReadOnlyQueryGuard('mysql');
   private closing: Promise<void> | undefined;
+  private writeAccessOnce: Promise<string | undefined> | undefined;
 
   constructor(
     private readonly pool: MysqlPoolLike,
@@ -317,6 +276,8 @@ class MysqlLoader implements SourceLoader {
   }
 
   async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
+    // Before anything is sent, whatever the command: a refused query is a rules problem (exit 2).
+    await this.guard.require(rule);
     try {
       const sql = this.batchSql(rule);
       return await this.inReadOnlyTransaction(async (conn, nowMs) => {
@@ -337,7 +298,7 @@ class MysqlLoader implements SourceLoader {
   private readonly ownThreads = new Set<number>();
 
   async replicaLagMs(): Promise<number | undefined> {
-    const status = await this.inReadOnlyTransaction(async (conn) => {
+    const status = await this.probe('replication lag', async (conn) => {
       const [rows] = await conn.query({ sql: 'SHOW REPLICA STATUS', timeout: this.clientTimeoutMs() }).catch(() =>
         conn.query({ sql: 'SHOW SLAVE STATUS', timeout: this.clientTimeoutMs() }),
       );
@@ -351,10 +312,29 @@ class MysqlLoader implements SourceLoader {
 
   async activity(): Promise<number> {
     const sql = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Binlog Dump GTID')";
-    return this.inReadOnlyTransaction(async (conn) => {
+    return this.probe('activity', async (conn) => {
       const [rows] = await conn.query({ sql, timeout: this.clientTimeoutMs() });
       return (rows as { id: unknown }[]).filter((r) => !this.ownThreads.has(Number(r.id))).length;
     });
+  }
+
+  writeAccess(): Promise<string | undefined> {
+    this.writeAccessOnce ??= this.inReadOnlyTransaction(async (conn) => {
+      const [users] = await conn.query({ sql: 'SELECT CURRENT_USER() AS u', timeout: this.clientTimeoutMs() });
+      const [grants] = await conn.query({ sql: 'SHOW GRANTS', timeout: this.clientTimeoutMs() });
+      const lines = (grants as Record<string, unknown>[]).map((row) => String(Object.values(row)[0]));
+      return mysqlWriteAccess(lines, String((users as { u?: unknown }[])[0]?.u));
+    }).catch(() => undefined);
+    return this.writeAccessOnce;
+  }
+
+  /** A probe of the source itself: its failures are typed errors (errors.ts probeFailed), never a raw driver error. */
+  private async probe<T>(what: string, work: (conn: MysqlConnectionLike) => Promise<T>): Promise<T> {
+    try {
+      return await this.inReadOnlyTransaction(work);
+    } catch (error) {
+      throw probeFailed(this.spec, what, classify(error), error, this.timeoutMs);
+    }
   }
 
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
@@ -377,6 +357,7 @@ class MysqlLoader implements SourceLoader {
   }
 
   async check(rule: FamilyRule): Promise<ColumnTypes> {
+    await this.guard.require(rule);
     let sql: string;
     try {
       const batchSql = this.batchSql(rule);

@@ -13,28 +13,29 @@
  * it: `bigint = ANY('{..}'::bigint[])` is an index scan, while `key::text = ANY($1::text[])` is a
  * sequential scan (measured on 300k rows: 1.2 ms vs 32 ms per 100-id batch, and the gap grows with
  * the table). The price is that an id the column type cannot hold (`user:abc` against a bigint
- * key) fails the cast for the whole batch (SQLSTATE class 22). For the `table` form the SQL is
- * ours, so such an error can only come from an id: the batch is retried under savepoints, halving
- * it until the offending ids are isolated, and those are reported absent (no row can have them).
- * For a `query` the error could come from the user's own SQL, so it fails the batch.
+ * key) fails the cast for the whole batch (SQLSTATE class 22): the batch is then retried under
+ * savepoints until the failing ids are isolated (pg-isolate.ts). An id that cannot be cast to the
+ * key's type is absent (no row can have it); one that the family's own query failed on gets its
+ * own error verdict. Either way its batch-mates are judged.
  *
- * Nothing outside this file imports `pg`: the rest of the program sees a SourceLoader, and tests
+ * A family `query` is sent only once the read-only policy accepts it (read-only-query.ts).
+ *
+ * Nothing outside this file and pg-type-parsers.ts imports `pg`: the rest of the program sees a SourceLoader, and tests
  * can hand `postgresLoaderFromPool` anything shaped like PgPoolLike.
  */
-import { Buffer } from 'node:buffer';
 import pg from 'pg';
-import type { CustomTypesConfig } from 'pg';
 import type { SourceSpec } from '../config/types.js';
-import type { ColumnType, ColumnTypes } from '../core/column-type.js';
-import { exactNumber } from '../core/decimal.js';
-import { preciseDateOf } from '../core/instant.js';
-import { parseSourceJson } from '../core/json-text.js';
+import type { ColumnTypes } from '../core/column-type.js';
 import type { FamilyRule } from '../core/rule.js';
 import { idParts, rowId } from '../core/source-key.js';
-import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, requireUrl, SourceCheckError } from './errors.js';
+import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
 import { positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
 import { PgColumnTypes } from './pg-column-types.js';
+import { isDataException, isolateFailingIds } from './pg-isolate.js';
+import { parseUnknownArrays, pgTypeParsers } from './pg-type-parsers.js';
+import { ReadOnlyQueryGuard } from './read-only-query.js';
+import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.js';
 import { postgresTls, preferTls, withTlsHint, type PostgresTls } from './tls.js';
 import { type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
 
@@ -59,129 +60,6 @@ export interface PgPoolLike {
   connect(): Promise<PgClientLike>;
   on(event: 'error', listener: (error: Error) => void): unknown;
   end(): Promise<void>;
-}
-
-// Type OIDs (pg_type.oid) whose default parsing we change.
-const DATE_OID = 1082;
-const DATE_ARRAY_OID = 1182;
-const TIMESTAMP_OID = 1114;
-const TIMESTAMP_ARRAY_OID = 1115;
-const TIMESTAMPTZ_OID = 1184;
-const TIMESTAMPTZ_ARRAY_OID = 1185;
-const TEXT_ARRAY_OID = 1009;
-const INT8_OID = 20;
-const INT8_ARRAY_OID = 1016;
-const NUMERIC_OID = 1700;
-const NUMERIC_ARRAY_OID = 1231;
-const JSON_OID = 114;
-const JSON_ARRAY_OID = 199;
-const JSONB_OID = 3802;
-const JSONB_ARRAY_OID = 3807;
-
-/**
- * Per-pool type parsers (never the process-wide `pg.types`, which other code may share):
- * - `timestamp` and `timestamptz` become PreciseDates keeping their microseconds (a Date alone
- *   would drop them, and a cache written by Python or Go keeps them). `timestamp without time
- *   zone` is wall-clock time in the source's `timezone` (UTC by default), never the host's zone.
- * - `date` stays the `YYYY-MM-DD` text (pg's default is local midnight, host-dependent again).
- * - int8 and numeric keep their exact text, as LosslessNumbers so they compare as numbers
- *   (a hash field '10.5' equals numeric '10.50').
- * - json/jsonb are parsed as the cache side is, keeping numbers past 2^53 exact.
- * - everything else keeps pg's defaults: bool as boolean, float as number. Types pg does not know
- *   (arrays of enums or domains) arrive as text and are parsed after the batch by their resolved
- *   column type (parseUnknownArrays).
- */
-function pgTypeParsers(zone: string | undefined, base: CustomTypesConfig = pg.types): CustomTypesConfig {
-  // pg-types' TypeId enum lists scalar types only; any OID is accepted at run time.
-  const baseParser = base.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown;
-  const parseTextArray = baseParser(TEXT_ARRAY_OID, 'text') as (text: string) => (string | null)[] | null;
-  const parseTimestamptz = baseParser(TIMESTAMPTZ_OID, 'text') as (text: string) => unknown;
-  // infinity and BC dates are outside what the instant parser reads: pg's own parser keeps them
-  // (a zone-less one as UTC).
-  const parseTimestamp = (text: string) => preciseDateOf(text, zone ?? 'UTC') ?? parseTimestamptz(asUtc(text));
-  const parsers = new Map<number, (text: string) => unknown>([
-    [TIMESTAMP_OID, parseTimestamp],
-    [TIMESTAMPTZ_OID, (text: string) => preciseDateOf(text) ?? parseTimestamptz(text)],
-    [INT8_OID, exactNumber],
-    [NUMERIC_OID, exactNumber],
-    [JSON_OID, parseSourceJson],
-    [JSONB_OID, parseSourceJson],
-    [DATE_OID, (text: string) => text],
-  ]);
-  const arrays = new Map<number, number>([
-    [TIMESTAMP_ARRAY_OID, TIMESTAMP_OID],
-    [TIMESTAMPTZ_ARRAY_OID, TIMESTAMPTZ_OID],
-    [DATE_ARRAY_OID, DATE_OID],
-    [INT8_ARRAY_OID, INT8_OID],
-    [NUMERIC_ARRAY_OID, NUMERIC_OID],
-    [JSON_ARRAY_OID, JSON_OID],
-    [JSONB_ARRAY_OID, JSONB_OID],
-  ]);
-  const getTypeParser = (oid: number, format?: 'text' | 'binary'): unknown => {
-    if (format === undefined || format === 'text') {
-      const scalar = parsers.get(oid);
-      if (scalar !== undefined) return scalar;
-      const element = parsers.get(arrays.get(oid) ?? -1);
-      if (element !== undefined) return (text: string) => mapArray(parseTextArray(text), element);
-    }
-    return baseParser(oid, format);
-  };
-  return { getTypeParser: getTypeParser as CustomTypesConfig['getTypeParser'] };
-}
-
-type NestedText = string | null | NestedText[];
-
-/** Maps the elements of a (possibly multi-dimensional) parsed array literal. */
-function mapArray(items: NestedText[] | null, parse: (text: string) => unknown): unknown {
-  if (items === null) return null;
-  return items.map((item) => (item === null ? null : Array.isArray(item) ? mapArray(item, parse) : parse(item)));
-}
-
-/** How an array element's text is read, by the element's resolved type. */
-function elementParser(type: ColumnType | undefined, zone: string | undefined): (text: string) => unknown {
-  switch (type?.kind) {
-    case 'integer':
-    case 'decimal':
-      return exactNumber;
-    case 'float4':
-    case 'float8':
-      return Number;
-    case 'boolean':
-      return (text) => text === 't' || text === 'true';
-    case 'timestamp':
-      return (text) => preciseDateOf(text, zone ?? 'UTC') ?? text;
-    case 'timestamptz':
-      return (text) => preciseDateOf(text) ?? text;
-    case 'json':
-      return parseSourceJson;
-    case 'bytes':
-      return (text) => (text.startsWith('\\x') ? Buffer.from(text.slice(2), 'hex') : text);
-    default:
-      return (text) => text;
-  }
-}
-
-/**
- * Arrays of types node-postgres has no parser for (enums, domains, extension types) arrive as the
- * array literal's text, `{viewer,editor}`: parse them by their resolved element type, in place.
- */
-function parseUnknownArrays(rows: Record<string, unknown>[], columns: ColumnTypes, zone: string | undefined): void {
-  const getTypeParser = pg.types.getTypeParser as (oid: number, format: 'text') => unknown;
-  const parseTextArray = getTypeParser(TEXT_ARRAY_OID, 'text') as (text: string) => NestedText[] | null;
-  for (const [name, type] of Object.entries(columns)) {
-    if (type.kind !== 'array') continue;
-    const parseElement = elementParser(type.element, zone);
-    for (const row of rows) {
-      const value = row[name];
-      if (typeof value === 'string') row[name] = mapArray(parseTextArray(value), parseElement);
-    }
-  }
-}
-
-/** `2024-05-01 10:00:00.123` → `2024-05-01 10:00:00.123+00` (before a trailing ` BC`). */
-function asUtc(text: string): string {
-  if (text === 'infinity' || text === '-infinity') return text;
-  return text.endsWith(' BC') ? `${text.slice(0, -3)}+00 BC` : `${text}+00`;
 }
 
 
@@ -292,11 +170,6 @@ function classify(error: unknown): Failure {
   return 'query';
 }
 
-/** SQLSTATE class 22 (data exception): an id the key column's type cannot hold. */
-function isDataException(error: unknown): boolean {
-  return errorCode(error)?.startsWith('22') === true;
-}
-
 /** A server error with its detail and hint, as one line. */
 function describeQueryError(error: unknown): string {
   const message = errorMessage(error);
@@ -323,8 +196,10 @@ function lastResult(result: PgResultLike | PgResultLike[]): PgResultLike {
 class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
   private readonly types = new PgColumnTypes();
+  private readonly guard = new ReadOnlyQueryGuard('postgres');
   private readonly restart: string;
   private closing: Promise<void> | undefined;
+  private writeAccessOnce: Promise<string | undefined> | undefined;
 
   constructor(
     private readonly pool: PgPoolLike,
@@ -340,6 +215,8 @@ class PostgresLoader implements SourceLoader {
   }
 
   async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
+    // Before anything is sent, whatever the command: a refused query is a rules problem (exit 2).
+    await this.guard.require(rule);
     try {
       // Built before a connection is taken: a malformed table name fails here.
       const { sql, values } = this.batchStatement(rule, ids);
@@ -349,13 +226,23 @@ class PostgresLoader implements SourceLoader {
         try {
           result = lastResult(await client.query(sql, values));
         } catch (error) {
-          if (rule.table === undefined || !isDataException(error)) throw error;
+          // One id the key's type cannot hold must not fail its batch-mates (pg-isolate.ts).
+          if (!isDataException(error)) throw error;
           await client.query(this.restart);
-          const isolated = await this.isolateInvalidIds(client, rule, ids);
-          if (isolated === undefined) return toBatch([], rule.key, nowMs);
-          const columns = await this.columnTypes(client, isolated);
-          parseUnknownArrays(isolated.rows, columns, this.spec.timezone);
-          return { ...toBatch(isolated.rows, rule.key, nowMs), columns };
+          const isolated = await isolateFailingIds({
+            client,
+            ids,
+            statement: (part) => this.batchStatement(rule, part),
+            query: rule.table === undefined ? rule.query : undefined,
+            split: (id) => idParts(id, rule.key.length),
+            describe: describeQueryError,
+          });
+          const failed = isolated.failed.size === 0 ? {} : { failedIds: isolated.failed };
+          if (isolated.result === undefined) return { ...toBatch([], rule.key, nowMs), ...failed };
+          requireKeyColumn(rule, isolated.result.fields.map((f) => f.name));
+          const columns = await this.columnTypes(client, isolated.result);
+          parseUnknownArrays(isolated.result.rows, columns, this.spec.timezone);
+          return { ...toBatch(isolated.result.rows, rule.key, nowMs), columns, ...failed };
         }
         requireKeyColumn(rule, result.fields.map((f) => f.name));
         const columns = await this.columnTypes(client, result);
@@ -368,6 +255,7 @@ class PostgresLoader implements SourceLoader {
   }
 
   async check(rule: FamilyRule): Promise<ColumnTypes> {
+    await this.guard.require(rule);
     let sql: string;
     let values: unknown[];
     try {
@@ -417,14 +305,28 @@ class PostgresLoader implements SourceLoader {
       'SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL ' +
       'WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ' +
       "ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000, 'Infinity'::float8) END AS lag_ms";
-    const value = await this.inReadOnlyTransaction(async (client) => lastResult(await client.query(sql)).rows[0]?.['lag_ms']);
+    const value = await this.probe('replication lag', async (client) => lastResult(await client.query(sql)).rows[0]?.['lag_ms']);
     return value === null || value === undefined ? undefined : Math.max(0, Number(value));
   }
 
   async activity(): Promise<number> {
     // The audit's own sessions carry application_name 'shadowcheck' (set on the pool).
     const sql = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND application_name <> 'shadowcheck'";
-    return this.inReadOnlyTransaction(async (client) => Number(lastResult(await client.query(sql)).rows[0]?.['n'] ?? 0));
+    return this.probe('activity', async (client) => Number(lastResult(await client.query(sql)).rows[0]?.['n'] ?? 0));
+  }
+
+  writeAccess(): Promise<string | undefined> {
+    this.writeAccessOnce ??= this.inReadOnlyTransaction(async (client) => postgresWriteAccess(lastResult(await client.query(POSTGRES_WRITE_ACCESS_SQL)).rows[0])).catch(() => undefined);
+    return this.writeAccessOnce;
+  }
+
+  /** A probe of the source itself: its failures are typed errors (errors.ts probeFailed), never a raw driver error. */
+  private async probe<T>(what: string, work: (client: PgClientLike) => Promise<T>): Promise<T> {
+    try {
+      return await this.inReadOnlyTransaction(work);
+    } catch (error) {
+      throw probeFailed(this.spec, what, classify(error), error, this.timeoutMs);
+    }
   }
 
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
@@ -465,31 +367,6 @@ class PostgresLoader implements SourceLoader {
     if (arity === 1) return { sql: rule.query, values: [[...ids]] };
     const parts = ids.map((id) => idParts(id, arity));
     return { sql: rule.query, values: rule.key.map((_, j) => parts.map((p) => p[j])) };
-  }
-
-  /**
-   * Loads `ids` one probe at a time under a savepoint, halving on a data exception, so that the
-   * ids the key column cannot hold are found and left out (they cannot have a row) while every
-   * other id is still answered (undefined when none is). Only for the table form: there the SQL is ours and the ids are
-   * the only input that can fail a cast.
-   */
-  private async isolateInvalidIds(client: PgClientLike, rule: FamilyRule, ids: readonly string[]): Promise<PgResultLike | undefined> {
-    await client.query('SAVEPOINT shadowcheck_probe');
-    try {
-      const { sql, values } = this.batchStatement(rule, ids);
-      const result = lastResult(await client.query(sql, values));
-      await client.query('RELEASE SAVEPOINT shadowcheck_probe');
-      return result;
-    } catch (error) {
-      if (!isDataException(error)) throw error;
-      await client.query('ROLLBACK TO SAVEPOINT shadowcheck_probe; RELEASE SAVEPOINT shadowcheck_probe');
-      if (ids.length === 1) return undefined;
-      const half = Math.ceil(ids.length / 2);
-      const head = await this.isolateInvalidIds(client, rule, ids.slice(0, half));
-      const tail = await this.isolateInvalidIds(client, rule, ids.slice(half));
-      if (head === undefined || tail === undefined) return head ?? tail;
-      return { fields: head.fields, rows: [...head.rows, ...tail.rows] };
-    }
   }
 
   /**

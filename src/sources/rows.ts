@@ -76,6 +76,8 @@ export function sourceReadOf(batch: SourceBatch, rule: Pick<FamilyRule, 'key'>, 
       timeout: false,
     };
   }
+  const failed = batch.failedIds?.get(id);
+  if (failed !== undefined) return { kind: 'error', message: failed, timeout: false };
   const row = batch.rows.get(id);
   if (row === undefined) return { kind: 'absent' };
   return batch.columns === undefined ? { kind: 'row', row } : { kind: 'row', row, columns: batch.columns };

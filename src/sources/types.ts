@@ -13,6 +13,11 @@ export interface SourceBatch {
    */
   duplicateIds?: readonly string[];
   /**
+   * Ids the family's query failed on by themselves, with the reason (the others of the batch were
+   * answered): each is judged `error/source-error`. Absent when there were none.
+   */
+  failedIds?: ReadonlyMap<string, string>;
+  /**
    * The type of every result column, from the driver's metadata (core/column-type.ts): fields are
    * compared by their column's type. Absent when the loader cannot tell (a module that declares none).
    */
@@ -38,6 +43,11 @@ export interface SourceLoader {
   recentIds?(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]>;
   /** Other sessions' active queries on the source, excluding the audit's own: how busy it is. */
   activity?(): Promise<number>;
+  /**
+   * What the role the loader connects as could write (write-access.ts), as a clause like `role "app"
+   * is a superuser`; undefined when it cannot write or the source cannot tell. Never throws.
+   */
+  writeAccess?(): Promise<string | undefined>;
   /** When the source is a replica: how far behind its primary it is, ms; undefined on a primary. */
   replicaLagMs?(): Promise<number | undefined>;
   close(): Promise<void>;

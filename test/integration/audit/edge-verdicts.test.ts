@@ -16,9 +16,9 @@ import { createPgSandbox, type Sandbox } from '../helpers/db.js';
 import { clientIdsOn, createAclUser, openTestDb, waitForClientCommand, type AclUser, type TestDb } from '../helpers/redis.js';
 
 const REDIS_DB = 4;
-const PREFIXES = ['big:', 'err:', 'slow:', 'conv:', 'van:', 'cerr:', 'gate:', 'smp:', 'bin:'];
+const PREFIXES = ['big:', 'err:', 'aerr:', 'berr:', 'slow:', 'conv:', 'van:', 'cerr:', 'gate:', 'smp:', 'bin:'];
 const ITEMS = 30;
-const FAMILY_NAMES = ['too-large', 'source-error', 'slow', 'converge', 'vanish', 'cache-error', 'gate', 'sample', 'binary'];
+const FAMILY_NAMES = ['too-large', 'source-error', 'row-errors', 'batch-error', 'slow', 'converge', 'vanish', 'cache-error', 'gate', 'sample', 'binary'];
 
 /** CLIENT LIST `cmd` names of the commands that read a value (and its PTTL) for a batch. */
 const VALUE_READS = ['get', 'getrange', 'pttl', 'hgetall', 'eval', 'eval_ro', 'evalsha', 'evalsha_ro'];
@@ -42,6 +42,11 @@ function rulesYaml(sandbox: Sandbox): string {
     family('too-large', 'big:', `query: "SELECT id, repeat('x', CASE WHEN id = 1 THEN 2000 ELSE 500 END) AS name FROM ${items} WHERE id = ANY($1)"`),
     // Data-dependent failure: the check's LIMIT 0 reads no row, so only a batch holding id 13 fails.
     family('source-error', 'err:', `query: "SELECT id, name, 1 / (id - 13) AS boom FROM ${items} WHERE id = ANY($1)"`),
+    // Fails for every row, each by its own data (class 22): every key is its own error.
+    family('row-errors', 'aerr:', `query: "SELECT id, name, 1 / (id - id) AS boom FROM ${items} WHERE id = ANY($1)"`),
+    // Fails for a whole batch for a reason no id causes (an unknown setting, read per row, so the
+    // check's LIMIT 0 passes): the batch as a whole is an error, which the gate names.
+    family('batch-error', 'berr:', `query: "SELECT id, name, current_setting('shadowcheck.no_such_setting') AS boom FROM ${items} WHERE id = ANY($1)"`),
     family('slow', 'slow:', `query: "SELECT id, name, pg_sleep(CASE WHEN id = 7 THEN 5 ELSE 0 END)::text AS nap FROM ${items} WHERE id = ANY($1)"`),
     family('converge', 'conv:', `table: ${items}`),
     family('vanish', 'van:', `table: ${items}`),
@@ -96,6 +101,8 @@ describe('shadowcheck audit: edge verdicts and flags', () => {
     pipe.set('big:1', itemJson(1, 'x'.repeat(2000)), 'EX', 200);
     pipe.set('big:2', itemJson(2, 'x'.repeat(500)), 'EX', 200);
     for (let id = 1; id <= ITEMS; id++) pipe.set(`err:${id}`, itemJson(id), 'EX', 200);
+    for (let id = 1; id <= ITEMS; id++) pipe.set(`aerr:${id}`, itemJson(id), 'EX', 200);
+    for (let id = 1; id <= ITEMS; id++) pipe.set(`berr:${id}`, itemJson(id), 'EX', 200);
     for (let id = 1; id <= 8; id++) pipe.set(`slow:${id}`, itemJson(id), 'EX', 200);
     // Stale, no expiry: divergent/no-ttl unless fixed before the confirmation re-read.
     pipe.set('conv:1', itemJson(1, 'stale name'));
@@ -135,21 +142,19 @@ describe('shadowcheck audit: edge verdicts and flags', () => {
     expect(verdicts(unlimited.report)).toEqual({ 'big:1': 'match', 'big:2': 'match' });
   });
 
-  it('error/source-error: a batch whose query fails errors every key of that batch; other batches go on', async () => {
-    const single = await ndjson(['--family', 'source-error', '--batch', '1']);
-    expect(verdicts(single.report)).toEqual({ ...allMatch(range('err:', 1, ITEMS)), 'err:13': 'error/source-error' });
-    expect(single.report.byKey.get('err:13')?.detail).toMatch(/division by zero/);
-    // 1 of 30 is under the default --max-error-ratio (5%), and nothing is divergent.
-    expect(single.result.code).toBe(0);
-    expect(single.report.summary.summary).toMatchObject({ sampled: 30, judged: 29, match: 29, error: 1 });
-
-    const whole = await ndjson(['--family', 'source-error', '--batch', '100']);
-    expect(verdicts(whole.report)).toEqual(Object.fromEntries(range('err:', 1, ITEMS).map((k) => [k, 'error/source-error'])));
-    expect(whole.report.summary.summary).toMatchObject({ sampled: 30, judged: 0, error: 30 });
+  it('error/source-error: a row whose query fails errors only its own key, in a batch of one or of 100', async () => {
+    for (const batch of ['1', '100']) {
+      const run = await ndjson(['--family', 'source-error', '--batch', batch]);
+      expect(verdicts(run.report)).toEqual({ ...allMatch(range('err:', 1, ITEMS)), 'err:13': 'error/source-error' });
+      expect(run.report.byKey.get('err:13')?.detail).toMatch(/division by zero/);
+      // 1 of 30 is under the default --max-error-ratio (5%), and nothing is divergent.
+      expect(run.result.code).toBe(0);
+      expect(run.report.summary.summary).toMatchObject({ sampled: 30, judged: 29, match: 29, error: 1 });
+    }
   });
 
   it('exit 4 when more keys than --max-error-ratio could not be judged; exit 0 when the ratio allows it', async () => {
-    const over = await audit(['--family', 'source-error', '--batch', '100', '--all', '--format', 'json']);
+    const over = await audit(['--family', 'row-errors', '--batch', '100', '--all', '--format', 'json']);
     expect(over.code).toBe(4);
     expect(over.stderr).toMatch(/30 of 30 keys could not be judged/);
     expect(over.stderr).toMatch(/--max-error-ratio/);
@@ -157,13 +162,26 @@ describe('shadowcheck audit: edge verdicts and flags', () => {
     // The report is still printed in full.
     expect((JSON.parse(over.stdout) as { summary: { error: number } }).summary.error).toBe(30);
 
-    const allowed = await audit(['--family', 'source-error', '--batch', '100', '--all', '--format', 'json', '--max-error-ratio', '1']);
+    const allowed = await audit(['--family', 'row-errors', '--batch', '100', '--all', '--format', 'json', '--max-error-ratio', '1']);
     expect(allowed.code).toBe(0);
-    const failOnError = await audit(['--family', 'source-error', '--batch', '100', '--all', '--format', 'json', '--max-error-ratio', '1', '--fail-on', 'error']);
+    const failOnError = await audit(['--family', 'row-errors', '--batch', '100', '--all', '--format', 'json', '--max-error-ratio', '1', '--fail-on', 'error']);
     expect(failOnError.code).toBe(1);
     const gate = (JSON.parse(failOnError.stdout) as { gate: { passed: boolean; failures: string[] } }).gate;
     expect(gate.passed).toBe(false);
     expect(gate.failures).toContain('error 30 > max 0');
+  });
+
+  it('a batch whose query fails as a whole fails the gate (exit 4) whatever --max-error-ratio allows, and the gate names it', async () => {
+    const run = await audit(['--family', 'batch-error', '--batch', '100', '--all', '--format', 'json', '--max-error-ratio', '1']);
+    expect(run.code).toBe(4);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+    const report = JSON.parse(run.stdout) as { summary: { error: number }; gate: { passed: boolean; failures: string[] } };
+    expect(report.summary.error).toBe(30);
+    expect(report.gate.passed).toBe(false);
+    expect(report.gate.failures.join('\n')).toMatch(/family batch-error: the source query failed for a whole batch \(30 keys not judged\): .*shadowcheck\.no_such_setting/);
+    // --fail-on none asks for no gate at all.
+    const none = await audit(['--family', 'batch-error', '--batch', '100', '--all', '--format', 'json', '--fail-on', 'none', '--max-error-ratio', '1']);
+    expect(none.code).toBe(0);
   });
 
   it('error/timeout: a statement over --timeout errors its key as timeout; the others are judged', async () => {

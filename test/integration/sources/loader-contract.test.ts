@@ -20,6 +20,7 @@ import { ConnectionError, ExitCode, RulesError } from '../../../src/errors.js';
 import { createSourceLoader } from '../../../src/sources/index.js';
 import { SourceCheckError } from '../../../src/sources/errors.js';
 import { SourceQueryError, type SourceLoader } from '../../../src/sources/types.js';
+import { ReadOnlyQueryError } from '../../../src/sources/read-only-query.js';
 import { createMysqlSandbox, createPgSandbox, familyRule, type Sandbox } from '../helpers/db.js';
 import { freePort } from '../helpers/redis.js';
 import { startJsonApi } from './json-api-server.js';
@@ -392,10 +393,10 @@ for (const target of ENABLED) {
         }
       });
 
-      it('never writes: a write sent as the query fails as read-only and changes nothing', async () => {
+      it('never writes: a write given as the query is refused before it is sent (read-only-query.ts) and changes nothing', async () => {
         const error = await loader.load(items({ query: sql().write(sql().items) }), ['1']).catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(SourceQueryError);
-        expect((error as Error).message).toMatch(/read[- ]only/i);
+        expect(error).toBeInstanceOf(ReadOnlyQueryError);
+        expect((error as Error).message).toMatch(/the query is not a SELECT \(INSERT statement\); expected one plain SELECT/);
         expect(await sql().sandbox.exec(`SELECT id FROM ${sql().items} WHERE id = 99`)).toEqual([]);
       });
 

@@ -53,14 +53,14 @@ describe.runIf((process.env['SHADOWCHECK_LOADERS'] ?? 'postgres').split(',').inc
     expect(row?.['b']).toBe(true);
   });
 
-  it('stays read-only even after a query turns the session default off (each batch is BEGIN READ ONLY)', async () => {
+  it('refuses a query that turns the session default off, or writes, before sending it (read-only-query.ts)', async () => {
     await sandbox.exec(`CREATE TABLE ${sandbox.name}.guarded (id int PRIMARY KEY)`);
     const single = await createSourceLoader({ name: 'main', kind: 'postgres', url: sandbox.url }, { timeoutMs: 2000, maxConnections: 1 });
     try {
       const flip = `SELECT 1 AS id WHERE '1' = ANY($1) AND set_config('default_transaction_read_only', 'off', false) IS NOT NULL`;
-      expect((await single.load(familyRule({ name: 'flip', query: flip }), ['1'])).rows.size).toBe(1);
+      await expect(single.load(familyRule({ name: 'flip', query: flip }), ['1'])).rejects.toThrow(/family "flip": the query calls set_config\(\)/);
       const write = `INSERT INTO ${sandbox.name}.guarded SELECT 1 WHERE '1' = ANY($1) RETURNING id`;
-      await expect(single.load(familyRule({ name: 'write', query: write }), ['1'])).rejects.toThrow(/read-only/);
+      await expect(single.load(familyRule({ name: 'write', query: write }), ['1'])).rejects.toThrow(/the query is not a SELECT \(INSERT statement\)/);
       expect(await sandbox.exec(`SELECT id FROM ${sandbox.name}.guarded`)).toEqual([]);
     } finally {
       await single.close();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCacheValue } from '../../../src/core/codecs.js';
 import { diffPayloads } from '../../../src/core/diff.js';
 import type { FamilyRule } from '../../../src/core/rule.js';
+import { MAX_EXCERPT_CHARS } from '../../../src/core/display.js';
 import { REDACTED } from '../../../src/core/verdict.js';
 
 type DiffRule = Pick<FamilyRule, 'fields' | 'exclude' | 'normalize' | 'redact'>;
@@ -204,5 +205,61 @@ describe('diffPayloads: normalizers inside values', () => {
     const r = rule({ normalize: { nick: [{ name: 'trim' }, { name: 'empty-as-null' }] } });
     expect(diffPayloads(r, { nick: '   ' }, { nick: null })).toEqual([]);
     expect(diffPayloads(r, { nick: ' Ada ' }, { nick: 'ada' })).toEqual([{ path: 'nick', cache: 'Ada', source: 'ada' }]);
+  });
+});
+
+describe('diffPayloads: a redacted path under a parent of another shape', () => {
+  const r = rule({ redact: ['address.street'] });
+  const SECRET = /Secret/;
+
+  it.each([
+    ['a string vs an object', { address: '1 Secret St' }, { address: { street: '1 Secret St', city: 'P' } }, REDACTED, { street: REDACTED, city: 'P' }],
+    ['null vs an object', { address: null }, { address: { street: '2 Secret St' } }, null, { street: REDACTED }],
+    ['an object vs missing', { address: { street: '3 Secret St', city: 'P' } }, {}, { street: REDACTED, city: 'P' }, null],
+    ['an array vs an object', { address: ['4 Secret St'] }, { address: { street: '4 Secret St' } }, REDACTED, { street: REDACTED }],
+    ['a number vs an object', { address: 4111 }, { address: { street: 'Secret' } }, REDACTED, { street: REDACTED }],
+  ])('%s: the parent is masked where its shape is not the expected object', (_, cache, source, shownCache, shownSource) => {
+    const diffs = diffPayloads(r, cache, source);
+    expect(diffs).toEqual([{ path: 'address', cache: shownCache, source: shownSource }]);
+    expect(JSON.stringify(diffs)).not.toMatch(SECRET);
+  });
+
+  it('arrays on both sides are not descended into when an object is expected', () => {
+    const diffs = diffPayloads(r, { address: [{ street: '5 Secret St' }] }, { address: [{ street: '6 Secret St' }] });
+    expect(diffs).toEqual([{ path: 'address', cache: REDACTED, source: REDACTED }]);
+  });
+
+  it('a `[]` entry masks the field in every element', () => {
+    const diffs = diffPayloads(rule({ redact: ['items[].card'] }), { items: [{ card: 'Secret 1', n: 1 }] }, { items: [{ card: 'Secret 2', n: 2 }, { card: 'Secret 3' }] });
+    expect(diffs).toEqual([
+      { path: 'items[0].card', cache: REDACTED, source: REDACTED },
+      { path: 'items[0].n', cache: 1, source: 2 },
+      { path: 'items[1]', cache: null, source: { card: REDACTED } },
+    ]);
+  });
+});
+
+describe('diffPayloads: bounded values', () => {
+  it('a large value is cut to an excerpt that says so; the other side stays whole', () => {
+    const big = `start ${'x'.repeat(900_000)}`;
+    const [d] = diffPayloads(rule(), { body: big }, { body: 'short' });
+    expect(d?.source).toBe('short');
+    expect(typeof d?.cache).toBe('string');
+    expect((d?.cache as string).length).toBeLessThanOrEqual(MAX_EXCERPT_CHARS);
+    expect(d?.cache).toMatch(/^start x+… \(cut, 900 kB\)$/);
+  });
+
+  it('a large object is cut as its JSON text, after redaction', () => {
+    const address = { street: 'Secret St', notes: 'n'.repeat(10_000) };
+    const [d] = diffPayloads(rule({ redact: ['address.street'] }), { address: 'x' }, { address });
+    expect(d?.source).toMatch(/^\{"street":"\*\*\*","notes":"n+… \(cut, 10 kB\)$/);
+    expect((d?.source as string).length).toBeLessThanOrEqual(MAX_EXCERPT_CHARS);
+  });
+
+  it('a hostile member name is cut in the path too', () => {
+    const name = 'k'.repeat(5000);
+    const [d] = diffPayloads(rule(), { meta: { [name]: 1 } }, { meta: { [name]: 2 } });
+    expect(d?.path.length).toBeLessThanOrEqual(MAX_EXCERPT_CHARS);
+    expect(d?.path).toMatch(/… \(cut, 5 kB\)$/);
   });
 });

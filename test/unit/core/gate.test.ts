@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateGate, type GateOptions } from '../../../src/core/gate.js';
+import { addSourceFailure, evaluateGate, type GateOptions, type SourceFailure } from '../../../src/core/gate.js';
 import { Tally, type Counters } from '../../../src/core/stats.js';
 import type { Judgement } from '../../../src/core/verdict.js';
 
@@ -105,5 +105,20 @@ describe('evaluateGate', () => {
     ]);
     // Without a systematic warning the message is the usual one.
     expect(gate(counters({ match: 98, divergent: 2 }), {}, { families: [{ name: 'plans', counters: plans }], warnings }).failures).toEqual(['divergent 2 > max 0']);
+  });
+
+  it('fails, and says which family and why, when a whole batch failed at the source, whatever the error ratio', () => {
+    const failures: SourceFailure[] = [];
+    addSourceFailure(failures, 'users', 500, 'family "users": invalid input syntax for type bigint: "abc"');
+    addSourceFailure(failures, 'users', 120, 'family "users": another error');
+    // 620 errors in 20,620 keys is 3%, under the default 5%: the ratio alone would pass.
+    const verdict = gate(counters({ match: 20_000, error: 620 }), {}, { sourceFailures: failures });
+    expect(verdict).toMatchObject({ passed: false, tooManyErrors: true });
+    expect(verdict.failures).toEqual([
+      'family users: the source query failed for 2 whole batches (620 keys not judged): family "users": invalid input syntax for type bigint: "abc"',
+    ]);
+    expect(gate(counters({ match: 20_000, error: 620 }), {})).toMatchObject({ passed: true, tooManyErrors: false });
+    // A shard whose gate is left to merge still passes.
+    expect(gate(counters({ match: 20_000, error: 620 }), { failOn: 'none' }, { sourceFailures: failures })).toMatchObject({ passed: true });
   });
 });
