@@ -1,11 +1,9 @@
-import { isLosslessNumber } from 'lossless-json';
 import type { CacheReader } from '../cache/types.js';
 import { classifyObservation, confirmJudgement } from '../core/classify.js';
-import { displayExcerpt, MAX_EXCERPT_CHARS } from '../core/display.js';
+import { boundFinding } from '../core/bounded-finding.js';
 import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
-import { redactValue } from '../core/redaction.js';
 import type { FamilyRule } from '../core/rule.js';
-import type { FieldDiff, Finding, Judgement } from '../core/verdict.js';
+import type { Finding, Judgement } from '../core/verdict.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
 import { sourceReadOf } from '../sources/rows.js';
 import type { KeyRef } from './key-batches.js';
@@ -79,64 +77,12 @@ export async function confirmSuspects(rule: FamilyRule, suspects: readonly Suspe
   });
 }
 
-/** Diff entries a finding keeps at most: every text report shows 10, the JSON formats get twice that. */
-export const MAX_DIFF_ENTRIES = 20;
-/**
- * Characters of paths and values a finding's diff keeps at most (each value is already an excerpt
- * of at most MAX_EXCERPT_CHARS): with up to 100,000 findings kept for an end-of-run report, what
- * findings hold must not depend on how large the cached values are.
- */
-export const MAX_DIFF_CHARS = 4096;
-
-/**
- * Turns the judgement into a finding in place: no copy per key on the hot path. Whatever it still
- * refers to of the observation is bounded here, so that nothing of the decoded payload outlives
- * the batch: versions (taken from the payload as they are) become excerpts, redacted like any
- * field, and a long diff keeps its first entries and counts the rest (`diffOmitted`).
- */
+/** Turns the judgement into a finding in place (no copy per key on the hot path), bounded (core/bounded-finding.ts). */
 function toFinding(rule: FamilyRule, ref: KeyRef, judgement: Judgement): Finding {
   const finding = judgement as Finding;
   finding.key = ref.key;
   finding.family = rule.name;
-  if (rule.version !== undefined) {
-    if (finding.cacheVersion !== undefined) finding.cacheVersion = shownVersion(rule, rule.version, finding.cacheVersion);
-    if (finding.sourceVersion !== undefined) finding.sourceVersion = shownVersion(rule, rule.version, finding.sourceVersion);
-  }
-  if (finding.diff.length > 0) boundDiff(rule, finding);
-  return finding;
-}
-
-/**
- * A version as a finding keeps it. Scalars (numbers, exact numbers, dates, short strings) stay as
- * they are: reports compare them and the metrics compute the version lag from them.
- */
-function shownVersion(rule: FamilyRule, field: string, value: unknown): unknown {
-  const redacted = redactValue(rule.redact, field, value);
-  if (typeof redacted === 'string') return redacted.length <= MAX_EXCERPT_CHARS ? redacted : displayExcerpt(redacted);
-  if (typeof redacted !== 'object' || redacted === null || redacted instanceof Date || isLosslessNumber(redacted)) return redacted;
-  return displayExcerpt(redacted);
-}
-
-function boundDiff(rule: FamilyRule, finding: Finding): void {
-  const kept: FieldDiff[] = [];
-  let chars = 0;
-  for (const d of finding.diff) {
-    // The classifier adds the version entry with the payload's own values: bound it like diff.ts does.
-    const entry = d.path === rule.version ? { path: d.path, cache: shownVersion(rule, d.path, d.cache), source: shownVersion(rule, d.path, d.source) } : d;
-    const size = d.path.length + textSize(entry.cache) + textSize(entry.source);
-    if (kept.length > 0 && (kept.length >= MAX_DIFF_ENTRIES || chars + size > MAX_DIFF_CHARS)) break;
-    kept.push(entry);
-    chars += size;
-  }
-  if (kept.length < finding.diff.length) finding.diffOmitted = finding.diff.length - kept.length;
-  finding.diff = kept;
-}
-
-/** About how many characters a diff value takes when written (values here are already excerpts). */
-function textSize(value: unknown): number {
-  if (typeof value === 'string') return value.length;
-  if (typeof value !== 'object' || value === null) return 8;
-  return JSON.stringify(value)?.length ?? 8;
+  return boundFinding(rule, finding);
 }
 
 async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchContext) {
