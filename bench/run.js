@@ -9,14 +9,12 @@
 //   audit: `shadowcheck audit --all`, in its own process (peak RSS measured there).
 // It prints keys/s for each, audit/naive and audit/floor, peak RSS, and checks that exactly the
 // planted keys were reported non-match. --series runs the floor and the audit at each size.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { auditAll } from './audit-child.js';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
@@ -193,27 +191,7 @@ async function floor(redis, pool, myPool) {
   return { keys: done, ms: performance.now() - started };
 }
 
-/** The node flags the CLI runs with: those on bin/shadowcheck.js's shebang line. */
-function cliNodeFlags() {
-  const shebang = readFileSync(fileURLToPath(new URL('../bin/shadowcheck.js', import.meta.url)), 'utf8').split('\n')[0];
-  return shebang.split(/\s+/).filter((part) => part.startsWith('--'));
-}
 
-async function audit(rulesFile) {
-  const measure = fileURLToPath(new URL('./measure.js', import.meta.url));
-  const argv = ['audit', '--rules', rulesFile, '--redis', REDIS_URL, '--all', '--format', 'json', '--batch', String(BATCH), '--concurrency', String(CONCURRENCY)];
-  const started = performance.now();
-  const child = spawn(process.execPath, [...cliNodeFlags(), measure, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  const stdout = [];
-  let stderr = '';
-  child.stdout.on('data', (c) => stdout.push(c));
-  child.stderr.on('data', (c) => (stderr += c));
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  const ms = performance.now() - started;
-  if (code !== 0 && code !== 1) throw new Error(`audit exited ${code}:\n${stderr}`);
-  const last = stderr.trim().split('\n').at(-1) ?? '{}';
-  return { ms, report: JSON.parse(Buffer.concat(stdout).toString('utf8')), maxRssBytes: JSON.parse(last).maxRssBytes };
-}
 
 function plantedKeys(keys) {
   const { items, products } = split(keys);
@@ -267,7 +245,7 @@ families:
     log(`${keys} keys: measuring the I/O floor...`);
     const f = await floor(redis, pool, myPool);
     log(`${keys} keys: measuring shadowcheck audit --all...`);
-    const a = await audit(rulesFile);
+    const a = await auditAll({ rulesFile, redisUrl: REDIS_URL, batch: BATCH, concurrency: CONCURRENCY });
     if (naiveResult === undefined) {
       log(`measuring the naive loop on ${NAIVE_KEYS} keys...`);
       naiveResult = await naive(redis, db, my);

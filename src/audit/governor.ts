@@ -1,33 +1,59 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from './log.js';
 
-/** Smallest batch the governor shrinks to: below this, per-batch overhead dominates. */
+/** Smallest batch the governor shrinks to for query time: below this, per-batch overhead dominates. */
 const MIN_BATCH = 10;
 /** Weight of the newest query in the decaying average. */
 const ALPHA = 0.3;
+/**
+ * Value bytes one batch should hold at most. A batch's values stay in memory from the cache read
+ * until its source rows are loaded and it is judged, so memory is about --concurrency times this,
+ * whatever the values' sizes (900 kB values at --batch 500 would otherwise hold 450 MB per batch).
+ */
+export const BATCH_VALUE_BYTES = 16 * 1024 * 1024;
 
 /**
- * Sizes batches so that one source query takes about `targetQueryMs`: a decaying average of the
- * time per key, measured on each query, never above the user's --batch. Slow queries shrink the
- * batches (and so the load and lock times on the source); fast ones grow them back.
+ * Sizes batches so that one source query takes about `targetQueryMs` and one batch holds about
+ * `batchBytes` of values, never above the user's --batch.
+ *  - Time: a decaying average of the time per key, measured on each query. Slow queries shrink the
+ *    batches (and so the load and lock times on the source); fast ones grow them back.
+ *  - Bytes: the value bytes per key, measured on each cache read. It rises at once to a larger
+ *    measure and decays slowly, so one batch of large values shrinks the next ones straight away.
+ *    Until a family's first read is measured, every value is taken to be --max-value-bytes.
  */
 export class BatchSizer {
   private msPerKey: number | undefined;
+  private bytesPerKey: number | undefined;
 
   constructor(
     private readonly targetQueryMs: number,
     private readonly maxBatch: number,
+    private readonly maxValueBytes: number,
+    private readonly batchBytes = BATCH_VALUE_BYTES,
   ) {}
 
   size(): number {
-    if (this.msPerKey === undefined || this.msPerKey <= 0) return this.maxBatch;
-    return Math.max(Math.min(MIN_BATCH, this.maxBatch), Math.min(this.maxBatch, Math.floor(this.targetQueryMs / this.msPerKey)));
+    const byTime =
+      this.msPerKey === undefined || this.msPerKey <= 0
+        ? this.maxBatch
+        : Math.max(Math.min(MIN_BATCH, this.maxBatch), Math.min(this.maxBatch, Math.floor(this.targetQueryMs / this.msPerKey)));
+    const bytesPerKey = this.bytesPerKey ?? this.maxValueBytes;
+    const byBytes = bytesPerKey <= 0 ? this.maxBatch : Math.max(1, Math.floor(this.batchBytes / bytesPerKey));
+    return Math.min(byTime, byBytes);
   }
 
+  /** One source query: how long it took for how many keys. */
   record(durationMs: number, keys: number): void {
     if (keys <= 0) return;
     const sample = durationMs / keys;
     this.msPerKey = this.msPerKey === undefined ? sample : ALPHA * sample + (1 - ALPHA) * this.msPerKey;
+  }
+
+  /** One cache read: the value bytes it brought into memory for how many keys. */
+  recordBytes(bytes: number, keys: number): void {
+    if (keys <= 0) return;
+    const sample = bytes / keys;
+    this.bytesPerKey = this.bytesPerKey === undefined || sample > this.bytesPerKey ? sample : ALPHA * sample + (1 - ALPHA) * this.bytesPerKey;
   }
 }
 

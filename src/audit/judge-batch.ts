@@ -24,6 +24,8 @@ export interface BatchContext {
   replicaLagMs?(): number;
   /** Told how long each Redis read took, for the latency gate. */
   onCacheRead?(durationMs: number): void;
+  /** Told how many value bytes each Redis read brought into memory for how many keys, for the batch sizer. */
+  onValues?(bytes: number, keys: number): void;
   /** Sees each batch's first observations (not the confirmation re-reads): run-audit.ts samples cached fields. */
   onObserved?(observations: readonly Observation[]): void;
   /** Told when the source query failed for a whole batch (not a timeout): the gate names it. */
@@ -58,7 +60,8 @@ export async function judgeBatch(rule: FamilyRule, refs: readonly KeyRef[], ctx:
     const judgement = classifyObservation(rule, observations[i] as Observation);
     // Judged: the value read (up to --max-value-bytes) can go before the next key is decoded.
     observations[i] = RELEASED;
-    if (judgement.verdict === 'divergent' && ctx.confirmDelayMs > 0) outcome.suspects.push({ ref, judgement });
+    // A suspect waits out the confirmation delay: it keeps only what a finding keeps of its values.
+    if (judgement.verdict === 'divergent' && ctx.confirmDelayMs > 0) outcome.suspects.push({ ref, judgement: boundFinding(rule, judgement as Finding) });
     else outcome.findings.push(toFinding(rule, ref, judgement));
   }
   return outcome;
@@ -95,6 +98,7 @@ async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchCont
   );
   const cacheReadAt = Date.now();
   ctx.onCacheRead?.(cacheReadAt - readStartedAt);
+  ctx.onValues?.(valueBytes(reads), reads.length);
 
   // Only keys read with the rule's type need their row: step 1 decides the rest without it.
   const ids = refs.flatMap((ref, i) => {
@@ -128,6 +132,17 @@ async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchCont
     if (replicaLagMs > 0) obs.replicaLagMs = replicaLagMs;
     return obs;
   });
+}
+
+/** The bytes of the values a read holds in memory (a hash: its field names and values). */
+export function valueBytes(reads: readonly CacheRead[]): number {
+  let bytes = 0;
+  for (const read of reads) {
+    if (read.kind !== 'present') continue;
+    if (Buffer.isBuffer(read.value)) bytes += read.value.length;
+    else for (const field in read.value) bytes += field.length + (read.value[field] as Buffer).length;
+  }
+  return bytes;
 }
 
 const ABSENT: SourceRead = { kind: 'absent' };

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { displayKey } from '../cache/key-name.js';
 import type { CacheReader } from '../cache/types.js';
 import { CachedFieldSample } from '../core/cached-fields.js';
 import type { FamilyRule } from '../core/rule.js';
@@ -76,7 +77,8 @@ function newPopulation(families: readonly FamilyRule[]): Population {
 
 /**
  * Streams every family through sample → read → load → classify → confirm → report, with at most
- * `concurrency` batches in flight, so memory is bounded by batch size × concurrency.
+ * `concurrency` batches in flight, so memory is bounded by batch size × concurrency, and a batch's
+ * values by BATCH_VALUE_BYTES (the sizer shrinks batches of large values).
  * A lost connection ends the audit early: what was judged is kept and the outcome is incomplete.
  */
 export async function runAudit(inputs: AuditInputs, options: AuditOptions): Promise<AuditOutcome> {
@@ -124,9 +126,9 @@ async function* recentBatches(rule: FamilyRule, loader: SourceLoader, options: A
   // An id that contains the separator renders to a key its own pattern would not claim: skip it.
   // With --shard, a key another shard owns is that shard's to judge.
   const refs = ids.flatMap((id) => {
-    const key = rule.pattern.render(id);
-    const raw = Buffer.from(key);
-    return rule.pattern.match(key) === id && (options.shard === undefined || ownsKey(options.shard, raw)) ? [{ raw, key, id }] : [];
+    const text = rule.pattern.render(id);
+    const raw = Buffer.from(text);
+    return rule.pattern.match(text) === id && (options.shard === undefined || ownsKey(options.shard, raw)) ? [{ raw, key: displayKey(raw), id }] : [];
   });
   for (let i = 0; i < refs.length; i += options.batch) yield refs.slice(i, i + options.batch);
 }
@@ -197,7 +199,7 @@ class Run {
   async judgeAll(rule: FamilyRule, batches: AsyncIterable<KeyRef[]>, population: Population, tag?: 'recent'): Promise<void> {
     const { options } = this;
     const tally = population.families.get(rule.name) as Tally;
-    const sizer = new BatchSizer(options.targetQueryMs ?? DEFAULT_TARGET_QUERY_MS, options.batch);
+    const sizer = new BatchSizer(options.targetQueryMs ?? DEFAULT_TARGET_QUERY_MS, options.batch, options.maxValueBytes);
     const busy = this.busyGates.get(rule.source);
     // The sample's first decoded values tell whether the cache holds the compared fields: the same
     // check `rules validate --connect` makes by scanning a few keys, here without reading any twice.
@@ -212,6 +214,7 @@ class Run {
       onQuery: (durationMs, keys) => sizer.record(durationMs, keys),
       replicaLagMs: () => this.lag?.lagFor(rule.source) ?? 0,
       onCacheRead: (durationMs) => this.latency.record(durationMs),
+      onValues: (bytes, keys) => sizer.recordBytes(bytes, keys),
       onBatchFailed: (keys, message) => addSourceFailure(this.sourceFailures, rule.name, keys, message),
       ...(cachedFields === undefined || cachedFields.full
         ? {}
@@ -242,8 +245,10 @@ class Run {
     const confirmations = new ConfirmationQueue<Suspect>(
       options.confirmDelayMs,
       async (suspects) => {
-        for (let i = 0; i < suspects.length; i += options.batch) {
-          const group = suspects.slice(i, i + options.batch);
+        // Re-read in batches of the sizer's size: a re-read holds the values as a first read does.
+        for (let i = 0; i < suspects.length; ) {
+          const group = suspects.slice(i, i + sizer.size());
+          i += group.length;
           await this.slots(() => confirmSuspects(rule, group, ctx).then(record));
         }
       },
@@ -264,15 +269,17 @@ class Run {
 
     try {
       for await (const scanned of batches) {
-        // Batches leave the scan at --batch; the sizer cuts them to the query-time target.
-        const size = sizer.size();
-        for (let i = 0; i < scanned.length; i += size) {
+        // Batches leave the scan at --batch; the sizer cuts them to the query-time and value-bytes
+        // targets, asked again for each batch so that what the last reads measured applies at once.
+        for (let i = 0; i < scanned.length; ) {
           while (full() && inflight.size > 0) await Promise.race(inflight);
           await busy?.waitUntilCalm(() => this.isStopped());
           await this.lag?.waitUntilCaughtUp(() => this.isStopped());
           await this.latency.waitIfSlow(() => this.isStopped());
           if (this.isStopped()) break;
-          track(judge(scanned.slice(i, i + size)));
+          const refs = scanned.slice(i, i + sizer.size());
+          i += refs.length;
+          track(judge(refs));
         }
         if (this.isStopped()) break;
       }

@@ -102,7 +102,7 @@ export function parseBatchReply(
     if (code === -5) deferred.push({ index: i, bytes: Number(first) });
     else if (code === -2) results[i] = { kind: 'gone' };
     else if (code === -3) results[i] = { kind: 'present', redisType: String(first), value: Buffer.alloc(0), pttlMs: -1 };
-    else if (code === -4) results[i] = { kind: 'too-large', redisType: type, size: Number(first) };
+    else if (code === -4) results[i] = { kind: 'too-large', redisType: type, size: Number(first), unit: type === 'hash' ? 'fields' : 'bytes' };
     else if (type === 'hash') results[i] = { kind: 'present', redisType: 'hash', value: fieldMap(first), pttlMs: code };
     else results[i] = { kind: 'present', redisType: 'string', value: first as Buffer, pttlMs: code };
   }

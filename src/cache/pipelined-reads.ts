@@ -97,7 +97,7 @@ export async function readHashes(run: PipelineRunner, keys: readonly Buffer[], m
     } else if (size === 0) {
       results[i] = { kind: 'gone' };
     } else if (size > limit) {
-      results[i] = { kind: 'too-large', redisType: 'hash', size };
+      results[i] = { kind: 'too-large', redisType: 'hash', size, unit: 'fields' };
     } else if (memoryError === null && memory !== null && memory + HASH_FIELD_SLACK * size <= maxValueBytes) {
       bytes[i] = memory;
       fetch.push(i);
@@ -108,7 +108,7 @@ export async function readHashes(run: PipelineRunner, keys: readonly Buffer[], m
   }
   for (const [i, exact] of await exactHashBytes(run, keys, measure)) {
     if (typeof exact === 'string') results[i] = { kind: 'error', message: exact };
-    else if (exact > maxValueBytes) results[i] = { kind: 'too-large', redisType: 'hash', size: exact };
+    else if (exact > maxValueBytes) results[i] = { kind: 'too-large', redisType: 'hash', size: exact, unit: 'bytes' };
     else if (exact === 0) results[i] = { kind: 'gone' };
     else {
       bytes[i] = exact;
@@ -181,7 +181,7 @@ async function followUp(run: PipelineRunner, keys: readonly Buffer[], followUps:
   followUps.forEach(({ index, ask }, n) => {
     const [error, answer] = replies[n] as [Error | null, unknown];
     if (error !== null) results[index] = { kind: 'error', message: error.message };
-    else if (ask === 'strlen') results[index] = { kind: 'too-large', redisType: expected, size: Number(answer) };
+    else if (ask === 'strlen') results[index] = { kind: 'too-large', redisType: expected, size: Number(answer), unit: 'bytes' };
     else if (answer === 'none') results[index] = { kind: 'gone' };
     else results[index] = { kind: 'present', redisType: String(answer), value: Buffer.alloc(0), pttlMs: -1 };
   });

@@ -26,8 +26,8 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
     return decided('skipped', 'wrong-type', 1, { detail: `Redis type ${cache.redisType}, expected ${rule.type}` });
   }
   if (cache.kind === 'too-large') {
-    note?.(`1. value is ${cache.size} bytes/fields, over the size limit: not fetched`);
-    return decided('skipped', 'too-large', 1, { detail: `${cache.size} over the size limit` });
+    note?.(`1. value is ${cache.size} ${cache.unit}, over the size limit: not fetched`);
+    return decided('skipped', 'too-large', 1, { detail: `${cache.size} ${cache.unit}, over the size limit` });
   }
   note?.('1. key present, type and size fit the rule');
 

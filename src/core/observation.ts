@@ -10,7 +10,7 @@ export type CacheRead =
   /** The key disappeared between sampling and reading (PTTL -2 or nil). */
   | { kind: 'gone' }
   /** Not fetched: STRLEN/HLEN said it is over the size limit. */
-  | { kind: 'too-large'; redisType: string; size: number }
+  | { kind: 'too-large'; redisType: string; size: number; unit: 'bytes' | 'fields' }
   | { kind: 'error'; message: string };
 
 export type SourceRead =

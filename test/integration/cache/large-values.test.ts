@@ -61,6 +61,8 @@ describe('the batch read script never copies a large value', () => {
       const reads = await reader.read([Buffer.from('big:1'), Buffer.from('big:2'), Buffer.from('big:3')], 'hash', MiB);
       expect(reads.map((r) => r.kind)).toEqual(['too-large', 'too-large', 'too-large']);
       expect(reads[0]?.kind === 'too-large' && reads[0].size).toBeGreaterThan(10 * MiB);
+      // Its size is told in bytes (counted field by field), not as the field count HLEN gives.
+      expect(reads[0]?.kind === 'too-large' && reads[0].unit).toBe('bytes');
       expect(await commandCalls('hgetall')).toBe(before);
     } finally {
       await reader.close();

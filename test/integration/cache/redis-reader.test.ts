@@ -63,7 +63,7 @@ describe.each(['script', 'pipeline'] as const)('Redis reader (%s path)', (path) 
 
   it('reports a value over the limit as too-large with its size, without fetching it', async () => {
     const [big] = await reader().read([key('big')], 'string', LIMIT);
-    expect(big).toEqual({ kind: 'too-large', redisType: 'string', size: LIMIT + 1 });
+    expect(big).toEqual({ kind: 'too-large', redisType: 'string', size: LIMIT + 1, unit: 'bytes' });
   });
 
   it('reports a missing key as gone and another type as present with that type', async () => {
@@ -78,7 +78,7 @@ describe.each(['script', 'pipeline'] as const)('Redis reader (%s path)', (path) 
     const fields = (hash as { value: Record<string, Buffer> }).value;
     expect(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.toString()]))).toEqual({ name: 'Ada', plan: 'pro' });
     expect(Object.keys((wide as { value: Record<string, Buffer> }).value)).toHaveLength(300);
-    expect(huge).toMatchObject({ kind: 'too-large', redisType: 'hash', size: LIMIT / 64 + 1 });
+    expect(huge).toMatchObject({ kind: 'too-large', redisType: 'hash', size: LIMIT / 64 + 1, unit: 'fields' });
     expect(str).toMatchObject({ kind: 'present', redisType: 'string' });
   });
 

@@ -154,7 +154,9 @@ describe.each(cases)('faults: the $kind session killed mid-audit', (c) => {
     expect(report.gate.passed).toBe(false);
     // The killed batch is not judged `error`: the run stopped, and all it judged matches.
     expect(report.summary.error).toBe(0);
-    expect(report.summary.sampled).toBeGreaterThanOrEqual(3 * 50);
+    // Three batches' reads were judged; the first of them was read in slices (16 keys, then the
+    // rest) because its values' sizes were not yet measured, so at least two full batches.
+    expect(report.summary.sampled).toBeGreaterThanOrEqual(2 * 50);
     // At most the batches read by the kill (the killed one is not counted) and one more slot's.
     expect(report.summary.sampled).toBeLessThanOrEqual((readBeforeKill + 2) * 50);
     expect(report.summary.sampled).toBeLessThan(ITEMS);

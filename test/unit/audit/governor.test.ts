@@ -1,32 +1,69 @@
 import { describe, expect, it } from 'vitest';
-import { BatchSizer, BusyGate, RedisLatencyGate, ReplicaLagWatch, type LagProbe } from '../../../src/audit/governor.js';
+import { BATCH_VALUE_BYTES, BatchSizer, BusyGate, RedisLatencyGate, ReplicaLagWatch, type LagProbe } from '../../../src/audit/governor.js';
 
 describe('BatchSizer', () => {
   it('starts at --batch and shrinks so that a query takes about the target', () => {
-    const sizer = new BatchSizer(100, 500);
+    const sizer = new BatchSizer(100, 500, 1);
     expect(sizer.size()).toBe(500);
     sizer.record(1000, 500); // 2 ms per key: 50 keys make 100 ms
     expect(sizer.size()).toBe(50);
   });
 
   it('grows back as queries get faster, never above --batch', () => {
-    const sizer = new BatchSizer(100, 500);
+    const sizer = new BatchSizer(100, 500, 1);
     sizer.record(1000, 500);
     for (let i = 0; i < 30; i++) sizer.record(5, 50); // 0.1 ms per key
     expect(sizer.size()).toBe(500);
   });
 
   it('never goes below 10 keys', () => {
-    const sizer = new BatchSizer(100, 500);
+    const sizer = new BatchSizer(100, 500, 1);
     sizer.record(60_000, 10);
     expect(sizer.size()).toBe(10);
   });
 
   it('decays: one slow query moves the size only part of the way', () => {
-    const sizer = new BatchSizer(100, 1000);
+    const sizer = new BatchSizer(100, 1000, 1);
     sizer.record(100, 1000); // 0.1 ms/key: 1000
     sizer.record(1000, 1000); // 1 ms/key once: average 0.37 ms/key
     expect(sizer.size()).toBe(270);
+  });
+});
+
+describe('BatchSizer by value bytes', () => {
+  const MiB = 1024 * 1024;
+
+  it('before any read, takes every value to be --max-value-bytes: the first batches hold at most BATCH_VALUE_BYTES', () => {
+    expect(new BatchSizer(100, 500, MiB).size()).toBe(BATCH_VALUE_BYTES / MiB);
+    expect(new BatchSizer(100, 500, 1024).size()).toBe(500);
+    expect(new BatchSizer(100, 500, 512 * MiB).size()).toBe(1);
+  });
+
+  it('grows to --batch once the values are measured small', () => {
+    const sizer = new BatchSizer(100, 500, MiB);
+    sizer.recordBytes(16 * 200, 16);
+    expect(sizer.size()).toBe(500);
+  });
+
+  it('shrinks at once when a read brings large values, so a batch of 900 kB values holds about BATCH_VALUE_BYTES', () => {
+    const sizer = new BatchSizer(100, 500, MiB);
+    sizer.recordBytes(500 * 200, 500);
+    expect(sizer.size()).toBe(500);
+    sizer.recordBytes(10 * 900_000, 10);
+    const size = sizer.size();
+    expect(size).toBe(Math.floor(BATCH_VALUE_BYTES / 900_000));
+    expect(size * 900_000).toBeLessThanOrEqual(BATCH_VALUE_BYTES);
+  });
+
+  it('grows back slowly as the values get small again, and obeys the query-time target too', () => {
+    const sizer = new BatchSizer(100, 500, MiB);
+    sizer.recordBytes(10 * 900_000, 10);
+    sizer.recordBytes(10 * 100, 10);
+    expect(sizer.size()).toBeLessThan(30); // one small read decays the estimate by 30% only
+    for (let i = 0; i < 40; i++) sizer.recordBytes(100 * 100, 100);
+    expect(sizer.size()).toBe(500);
+    sizer.record(1000, 500); // 2 ms per key
+    expect(sizer.size()).toBe(50);
   });
 });
 

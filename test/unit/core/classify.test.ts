@@ -54,8 +54,10 @@ describe('step 1: nothing to judge', () => {
     expect(judge(rule(), list, row(fresh))).toMatchObject({ verdict: 'skipped', reason: 'wrong-type', step: 1 });
   });
   it('a value over the size limit is skipped/too-large', () => {
-    const big: CacheRead = { kind: 'too-large', redisType: 'string', size: 5_000_000 };
-    expect(judge(rule(), big, row(fresh))).toMatchObject({ verdict: 'skipped', reason: 'too-large', step: 1 });
+    const big: CacheRead = { kind: 'too-large', redisType: 'string', size: 5_000_000, unit: 'bytes' };
+    expect(judge(rule(), big, row(fresh))).toMatchObject({ verdict: 'skipped', reason: 'too-large', step: 1, detail: '5000000 bytes, over the size limit' });
+    const wide: CacheRead = { kind: 'too-large', redisType: 'hash', size: 20_000, unit: 'fields' };
+    expect(judge(rule({ type: 'hash' }), wide, row(fresh))).toMatchObject({ verdict: 'skipped', reason: 'too-large', detail: '20000 fields, over the size limit' });
   });
 });
 
