@@ -1,4 +1,5 @@
 import { createCacheReader } from '../cache/index.js';
+import { displayKey, hasKeyEscape, keyMatchText, parseDisplayedKey } from '../cache/key-name.js';
 import type { TlsOptions } from '../cache/tls.js';
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
@@ -25,16 +26,29 @@ export interface ExplainRequest {
   redisUrl: string;
   readFrom?: 'master' | 'replica';
   tls?: TlsOptions;
+  /** Keys as reports display them (key-name.ts): `\xNN` is one byte, `\x5c` a backslash. */
   keys: readonly string[];
   timeoutMs: number;
   maxValueBytes: number;
 }
 
-/** Everything `explain` shows for one key. */
+/**
+ * An argument with `\xNN` escapes reads the key those bytes make; when the key spelled literally
+ * by the argument's text exists too, both are named, so nobody reads one while meaning the other.
+ */
+export interface OtherKey {
+  /** The argument as typed. */
+  literal: string;
+  /** How to address the literal text key: its display, each backslash written `\x5c`. */
+  display: string;
+}
+
+/** Everything `explain` shows for one key. `key` is the key's display (key-name.ts). */
 export type Explanation =
-  | { key: string; family: undefined; patterns: string[] }
+  | { key: string; otherKey?: OtherKey; family: undefined; patterns: string[] }
   | {
       key: string;
+      otherKey?: OtherKey;
       family: FamilyRule;
       id: string;
       read: CacheRead;
@@ -66,10 +80,14 @@ export async function explainKeys(request: ExplainRequest): Promise<Explanation[
     const out: Explanation[] = [];
     // The checks an audit runs before its first batch, once per family explained.
     const familyWarnings = new Map<string, RunWarning[]>();
-    for (const key of request.keys) {
-      const family = request.config.families.find((f) => f.pattern.match(key) !== undefined);
+    for (const argument of request.keys) {
+      const raw = parseDisplayedKey(argument);
+      const key = displayKey(raw);
+      const otherKey = await literalKeyBeside(cache, argument, raw);
+      const text = keyMatchText(raw);
+      const family = request.config.families.find((f) => f.pattern.match(text) !== undefined);
       if (family === undefined) {
-        out.push({ key, family: undefined, patterns: request.config.families.map((f) => `${f.name}: ${f.pattern.source}`) });
+        out.push({ key, ...otherKey, family: undefined, patterns: request.config.families.map((f) => `${f.name}: ${f.pattern.source}`) });
         continue;
       }
       let loader = loaders.get(family.source);
@@ -84,7 +102,7 @@ export async function explainKeys(request: ExplainRequest): Promise<Explanation[
         warnings = await checkFamiliesAgainstSources(request.config, [family], loaders);
         familyWarnings.set(family.name, warnings);
       }
-      out.push(await explainOne(key, family, cache, loader, request.maxValueBytes, warnings));
+      out.push({ ...(await explainOne(raw, family, cache, loader, request.maxValueBytes, warnings)), ...otherKey });
     }
     return out;
   } finally {
@@ -92,16 +110,28 @@ export async function explainKeys(request: ExplainRequest): Promise<Explanation[
   }
 }
 
+/** The text key an escaped argument spells literally, when it exists beside the key it reads. */
+async function literalKeyBeside(cache: CacheReader, argument: string, raw: Buffer): Promise<{ otherKey?: OtherKey }> {
+  if (!hasKeyEscape(argument)) return {};
+  const literal = Buffer.from(argument, 'utf8');
+  if (literal.equals(raw)) return {};
+  // A size limit of 0 fetches no value: a string comes back too-large (or present when empty), another type present.
+  const [read] = await cache.read([literal], 'string', 0);
+  if (read === undefined || read.kind === 'gone' || read.kind === 'error') return {};
+  return { otherKey: { literal: argument, display: displayKey(literal) } };
+}
+
 async function explainOne(
-  key: string,
+  raw: Buffer,
   family: FamilyRule,
   cache: CacheReader,
   loader: SourceLoader,
   maxValueBytes: number,
   familyWarnings: readonly RunWarning[],
 ): Promise<Explanation> {
-  const id = family.pattern.match(key) as string;
-  const [read = { kind: 'gone' } as CacheRead] = await cache.read([Buffer.from(key)], family.type, maxValueBytes);
+  const key = displayKey(raw);
+  const id = family.pattern.match(keyMatchText(raw)) as string;
+  const [read = { kind: 'gone' } as CacheRead] = await cache.read([raw], family.type, maxValueBytes);
   const cacheReadAt = Date.now();
   let source: SourceRead = { kind: 'absent' };
   let nowMs = Date.now();

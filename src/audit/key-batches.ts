@@ -1,5 +1,5 @@
 import type { CacheReader } from '../cache/types.js';
-import { displayKey } from '../cache/key-name.js';
+import { displayKey, keyMatchText } from '../cache/key-name.js';
 import type { FamilyRule } from '../core/rule.js';
 import { ownsKey, type Shard } from '../core/shard.js';
 import { Reservoir } from './reservoir.js';
@@ -51,13 +51,13 @@ export async function* keyBatches(rule: FamilyRule, ctx: KeyBatchContext, option
     await ctx.throttle.take(keys.length);
     for (const raw of keys) {
       if (options.shard !== undefined && !ownsKey(options.shard, raw)) continue;
-      const key = displayKey(raw);
-      const id = rule.pattern.match(key);
+      const text = keyMatchText(raw);
+      const id = rule.pattern.match(text);
       if (id === undefined) {
-        if (isUnclaimed(key, rule, ctx.families)) ctx.onUnmatched();
+        if (isUnclaimed(text, rule, ctx.families)) ctx.onUnmatched();
         continue;
       }
-      const ref = { raw, key, id };
+      const ref = { raw, key: displayKey(raw), id };
       if (reservoir !== undefined) {
         reservoir.offer(ref);
       } else {

@@ -3,7 +3,7 @@
  * by `audit` (session.ts), `rules validate --connect` and `explain`, so the three never disagree.
  */
 import { createCacheReader } from '../cache/index.js';
-import { displayKey } from '../cache/key-name.js';
+import { displayKey, keyMatchText } from '../cache/key-name.js';
 import type { TlsOptions } from '../cache/tls.js';
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
@@ -105,7 +105,7 @@ export async function sampleCachedFields(
     for await (const reply of cache.scan(rule.pattern.glob, 100)) {
       for (const raw of reply) {
         const key = displayKey(raw);
-        if (keys.size < sample.limit && rule.pattern.match(key) !== undefined) keys.set(key, raw);
+        if (keys.size < sample.limit && rule.pattern.match(keyMatchText(raw)) !== undefined) keys.set(key, raw);
       }
       if (keys.size >= sample.limit || ++replies >= MAX_SCAN_REPLIES) break;
     }

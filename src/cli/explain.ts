@@ -9,7 +9,7 @@ export function registerExplainCommand(program: Command): void {
   const command = program
     .command('explain')
     .description('read one or more keys and their rows, and show every decision step (read-only)')
-    .argument('<key...>', 'Redis keys to explain')
+    .argument('<key...>', 'Redis keys to explain, as reports display them (\\xNN is one byte, \\x5c a backslash)')
     .requiredOption('--rules <file>', 'rules file (YAML) (required)');
   addConnectionFlags(command)
     .option('--max-value-bytes <n>', 'do not fetch values larger than this', integer('--max-value-bytes'), 1024 * 1024)
@@ -32,6 +32,13 @@ export function registerExplainCommand(program: Command): void {
 /** Plain text, one block per key; everything that came from Redis or the database is escaped. */
 function render(e: Explanation): string {
   const lines = [`key ${safe(e.key)}`];
+  if (e.otherKey !== undefined) {
+    const o = e.otherKey;
+    lines.push(
+      `  note: two keys exist: the one displayed ${safe(e.key)}, read here (each \\xNN in an argument is one byte), ` +
+        `and the text key whose name is literally ${safe(o.literal)}; to explain that one, write ${safe(o.display)} (\\x5c for each backslash)`,
+    );
+  }
   if (e.family === undefined) {
     lines.push('  family: none: no family pattern matches this key (placeholders never span ":")');
     for (const p of e.patterns) lines.push(`    tried ${safe(p)}`);
@@ -47,7 +54,7 @@ function render(e: Explanation): string {
     lines.push(`  cache: type ${r.redisType}, ${size}, PTTL ${pttl}`);
     if (e.estimatedWriteMs !== undefined) lines.push(`  estimated write time: ${new Date(e.estimatedWriteMs).toISOString()} (now - (ttl - pttl))`);
   } else if (r.kind === 'too-large') {
-    lines.push(`  cache: type ${r.redisType}, ${r.size} over --max-value-bytes: not fetched`);
+    lines.push(`  cache: type ${r.redisType}, ${r.size} ${r.unit}, over --max-value-bytes: not fetched`);
   } else if (r.kind === 'gone') {
     lines.push('  cache: key not found');
   } else {

@@ -1,25 +1,8 @@
 import { isLosslessNumber } from 'lossless-json';
 import { REDACTED } from '../core/verdict.js';
 import { toJsonValue } from './finding-json.js';
+import { isTerminalUnsafe } from '../util/terminal-unsafe.js';
 
-/**
- * Code points a terminal may act on instead of printing: C0 controls (ESC starts every ANSI
- * sequence; CR and BS overwrite what is on screen), DEL, C1 controls (0x9B is a one-byte CSI on
- * some terminals), and the bidi/line-separator marks that reorder or break what is displayed.
- */
-function isUnsafe(code: number): boolean {
-  return (
-    code <= 0x1f ||
-    (code >= 0x7f && code <= 0x9f) ||
-    code === 0x200e ||
-    code === 0x200f ||
-    (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2066 && code <= 0x2069) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0xfeff
-  );
-}
 
 /**
  * Makes text from the cache safe to print on a terminal: unsafe code points become `\xNN`
@@ -31,7 +14,7 @@ export function escapeControl(text: string): string {
   let clean = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (!isUnsafe(code)) continue;
+    if (!isTerminalUnsafe(code)) continue;
     out += text.slice(clean, i);
     out += code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
     clean = i + 1;
