@@ -7,11 +7,14 @@ import { compileRules } from './compile-rules.js';
 import type { RawRules } from './compile-rules.js';
 import { interpolateDocument } from './interpolate-document.js';
 import { createProblemCollector } from './problem-collector.js';
+import type { ProblemCollector } from './problem-collector.js';
+import { checkQueryPolicy } from './query-policy-check.js';
+import type { QueryPolicyReporter } from './query-policy-check.js';
 import { validateRulesSchema } from './schema-validation.js';
 import { checkRules } from './semantic-checks.js';
 import type { RulesConfig } from './types.js';
 import { createLocator, parseYaml } from './yaml-document.js';
-import type { DataPath } from './yaml-document.js';
+import type { DataPath, Locator } from './yaml-document.js';
 
 /** A rules file is a few kB; anything this big is the wrong file (or a device that never ends). */
 export const MAX_RULES_BYTES = 10 * 1024 * 1024;
@@ -41,7 +44,10 @@ export async function loadRulesFile(file: string, env: NodeJS.ProcessEnv = proce
   const nul = bytes.indexOf(0);
   const text = decodeUtf8(nul < 0 ? bytes : bytes.subarray(0, nul), file);
   if (nul >= 0) throw new RulesError([{ file, ...position(bytes, nul), message: 'the rules file holds a NUL byte: it is not text; save it as UTF-8 text' }]);
-  const config = parseRules(text, file, env);
+  const checked = checkText(text, file, env);
+  // Reported with the file's other problems, so `rules validate` without --connect refuses them.
+  await checkQueryPolicy(checked.data, checked.report);
+  const config = compileChecked(checked);
   await requireModuleFiles(config);
   return config;
 }
@@ -133,8 +139,24 @@ function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
 /**
  * Everything after reading: YAML, `${ENV}` interpolation, schema, semantic checks, compilation.
  * Pure apart from loading the schema file once, so tests and `explain` can feed it text.
+ * Synchronous, so without the read-only query policy, which `loadRulesFile` adds (the loaders
+ * apply it anyway before any query is sent).
  */
 export function parseRules(text: string, file: string, env: NodeJS.ProcessEnv = process.env): RulesConfig {
+  return compileChecked(checkText(text, file, env));
+}
+
+/** A rules file parsed and checked, its problems not yet thrown: asynchronous checks may add theirs. */
+interface CheckedRules {
+  file: string;
+  data: unknown;
+  locator: Locator;
+  problems: ProblemCollector;
+  /** Adds problems, except at a path whose `${ENV}` interpolation failed (already reported). */
+  report: QueryPolicyReporter;
+}
+
+function checkText(text: string, file: string, env: NodeJS.ProcessEnv): CheckedRules {
   if (text.trim() === '') throw new RulesError([{ file, message: EMPTY_FILE }]);
   const parsed = parseYaml(text);
   // With syntax errors the data is a guess; checking it would only add confusing problems.
@@ -166,9 +188,14 @@ export function parseRules(text: string, file: string, env: NodeJS.ProcessEnv = 
     add(path: DataPath, message: string, on?: 'key' | 'value'): void {
       if (!unresolved(path)) problems.add(path, message, on);
     },
+    reportedUnder: (path: DataPath): boolean => problems.reportedUnder(path),
   };
   checkRules(data, semantic, locator);
+  return { file, data, locator, problems, report: semantic };
+}
 
+/** Throws every problem found, or compiles the rules. */
+function compileChecked({ file, data, locator, problems }: CheckedRules): RulesConfig {
   const found = problems.sorted();
   if (found.length > 0) throw new RulesError(found);
   const config = compileRules(data as RawRules, file);

@@ -27,7 +27,7 @@
  * user-defined function that calls one of them, is what a read-only database role is for: the
  * loaders warn at start when the role they connect as can write (write-access.ts).
  */
-import { parse as parsePostgres } from 'libpg-query';
+import type * as LibPgQuery from 'libpg-query';
 import nodeSqlParser from 'node-sql-parser';
 import type { FamilyRule } from '../core/rule.js';
 import { errorMessage, SourceCheckError } from './errors.js';
@@ -102,10 +102,18 @@ export async function readOnlyQueryProblem(dialect: SqlDialect, sql: string): Pr
   return dialect === 'postgres' ? postgresProblem(sql) : mysqlProblem(sql);
 }
 
+/**
+ * libpg-query compiles its WebAssembly parser as soon as it is imported, so it is imported on the
+ * first PostgreSQL query only: checking a rules file without one (`rules validate`) never loads it.
+ */
+let postgresParser: Promise<typeof LibPgQuery> | undefined;
+
 async function postgresProblem(sql: string): Promise<string | undefined> {
+  postgresParser ??= import('libpg-query');
+  const { parse } = await postgresParser;
   let tree: { stmts?: { stmt?: Record<string, unknown> }[] };
   try {
-    tree = (await parsePostgres(sql)) as typeof tree;
+    tree = (await parse(sql)) as typeof tree;
   } catch (error) {
     return `the query cannot be parsed as PostgreSQL (${errorMessage(error)}); expected ${EXPECTED}`;
   }

@@ -1,0 +1,73 @@
+import type { SemanticReporter } from './semantic-checks.js';
+import type { DataPath } from './yaml-document.js';
+
+/**
+ * The read-only query policy (sources/read-only-query.ts) applied when a rules file is loaded, so
+ * that `rules validate` without `--connect` refuses a `query` the loaders would refuse later (a
+ * `lo_import(...)`, an `INTO OUTFILE`, a `FOR UPDATE`), at the line of its `query:`. The policy is
+ * the loaders' own guard, not a copy of it.
+ *
+ * Only families whose source is `kind: postgres` or `kind: mysql` are checked: a `module` loader
+ * gives its `query` whatever meaning it likes. The policy module, and through it the SQL parsers,
+ * is imported only when the file holds such a query, and libpg-query (WebAssembly) only when one
+ * of them is PostgreSQL's; no database driver is loaded.
+ */
+
+export interface QueryPolicyReporter extends SemanticReporter {
+  /** True when a problem was already reported at or under `path` (the query then is not parsed). */
+  reportedUnder(path: DataPath): boolean;
+}
+
+type Dialect = 'postgres' | 'mysql';
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The `query` of every family read from a postgres or mysql source, with its dialect and path. */
+function sqlQueries(data: unknown): { name: string; dialect: Dialect; query: string; path: DataPath }[] {
+  const root = asRecord(data);
+  const sources = asRecord(root?.sources);
+  const families = root?.families;
+  if (sources === undefined || !Array.isArray(families)) return [];
+  const found: { name: string; dialect: Dialect; query: string; path: DataPath }[] = [];
+  families.forEach((value: unknown, index) => {
+    const family = asRecord(value);
+    const query = family?.query;
+    const sourceName = family?.source;
+    // A wrong type, or an unknown source, is the schema's and the semantic checks' to report.
+    if (typeof query !== 'string' || typeof sourceName !== 'string' || !Object.hasOwn(sources, sourceName)) return;
+    const kind = asRecord(sources[sourceName])?.kind;
+    if (kind !== 'postgres' && kind !== 'mysql') return;
+    const name = typeof family?.name === 'string' && family.name !== '' ? family.name : `#${index + 1}`;
+    found.push({ name, dialect: kind, query, path: ['families', index, 'query'] });
+  });
+  return found;
+}
+
+/**
+ * Reports, at each family's `query`, what the read-only policy refuses, in the words the loaders
+ * and `rules validate --connect` use. A query that already has a problem (no `$1`, an unset
+ * `${VAR}`) is not parsed: one problem per line is enough.
+ */
+export async function checkQueryPolicy(data: unknown, report: QueryPolicyReporter): Promise<void> {
+  const queries = sqlQueries(data).filter((q) => !report.reportedUnder(q.path));
+  if (queries.length === 0) return;
+  const { ReadOnlyQueryError, ReadOnlyQueryGuard } = await import('../sources/read-only-query.js');
+  const guards = { postgres: new ReadOnlyQueryGuard('postgres'), mysql: new ReadOnlyQueryGuard('mysql') };
+  const problems = await Promise.all(
+    queries.map(async ({ name, dialect, query }) => {
+      try {
+        await guards[dialect].require({ name, query });
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof ReadOnlyQueryError)) throw error;
+        return `${error.problem}; ${error.hint ?? ''}`.replace(/; $/, '');
+      }
+    }),
+  );
+  problems.forEach((problem, i) => {
+    const path = queries[i]?.path;
+    if (problem !== undefined && path !== undefined) report.add(path, problem);
+  });
+}
