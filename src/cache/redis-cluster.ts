@@ -8,7 +8,7 @@ import { keyErrorMeaning } from './cluster-redirect.js';
 import { formatRanges, mergeRanges, SLOT_COUNT, subtractRanges, Topology, type NodeRole, type Shard } from './cluster-topology.js';
 import { parseClusterUrl, type ClusterUrl } from './cluster-url.js';
 import { enforceReadOnly } from './read-only.js';
-import { describeRedisError as describe, readerForClient, type RedisReaderOptions } from './redis-standalone.js';
+import { describeRedisError as describe, quietReadyCheck, readerForClient, type RedisReaderOptions } from './redis-standalone.js';
 import type { CacheReader } from './types.js';
 
 /** What the SCANs of a run listed: the nodes and slot ranges, and whether anything was left out. */
@@ -74,6 +74,9 @@ export async function createClusterReader(url: string, options: RedisReaderOptio
       redisOptions: nodeOptions(parsed, options.timeoutMs),
     }),
   );
+  // The Cluster's own node connections (CLUSTER SLOTS) run ioredis' ready check: quietly (no
+  // console.warn when the ACL user may not run INFO). '+node' comes before a node connects.
+  cluster.on('+node', (node: Redis) => quietReadyCheck(node));
   // The last node error says why (refused, WRONGPASS, cluster support disabled); the connect
   // promise itself only says that no startup node was available.
   let lastError: unknown;
@@ -110,7 +113,7 @@ export async function createClusterReader(url: string, options: RedisReaderOptio
 
 /** Why a seed cannot be connected to (refused, timed out, WRONGPASS), or undefined if it answers PING. */
 async function probeSeed(seed: { host: string; port: number }, parsed: ClusterUrl, timeoutMs: number): Promise<string | undefined> {
-  const probe = enforceReadOnly(new Redis({ ...nodeOptions(parsed, timeoutMs), ...seed, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 }));
+  const probe = quietReadyCheck(enforceReadOnly(new Redis({ ...nodeOptions(parsed, timeoutMs), ...seed, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })));
   let lastError: unknown;
   probe.on('error', (error: unknown) => {
     lastError = error;
@@ -612,19 +615,22 @@ class RedisClusterReader implements ClusterCacheReader {
   private async connect(address: string, role: NodeRole): Promise<NodeReader> {
     if (this.closed) throw new NodeUnreachable('the reader is closed');
     const colon = address.lastIndexOf(':');
-    const client = enforceReadOnly(
-      new Redis({
-        ...nodeOptions(this.url, this.timeoutMs),
-        host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'),
-        port: Number(address.slice(colon + 1)),
-        lazyConnect: true,
-        // READONLY on connect: a replica then serves reads of its master's slots.
-        readOnly: role === 'replica',
-        // A lost node stays lost: the slot map, not a reconnect loop, says where its slots went.
-        retryStrategy: () => null,
-        enableOfflineQueue: true,
-        enableReadyCheck: true,
-      }),
+    const client = quietReadyCheck(
+      enforceReadOnly(
+        new Redis({
+          ...nodeOptions(this.url, this.timeoutMs),
+          host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'),
+          port: Number(address.slice(colon + 1)),
+          lazyConnect: true,
+          // READONLY on connect: a replica then serves reads of its master's slots.
+          readOnly: role === 'replica',
+          // A lost node stays lost: the slot map, not a reconnect loop, says where its slots went.
+          retryStrategy: () => null,
+          enableOfflineQueue: true,
+          // Waits for a node still loading its data; silent when the ACL user may not run INFO.
+          enableReadyCheck: true,
+        }),
+      ),
     );
     let lastError: unknown;
     client.on('error', (error: unknown) => {

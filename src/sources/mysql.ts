@@ -31,6 +31,7 @@ import type { SourceSpec } from '../config/types.js';
 import type { ColumnTypes } from '../core/column-type.js';
 import type { FamilyRule } from '../core/rule.js';
 import { idParts, rowId } from '../core/source-key.js';
+import { ConnectionCap } from './connection-cap.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
 import { mysqlColumnTypes, type MysqlColumnDefinition } from './mysql-column-types.js';
@@ -163,7 +164,7 @@ export async function mysqlLoaderFromPool(pool: MysqlPoolLike, spec: SourceSpec,
     await pool.end().catch(() => {});
     throw cannotConnect(spec, error);
   }
-  return new MysqlLoader(pool, spec, timeoutMs, mode, sqlMode);
+  return new MysqlLoader(pool, spec, timeoutMs, mode, sqlMode, options);
 }
 
 /** The session's sql_mode without NO_BACKSLASH_ESCAPES, or undefined when it does not have it. */
@@ -231,6 +232,29 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ER_NOT_SUPPORTED_AUTH_MODE',
 ]);
 
+/**
+ * The server refused a new connection for a connection limit: 1040 ER_CON_COUNT_ERROR
+ * (max_connections), 1203 ER_TOO_MANY_USER_CONNECTIONS (the max_user_connections variable), and
+ * 1226 ER_USER_LIMIT_REACHED for an account's MAX_USER_CONNECTIONS (not its hourly limits, which
+ * waiting for a connection does not lift). The loader then runs fewer batches at once (connection-cap.ts).
+ */
+export function isMysqlConnectionLimit(error: unknown): boolean {
+  const number = errno(error);
+  const code = errorCode(error);
+  if (number === 1040 || number === 1203 || code === 'ER_CON_COUNT_ERROR' || code === 'ER_TOO_MANY_USER_CONNECTIONS') return true;
+  return (number === 1226 || code === 'ER_USER_LIMIT_REACHED') && /'max_user_connections'/.test(errorMessage(error));
+}
+
+/**
+ * Connections a mysql2 pool has open or is opening: its connection list, which a connection that
+ * failed to open has left by the time the caller hears of it. mysql2 has no public count, so this
+ * reads its list where mysql2 3.x keeps it; anything else (another pool) says undefined.
+ */
+function mysqlPoolSize(pool: MysqlPoolLike): number | undefined {
+  const length = (pool as { pool?: { _allConnections?: { length?: unknown } } }).pool?._allConnections?.length;
+  return typeof length === 'number' ? length : undefined;
+}
+
 type Failure = 'connection' | 'timeout' | 'query';
 
 function classify(error: unknown): Failure {
@@ -260,6 +284,7 @@ class MysqlLoader implements SourceLoader {
   private readonly guard = new ReadOnlyQueryGuard('mysql');
   private closing: Promise<void> | undefined;
   private writeAccessOnce: Promise<string | undefined> | undefined;
+  private readonly cap: ConnectionCap<MysqlConnectionLike>;
 
   constructor(
     private readonly pool: MysqlPoolLike,
@@ -267,7 +292,18 @@ class MysqlLoader implements SourceLoader {
     private readonly timeoutMs: number,
     private readonly mode: TimeoutMode,
     sqlMode: string | undefined,
+    options: LoaderOptions,
   ) {
+    this.cap = new ConnectionCap({
+      source: spec.name,
+      maxConnections: positiveInt(options.maxConnections, 1),
+      acquire: async () => withQueryTimeout(await this.pool.getConnection()),
+      isLimitRefusal: isMysqlConnectionLimit,
+      openConnections: () => mysqlPoolSize(this.pool),
+      // As long as connecting may take (connectTimeout).
+      patienceMs: Math.max(10_000, timeoutMs),
+      log: options.log,
+    });
     // Only numbers we computed and server-provided mode names: nothing from the rules file.
     const settings = [`time_zone = '+00:00'`, `lock_wait_timeout = ${Math.max(1, Math.ceil(timeoutMs / 1000))}`];
     if (mode !== 'client-only') settings.push(`${mode} = ${timeoutSetting(mode, timeoutMs)}`);
@@ -429,11 +465,15 @@ class MysqlLoader implements SourceLoader {
   }
 
   /**
-   * Runs `work` in `START TRANSACTION READ ONLY` after pinning the session's zone and timeouts. A
-   * connection that failed or timed out on the client side is destroyed, never reused.
+   * Runs `work` in `START TRANSACTION READ ONLY` after pinning the session's zone and timeouts, on
+   * a connection taken through the connection cap (a server at its connection limit makes it wait,
+   * not fail). A connection that failed or timed out on the client side is destroyed, never reused.
    */
-  private async inReadOnlyTransaction<T>(work: (conn: MysqlConnectionLike, nowMs: number) => Promise<T>): Promise<T> {
-    const conn = withQueryTimeout(await this.pool.getConnection());
+  private inReadOnlyTransaction<T>(work: (conn: MysqlConnectionLike, nowMs: number) => Promise<T>): Promise<T> {
+    return this.cap.run((conn) => this.transaction(conn, work));
+  }
+
+  private async transaction<T>(conn: MysqlConnectionLike, work: (conn: MysqlConnectionLike, nowMs: number) => Promise<T>): Promise<T> {
     if (typeof conn.threadId === 'number') this.ownThreads.add(conn.threadId);
     const timeout = this.clientTimeoutMs();
     let inTransaction = false;

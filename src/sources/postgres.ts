@@ -28,6 +28,7 @@ import type { SourceSpec } from '../config/types.js';
 import type { ColumnTypes } from '../core/column-type.js';
 import type { FamilyRule } from '../core/rule.js';
 import { idParts, rowId } from '../core/source-key.js';
+import { ConnectionCap } from './connection-cap.js';
 import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from './errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
 import { positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
@@ -60,6 +61,8 @@ export interface PgPoolLike {
   connect(): Promise<PgClientLike>;
   on(event: 'error', listener: (error: Error) => void): unknown;
   end(): Promise<void>;
+  /** Clients open or being opened (pg's Pool has it; a client that failed to connect is left out). */
+  readonly totalCount?: number;
 }
 
 
@@ -140,7 +143,16 @@ export async function postgresLoaderFromPool(pool: PgPoolLike, spec: SourceSpec,
     await pool.end().catch(() => {});
     throw cannotConnect(spec, error);
   }
-  return new PostgresLoader(pool, spec, positiveInt(options.timeoutMs, 5000));
+  return new PostgresLoader(pool, spec, positiveInt(options.timeoutMs, 5000), options);
+}
+
+/**
+ * The server refused a new connection for a connection limit: SQLSTATE 53300 too_many_connections
+ * is max_connections ("sorry, too many clients already"), the slots reserved for superusers, a
+ * role's or a database's CONNECTION LIMIT. The loader then runs fewer batches at once (connection-cap.ts).
+ */
+export function isPgConnectionLimit(error: unknown): boolean {
+  return errorCode(error) === '53300';
 }
 
 /** What went wrong with a statement, decided from the driver's error. */
@@ -149,9 +161,10 @@ type Failure = 'connection' | 'timeout' | 'query';
 /**
  * Connection-level: socket errors, SQLSTATE class 08 (connection exception; but a `bind message`
  * 08P01 is a statement error: wrong parameter count), 57P01-03 (admin/crash shutdown, cannot
- * connect now), 53300 (too many connections), class 28 (authentication), and pg's own errors for a
- * client or pool that is closed. Timeout: 57014 (statement timeout or cancel), 55P03 (lock
- * timeout), pg's client-side read timeout and the pool's wait for a free client.
+ * connect now), 53300 (too many connections, once the connection cap gave up waiting), class 28
+ * (authentication), and pg's own errors for a client or pool that is closed. Timeout: 57014
+ * (statement timeout or cancel), 55P03 (lock timeout), pg's client-side read timeout and the
+ * pool's wait for a free client.
  */
 function classify(error: unknown): Failure {
   const code = errorCode(error);
@@ -200,12 +213,24 @@ class PostgresLoader implements SourceLoader {
   private readonly restart: string;
   private closing: Promise<void> | undefined;
   private writeAccessOnce: Promise<string | undefined> | undefined;
+  private readonly cap: ConnectionCap<PgClientLike>;
 
   constructor(
     private readonly pool: PgPoolLike,
     private readonly spec: SourceSpec,
     private readonly timeoutMs: number,
+    options: LoaderOptions,
   ) {
+    this.cap = new ConnectionCap({
+      source: spec.name,
+      maxConnections: positiveInt(options.maxConnections, 1),
+      acquire: () => this.pool.connect(),
+      isLimitRefusal: isPgConnectionLimit,
+      openConnections: () => this.pool.totalCount,
+      // As long as the pool waits to connect (connectionTimeoutMillis).
+      patienceMs: Math.max(10_000, timeoutMs),
+      log: options.log,
+    });
     // Integers we computed, never user text; SET cannot take bind parameters.
     const limits = `SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${timeoutMs}`;
     // now() is the transaction's start, taken before the batch's snapshot: the database clock at
@@ -370,11 +395,15 @@ class PostgresLoader implements SourceLoader {
   }
 
   /**
-   * Runs `work` in `BEGIN READ ONLY` with the statement and lock timeouts, on a client of its own.
+   * Runs `work` in `BEGIN READ ONLY` with the statement and lock timeouts, on a client of its own
+   * (taken through the connection cap: a server at its connection limit makes it wait, not fail).
    * A client whose connection failed is destroyed, never returned to the pool.
    */
-  private async inReadOnlyTransaction<T>(work: (client: PgClientLike, nowMs: number) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  private inReadOnlyTransaction<T>(work: (client: PgClientLike, nowMs: number) => Promise<T>): Promise<T> {
+    return this.cap.run((client) => this.transaction(client, work));
+  }
+
+  private async transaction<T>(client: PgClientLike, work: (client: PgClientLike, nowMs: number) => Promise<T>): Promise<T> {
     // A checked-out client reports a dying connection as an 'error' event, which must be handled
     // (unhandled, it ends the process); the failing query rejects on its own.
     let broken: Error | undefined;

@@ -63,6 +63,11 @@ export interface LoaderOptions {
    * ssl-mode). Encrypted, not authenticated. See src/sources/tls.ts.
    */
   tlsInsecure?: boolean;
+  /**
+   * Where the loader says what the user should know but that changes no verdict, e.g. that the
+   * source accepts fewer connections than maxConnections (connection-cap.ts). Silent when absent.
+   */
+  log?: { warn(fields: object, message: string): void };
 }
 
 /** A factory returns a ready loader (connected and verified), never one that needs an init() call. */
