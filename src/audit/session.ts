@@ -79,6 +79,7 @@ export async function performAudit(request: AuditRequest): Promise<number> {
         timeoutMs: request.timeoutMs,
         maxConnections: request.audit.concurrency * 2,
         tlsInsecure: request.tls?.insecure === true,
+        log,
       });
       resources.loaders.set(name, loader);
       log.info({ source: name, kind: spec.kind }, 'source ready');
@@ -199,6 +200,7 @@ async function auditAndReport(
       families: familyCounters,
       gate: { passed: gate.passed, failures: gate.failures, ...(gate.baseline === undefined ? {} : { baseline: gate.baseline }) },
       incomplete: outcome.incomplete,
+      ...(outcome.sourceFailures.length === 0 ? {} : { sourceFailures: outcome.sourceFailures }),
       ...(warnings.length === 0 ? {} : { warnings }),
       ...(request.audit.shard === undefined ? {} : { shard: shardMeta(request.audit.shard, request.config.families) }),
     };

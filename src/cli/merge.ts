@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Baseline } from '../audit/baseline.js';
-import { errorRatio, evaluateGate } from '../core/gate.js';
+import { errorRatio, evaluateGate, sourceFailureMessage } from '../core/gate.js';
 import { mergedGateInput, mergeReports, readShardReport, type MergedReport, type ShardReport } from '../core/merge.js';
 import type { Finding } from '../core/verdict.js';
 import { ExitCode, ShadowcheckError, UsageError } from '../errors.js';
@@ -86,10 +86,17 @@ export async function performMerge(files: readonly string[], flags: MergeFlags):
     return ExitCode.connection;
   }
   if (gate.tooManyErrors) {
-    process.stderr.write(
-      `shadowcheck: ${merged.summary.error} of ${merged.summary.sampled} keys could not be judged ` +
-        `(${(errorRatio(merged.summary) * 100).toFixed(1)}% > --max-error-ratio ${gateOptions.maxErrorRatio * 100}%)\n`,
-    );
+    // Either reason, or both: more errors than the ratio allows, or whole batches the gate counted.
+    if (errorRatio(merged.summary) > gateOptions.maxErrorRatio) {
+      process.stderr.write(
+        `shadowcheck: ${merged.summary.error} of ${merged.summary.sampled} keys could not be judged ` +
+          `(${(errorRatio(merged.summary) * 100).toFixed(1)}% > --max-error-ratio ${gateOptions.maxErrorRatio * 100}%)\n`,
+      );
+    }
+    const failed = new Set(gate.failures);
+    for (const message of merged.sourceFailures.map(sourceFailureMessage)) {
+      if (failed.has(message)) process.stderr.write(`shadowcheck: ${message}\n`);
+    }
     return ExitCode.tooManyErrors;
   }
   return gate.passed ? ExitCode.ok : ExitCode.gateFailed;
@@ -106,6 +113,7 @@ function runSummary(merged: MergedReport, gate: RunSummary['gate']): RunSummary 
     gate,
     incomplete: merged.incomplete,
     ...(merged.runWarnings.length === 0 ? {} : { warnings: merged.runWarnings }),
+    ...(merged.sourceFailures.length === 0 ? {} : { sourceFailures: merged.sourceFailures }),
   };
   if (merged.recent !== undefined) run.recent = merged.recent;
   if (merged.abortReason !== undefined) run.abortReason = merged.abortReason;

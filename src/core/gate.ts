@@ -127,17 +127,23 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateVerdic
   // TTL among them): the ratio tolerates keys that cannot be judged by themselves, not a query
   // that failed for all of them, so it fails the gate whatever the ratio (not with --fail-on none).
   const failedBatches = options.failOn === 'none' ? [] : (input.sourceFailures ?? []);
-  for (const f of failedBatches) {
-    failures.push(
-      `family ${f.family}: the source query failed for ${f.batches === 1 ? 'a whole batch' : `${f.batches} whole batches`} ` +
-        `(${f.keys} ${f.keys === 1 ? 'key' : 'keys'} not judged): ${f.message}`,
-    );
-  }
+  for (const f of failedBatches) failures.push(sourceFailureMessage(f));
   const tooManyErrors = overRatio || failedBatches.length > 0;
 
   const verdict: GateVerdict = { passed: failures.length === 0, failures, tooManyErrors };
   if (input.baseline !== undefined) verdict.baseline = { ...input.baseline, newDivergent: counted };
   return verdict;
+}
+
+/**
+ * How the gate names a source failure. The reporters print the same sentence for a failure the
+ * gate did not count (`--fail-on none`), and leave out those its failures already state.
+ */
+export function sourceFailureMessage(f: SourceFailure): string {
+  return (
+    `family ${f.family}: the source query failed for ${f.batches === 1 ? 'a whole batch' : `${f.batches} whole batches`} ` +
+    `(${f.keys} ${f.keys === 1 ? 'key' : 'keys'} not judged): ${f.message}`
+  );
 }
 
 /** Share of sampled keys that could not be judged (error verdicts). */

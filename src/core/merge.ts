@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { FamilyGateInput, GateInput } from './gate.js';
+import type { FamilyGateInput, GateInput, SourceFailure } from './gate.js';
 import type { ShardMeta } from './shard.js';
 import { Tally, type Counters, type FamilyCounters } from './stats.js';
 import { REASONS_BY_VERDICT, VERDICTS, type Reason, type Verdict } from './verdict.js';
@@ -49,6 +49,8 @@ export interface ShardReport extends Population {
   abortReason?: string;
   /** The report's `warnings` (rules problems, systematic differences); empty when it had none. */
   runWarnings: RunWarning[];
+  /** The report's `sourceFailures`; empty when it had none (or was written before they were reported). */
+  sourceFailures: SourceFailure[];
 }
 
 export interface MergedReport extends Population {
@@ -70,6 +72,8 @@ export interface MergedReport extends Population {
   warnings: string[];
   /** The union of the shards' run warnings (each once), shown first in the merged report. */
   runWarnings: RunWarning[];
+  /** The shards' failed source batches, those of one family with the same message summed (mergeSourceFailures). */
+  sourceFailures: SourceFailure[];
 }
 
 /**
@@ -93,17 +97,19 @@ export function readShardReport(json: unknown, file: string): ShardReport {
   if (!isObject(json['target'])) fail('"target" is missing');
   for (const [k, v] of Object.entries(json['target'] as Record<string, unknown>)) target[k] = string(`target.${k}`, v);
 
+  const population = readPopulation(json, '', fail);
   const report: ShardReport = {
     file,
     version,
     startedAt,
     durationMs,
     target,
-    ...readPopulation(json, '', fail),
+    ...population,
     findings: readFindings(json['findings'], fail),
     findingsOmitted: json['findingsOmitted'] === undefined ? 0 : number('findingsOmitted', json['findingsOmitted']),
     incomplete: json['incomplete'] === true,
     runWarnings: readWarnings(json['warnings'], fail),
+    sourceFailures: readSourceFailures(json['sourceFailures'], new Set(population.families.map((f) => f.name)), fail),
   };
   if (json['abortReason'] !== undefined) report.abortReason = string('abortReason', json['abortReason']);
   if (json['shard'] !== undefined) report.shard = readShardMeta(json['shard'], fail);
@@ -207,6 +213,7 @@ export function mergeReports(reports: readonly ShardReport[], mergerVersion: str
     shards: { count, merged: sharded.map((s) => s.index), missing },
     warnings,
     runWarnings: unionOfWarnings(ordered.map((r) => r.runWarnings)),
+    sourceFailures: mergeSourceFailures(ordered.map((r) => r.sourceFailures)),
   };
   if (first.recent !== undefined) {
     merged.recent = { withinMs: first.recent.withinMs, ...mergePopulations(ordered, (r) => r.recent as Population, 'recent.') };
@@ -228,6 +235,7 @@ export function mergedGateInput(
     summary: merged.summary,
     families,
     warnings: merged.runWarnings,
+    sourceFailures: merged.sourceFailures,
     ...(baseline === undefined ? {} : { baseline: { file: baseline.file, knownDivergent: baseline.knownDivergent } }),
     ...(merged.recent === undefined ? {} : { recent: { counters: merged.recent.summary, knownDivergent: baseline?.knownRecentDivergent ?? 0 } }),
   };
@@ -323,6 +331,40 @@ function unionOfWarnings(lists: readonly RunWarning[][]): RunWarning[] {
     out.push(w);
   }
   return out;
+}
+
+/**
+ * The shards' failed source batches as one list: failures of the same family with the same message
+ * are one entry, their batches and keys summed (the shards ran the same query over parts of the
+ * keyspace); a family that failed with different messages keeps one entry per message, so the gate
+ * names every error. Shard order, then each report's order.
+ */
+export function mergeSourceFailures(lists: readonly (readonly SourceFailure[])[]): SourceFailure[] {
+  const byId = new Map<string, SourceFailure>();
+  for (const f of lists.flat()) {
+    const id = JSON.stringify([f.family, f.message]);
+    const known = byId.get(id);
+    if (known === undefined) byId.set(id, { family: f.family, batches: f.batches, keys: f.keys, message: f.message });
+    else {
+      known.batches += f.batches;
+      known.keys += f.keys;
+    }
+  }
+  return [...byId.values()];
+}
+
+/** A report's `sourceFailures`; absent (a report of an earlier version, or none failed) is none. */
+function readSourceFailures(json: unknown, families: ReadonlySet<string>, fail: (what: string) => never): SourceFailure[] {
+  if (json === undefined) return [];
+  if (!Array.isArray(json)) return fail('"sourceFailures" is not a list');
+  const whole = (value: unknown, min: number): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+  return json.map((f: unknown, i): SourceFailure => {
+    if (!isObject(f) || typeof f['family'] !== 'string' || typeof f['message'] !== 'string' || !whole(f['batches'], 1) || !whole(f['keys'], 0)) {
+      return fail(`sourceFailures[${i}] is not a source failure (family, batches >= 1, keys >= 0, message)`);
+    }
+    if (!families.has(f['family'])) return fail(`sourceFailures[${i}] names family "${f['family']}", which the report did not audit`);
+    return { family: f['family'], batches: f['batches'], keys: f['keys'], message: f['message'] };
+  });
 }
 
 function readWarnings(json: unknown, fail: (what: string) => never): RunWarning[] {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Finding } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
 import { findingToJson, type FindingJson } from './finding-json.js';
-import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields, shardFields, warningsFields } from './run-json.js';
+import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields, shardFields, sourceFailuresFields, warningsFields } from './run-json.js';
 import type { Reporter, ReporterContext, ReporterFactory } from './types.js';
 import { writeChunk } from './write.js';
 
@@ -35,6 +35,7 @@ export const createJsonReporter: ReporterFactory = (ctx: ReporterContext): Repor
         ...recentFields(run),
         findings: placeholder,
         ...(findings.omitted > 0 ? { findingsOmitted: findings.omitted } : {}),
+        ...sourceFailuresFields(run),
         gate: gateToJson(run.gate),
         ...(run.coverage === undefined ? {} : { coverage: run.coverage }),
         ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),

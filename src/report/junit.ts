@@ -4,6 +4,7 @@ import type { Counters } from '../core/stats.js';
 import type { Finding, Reason } from '../core/verdict.js';
 import { FindingBuffer, type NonMatchVerdict } from './finding-buffer.js';
 import { markupText, visibleEscape } from './markup-text.js';
+import { sourceFailuresBesideGate } from './run-json.js';
 import { formatPercent, humanMs, humanPttl, renderValue, truncate } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';
@@ -206,6 +207,8 @@ function runSuite(root: XMLBuilder, run: RunSummary): SuiteTally {
   const tally: SuiteTally = { tests: 0, failures: 0, errors: 0, skipped: 0 };
   const suite = root.ele('testsuite', { name: JUNIT_RUN_SUITE, timestamp: attr(run.startedAt) });
   const failures = run.gate.failures.map((f) => markupText(f, DETAIL_WIDTH));
+  // A failed batch the gate counted is among its failures; one it did not (--fail-on none) is told beside them.
+  const ungated = sourceFailuresBesideGate(run).map((f) => `source failure (not counted by this gate): ${markupText(f, DETAIL_WIDTH)}`);
   addCase(
     tally,
     suite,
@@ -213,7 +216,7 @@ function runSuite(root: XMLBuilder, run: RunSummary): SuiteTally {
     'gate',
     run.gate.passed ? 'passed' : 'failure',
     { message: failures.length === 0 ? 'gate failed' : failures.join('; '), type: 'gate' },
-    run.gate.passed ? 'gate passed' : failures.join('\n'),
+    [...(run.gate.passed ? ['gate passed'] : failures), ...ungated].join('\n'),
   );
   if (run.incomplete) {
     const why = run.abortReason === undefined ? '' : `: ${markupText(run.abortReason, DETAIL_WIDTH)}`;

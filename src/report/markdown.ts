@@ -4,6 +4,7 @@ import type { Counters, FamilyCounters } from '../core/stats.js';
 import { REASONS_BY_VERDICT, type Finding } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
 import { escapeHtml, markdownCode, markdownText, markupText } from './markup-text.js';
+import { sourceFailuresBesideGate } from './run-json.js';
 import { formatPercent, humanMs, humanPttl, renderValue } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';
@@ -66,6 +67,11 @@ function renderMarkdown(run: RunSummary, keys: FindingBuffer<KeyBlock>): string 
   }
   if (!run.gate.passed && run.gate.failures.length > 0) {
     blocks.push(`**Gate failures:** ${run.gate.failures.map((f) => md(f, DETAIL_WIDTH)).join('; ')}`);
+  }
+  // A failed batch the gate counted is among its failures; one it did not (--fail-on none) is here.
+  const ungated = sourceFailuresBesideGate(run);
+  if (ungated.length > 0) {
+    blocks.push(`**Source failures (not counted by this gate):** ${ungated.map((f) => md(f, DETAIL_WIDTH)).join('; ')}`);
   }
   blocks.push(
     [

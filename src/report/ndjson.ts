@@ -1,6 +1,6 @@
 import type { Finding } from '../core/verdict.js';
 import { findingToJson } from './finding-json.js';
-import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields, warningsFields } from './run-json.js';
+import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields, sourceFailuresFields, warningsFields } from './run-json.js';
 import type { Reporter, ReporterContext, ReporterFactory } from './types.js';
 import { writeChunk } from './write.js';
 
@@ -20,9 +20,10 @@ export const createNdjsonReporter: ReporterFactory = (ctx: ReporterContext): Rep
       summary: countersToJson(run.summary),
       families: run.families.map(familyToJson),
       ...recentFields(run),
+      ...sourceFailuresFields(run),
       gate: gateToJson(run.gate),
       ...(run.coverage === undefined ? {} : { coverage: run.coverage }),
-        ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
+      ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
       ...incompleteFields(run),
     };
     await writeChunk(ctx.out, `${JSON.stringify(line)}\n`);

@@ -1,3 +1,4 @@
+import { sourceFailureMessage, type SourceFailure } from '../core/gate.js';
 import type { ShardMeta } from '../core/shard.js';
 import type { Counters, FamilyCounters } from '../core/stats.js';
 import type { RunWarning } from '../core/warning.js';
@@ -70,4 +71,24 @@ export function warningsFields(run: RunSummary): { warnings?: RunWarning[] } {
 
 export function warningToJson(w: RunWarning): RunWarning {
   return { kind: w.kind, family: w.family, ...(w.field === undefined ? {} : { field: w.field }), message: w.message };
+}
+
+/**
+ * `sourceFailures` (each `{family, batches, keys, message}`) appears only when a whole batch's
+ * source query failed, whether or not the gate counted it: `merge` reads it back from each shard.
+ * The message is the SourceQueryError's, the same text every key of the batch carries as `detail`.
+ */
+export function sourceFailuresFields(run: RunSummary): { sourceFailures?: SourceFailure[] } {
+  if (run.sourceFailures === undefined || run.sourceFailures.length === 0) return {};
+  return { sourceFailures: run.sourceFailures.map((f) => ({ family: f.family, batches: f.batches, keys: f.keys, message: f.message })) };
+}
+
+/**
+ * The source failures the gate's failures do not already state, each as the gate words it: the
+ * gate names every one it counted, so only those it was not asked to count (`--fail-on none`)
+ * remain. Text formats print these beside the gate, so a failed batch is seen once, never twice.
+ */
+export function sourceFailuresBesideGate(run: RunSummary): string[] {
+  const stated = new Set(run.gate.failures);
+  return (run.sourceFailures ?? []).map(sourceFailureMessage).filter((message) => !stated.has(message));
 }

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import type { Counters, FamilyCounters } from '../core/stats.js';
 import { REASONS_BY_VERDICT, type Finding, type Verdict } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
+import { sourceFailuresBesideGate } from './run-json.js';
 import { escapeControl, formatPercent, humanMs, humanPttl, renderValue, safeText } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';
@@ -107,6 +108,8 @@ function renderTable(run: RunSummary, findings: FindingBuffer<Finding>, p: Palet
   lines.push('');
   lines.push(...findingsSection(findings, p));
   lines.push('');
+  // A failed batch the gate counted is among its failures; one it did not (--fail-on none) is here.
+  for (const f of sourceFailuresBesideGate(run)) lines.push(p.magenta(`source failure (not counted by this gate): ${escapeControl(f)}`));
   lines.push(gateLine(run, p));
   return `${lines.join('\n')}\n`;
 }

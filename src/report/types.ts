@@ -1,3 +1,4 @@
+import type { SourceFailure } from '../core/gate.js';
 import type { ShardMeta } from '../core/shard.js';
 import type { CacheCoverage } from '../cache/types.js';
 import type { Counters, FamilyCounters } from '../core/stats.js';
@@ -33,6 +34,12 @@ export interface RunSummary {
   abortReason?: string;
   /** Rules problems and systematic differences, shown first in every format; absent when none. */
   warnings?: RunWarning[];
+  /**
+   * Batches whose source query failed as a whole (not a timeout), per family, whatever the gate
+   * made of them: a shard gated with `--fail-on none` still reports them, so that `merge` fails
+   * the merged gate as the unsharded run would have. Absent or empty when none failed.
+   */
+  sourceFailures?: readonly SourceFailure[];
   /** With --shard: which part of the keyspace this run judged, and what `merge` needs to combine the parts. */
   shard?: ShardMeta;
 }

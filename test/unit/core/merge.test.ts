@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { evaluateGate, type GateOptions } from '../../../src/core/gate.js';
-import { mergedGateInput, mergeReports, readShardReport, type ShardReport } from '../../../src/core/merge.js';
+import { addSourceFailure, evaluateGate, type GateOptions, type SourceFailure } from '../../../src/core/gate.js';
+import { mergedGateInput, mergeReports, mergeSourceFailures, readShardReport, type ShardReport } from '../../../src/core/merge.js';
 import { shardOfKey, type ShardMeta } from '../../../src/core/shard.js';
 import { Tally } from '../../../src/core/stats.js';
 import { REASONS_BY_VERDICT, VERDICTS, type Finding, type Verdict } from '../../../src/core/verdict.js';
@@ -75,6 +75,7 @@ interface RunParts {
   version?: string;
   incomplete?: string;
   families?: readonly string[];
+  sourceFailures?: SourceFailure[];
 }
 
 /** The JSON report the json reporter writes for these findings, parsed. */
@@ -93,6 +94,7 @@ async function reportJson(parts: RunParts): Promise<Record<string, unknown>> {
   };
   if (parts.incomplete !== undefined) run.abortReason = parts.incomplete;
   if (parts.shard !== undefined) run.shard = parts.shard;
+  if (parts.sourceFailures !== undefined) run.sourceFailures = parts.sourceFailures;
   if (parts.recent !== undefined) {
     const recent = tally(parts.recent, [], families);
     run.recent = {
@@ -228,6 +230,83 @@ describe('merging sharded reports', () => {
     const merged = mergeReports([report], '0.1.0');
     expect(merged.summary).toEqual(tally(sample, UNMATCHED, FAMILIES).total.counters());
     expect(merged.incomplete).toBe(false);
+  });
+});
+
+describe('merging source failures (whole batches whose source query failed)', () => {
+  const PG_ERROR = 'family "user": unrecognized configuration parameter "app.tenant"';
+  const OPTIONS: GateOptions = { failOn: 'divergent', maxDivergent: 1_000_000, maxErrorRatio: 1 };
+
+  it('sums the batches and keys of one family failing with the same message, and keeps other messages apart', () => {
+    const merged = mergeSourceFailures([
+      [
+        { family: 'user', batches: 2, keys: 200, message: PG_ERROR },
+        { family: 'order', batches: 1, keys: 7, message: 'family "order": division by zero' },
+      ],
+      [],
+      [
+        { family: 'order', batches: 1, keys: 30, message: 'family "order": another error' },
+        { family: 'user', batches: 1, keys: 55, message: PG_ERROR },
+      ],
+    ]);
+    expect(merged).toEqual([
+      { family: 'user', batches: 3, keys: 255, message: PG_ERROR },
+      { family: 'order', batches: 1, keys: 7, message: 'family "order": division by zero' },
+      { family: 'order', batches: 1, keys: 30, message: 'family "order": another error' },
+    ]);
+    // The same message in another family is another failure.
+    expect(mergeSourceFailures([[{ family: 'user', batches: 1, keys: 1, message: 'm' }], [{ family: 'order', batches: 1, keys: 1, message: 'm' }]])).toHaveLength(2);
+    expect(mergeSourceFailures([])).toEqual([]);
+  });
+
+  it('reads them from each shard\'s report and fails the merged gate with the unsharded run\'s message', async () => {
+    const sample = makeFindings(800, 20);
+    // The unsharded run: three failed batches of family user, 40 + 40 + 20 keys.
+    const whole: SourceFailure[] = [];
+    for (const keys of [40, 40, 20]) addSourceFailure(whole, 'user', keys, PG_ERROR);
+    const reports = await shardReports(2, { sample }, (i) =>
+      i === 0 ? { sourceFailures: [{ family: 'user', batches: 2, keys: 80, message: PG_ERROR }] } : { sourceFailures: [{ family: 'user', batches: 1, keys: 20, message: PG_ERROR }] },
+    );
+    expect(reports.map((r) => r.sourceFailures.length)).toEqual([1, 1]);
+    const merged = mergeReports(reports, '0.1.0');
+    expect(merged.sourceFailures).toEqual(whole);
+
+    const gate = evaluateGate(mergedGateInput(merged), OPTIONS);
+    const t = tally(sample, [], FAMILIES);
+    const expected = evaluateGate(
+      { summary: t.total.counters(), families: FAMILIES.map((name) => ({ name, counters: (t.families.get(name) as Tally).counters() })), sourceFailures: whole },
+      OPTIONS,
+    );
+    expect(gate).toEqual(expected);
+    expect(gate).toMatchObject({ passed: false, tooManyErrors: true });
+    expect(gate.failures).toEqual([`family user: the source query failed for 3 whole batches (100 keys not judged): ${PG_ERROR}`]);
+    // --fail-on none (the shards' own gate) does not count them, as for one run.
+    expect(evaluateGate(mergedGateInput(merged), { ...OPTIONS, failOn: 'none' })).toMatchObject({ passed: true, tooManyErrors: false });
+  });
+
+  it('passes when no shard had one, and reads reports written before the field existed as having none', async () => {
+    const sample = makeFindings(400, 21);
+    const reports = await shardReports(2, { sample });
+    const merged = mergeReports(reports, '0.1.0');
+    expect(merged.sourceFailures).toEqual([]);
+    expect(evaluateGate(mergedGateInput(merged), OPTIONS)).toMatchObject({ passed: true, tooManyErrors: false });
+
+    const json = await reportJson({ sample, shard: meta(0, 1) });
+    expect(json).not.toHaveProperty('sourceFailures');
+    expect(readShardReport(json, 'old.json').sourceFailures).toEqual([]);
+  });
+
+  it('refuses a malformed list, naming the file and the entry', async () => {
+    const json = await reportJson({ sample: makeFindings(50, 22), sourceFailures: [{ family: 'user', batches: 1, keys: 5, message: PG_ERROR }] });
+    expect(readShardReport(json, 'x.json').sourceFailures).toEqual([{ family: 'user', batches: 1, keys: 5, message: PG_ERROR }]);
+    const bad = (value: unknown): Record<string, unknown> => ({ ...json, sourceFailures: value });
+    expect(() => readShardReport(bad({ family: 'user' }), 'x.json')).toThrow(/^x\.json: "sourceFailures" is not a list$/);
+    expect(() => readShardReport(bad([{ family: 'user', batches: 0, keys: 5, message: 'm' }]), 'x.json')).toThrow(/x\.json: sourceFailures\[0\] is not a source failure/);
+    expect(() => readShardReport(bad([{ family: 'user', batches: 1, keys: '5', message: 'm' }]), 'x.json')).toThrow(/sourceFailures\[0\] is not a source failure/);
+    expect(() => readShardReport(bad([{ family: 'user', batches: 1, keys: 5 }]), 'x.json')).toThrow(/sourceFailures\[0\] is not a source failure/);
+    expect(() => readShardReport(bad([{ family: 'nope', batches: 1, keys: 5, message: 'm' }]), 'x.json')).toThrow(
+      /x\.json: sourceFailures\[0\] names family "nope", which the report did not audit/,
+    );
   });
 });
 
