@@ -1,20 +1,32 @@
-// npm run bench [-- --keys N | --series 100000,300000,1000000] [--naive-keys N] [--batch N] [--concurrency N] [--json]
+// npm run bench [-- --keys N | --series 200000,1000000] [--repeat N] [--naive-keys N] [--batch N] [--concurrency N] [--json]
 //
-// Seeds N keys over two families, into a Redis database and a schema/database the benchmark owns:
-//   bench:item:{id}     JSON strings, rows in PostgreSQL (shadowcheck_bench.items)
-//   bench:product:{pid} Redis hashes, rows in MariaDB    (shadowcheck_bench.products)
+// Seeds N keys over two families, into a Redis and a schema/database the benchmark owns:
+//   bench:item:{id}     JSON strings, rows in PostgreSQL (shadowcheck_bench_<random>.items)
+//   bench:product:{pid} Redis hashes, rows in MariaDB    (shadowcheck_bench_<random>.products)
 // with 1% of each family planted stale (no TTL, an old value). Then measures in one run:
 //   naive: the per-key shadow read of seed 000 (GET/HGETALL, PTTL, one SELECT per key, sequential), on a subset;
 //   floor: the raw I/O (pipelined SCAN + GET/HGETALL + PTTL, one batched query per batch), no comparison;
-//   audit: `shadowcheck audit --all`, in its own process (peak RSS measured there).
+//   audit: `shadowcheck audit --all`, in its own process (peak RSS measured there, and what V8's
+//          heap and Buffers held at that peak);
+//   modules: peak RSS of node holding the audit's modules and nothing read (the RSS baseline).
 // It prints keys/s for each, audit/naive and audit/floor, peak RSS, and checks that exactly the
-// planted keys were reported non-match. --series runs the floor and the audit at each size.
+// planted keys were reported non-match. --series runs the floor and the audit at each size;
+// --repeat runs each floor and audit that many times, alternating, and prints the range (the
+// machine is shared: one run is no figure).
+//
+// Redis is a private redis-server on a free port (as bench/large-values.js), so nothing of the
+// shared server is touched and two benches never meet; SHADOWCHECK_BENCH_REDIS_URL points it at
+// another server's logical database instead, which the bench then claims with an owner key.
+// The schema/database name is random per run for the same reason; both are dropped at the end.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { auditAll } from './audit-child.js';
+import { auditAll, modulesOnly } from './audit-child.js';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
@@ -22,6 +34,7 @@ const { values: args } = parseArgs({
   options: {
     keys: { type: 'string', default: '200000' },
     series: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
     'naive-keys': { type: 'string', default: '5000' },
     batch: { type: 'string', default: '500' },
     concurrency: { type: 'string', default: '4' },
@@ -29,13 +42,14 @@ const { values: args } = parseArgs({
   },
 });
 const SIZES = (args.series ?? args.keys).split(',').map(Number);
+const REPEAT = Math.max(1, Number(args.repeat));
 const NAIVE_KEYS = Number(args['naive-keys']);
 const BATCH = Number(args.batch);
 const CONCURRENCY = Number(args.concurrency);
-const REDIS_URL = process.env.SHADOWCHECK_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
+const SHARED_REDIS_URL = process.env.SHADOWCHECK_BENCH_REDIS_URL;
 const PG_URL = process.env.SHADOWCHECK_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MYSQL_URL = process.env.SHADOWCHECK_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
-const SCHEMA = 'shadowcheck_bench';
+const SCHEMA = `shadowcheck_bench_${randomBytes(4).toString('hex')}`;
 const OWNER_KEY = 'shadowcheck-bench:owner';
 const ITEM = 'bench:item:';
 const PRODUCT = 'bench:product:';
@@ -57,9 +71,35 @@ async function clearRedis(redis) {
   } while (cursor !== '0');
 }
 
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The bench's own redis-server, or the shared one's database when SHADOWCHECK_BENCH_REDIS_URL says so. */
+async function startRedis(dir) {
+  if (SHARED_REDIS_URL !== undefined) return { url: SHARED_REDIS_URL, stop: async () => {} };
+  const port = await freePort();
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    stop: async () => {
+      server.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 async function seed(keys, redis, db, my) {
   if ((await redis.exists(OWNER_KEY)) === 0 && (await redis.dbsize()) > 0) {
-    throw new Error(`${REDIS_URL} holds keys that are not the benchmark's; set SHADOWCHECK_BENCH_REDIS_URL to an empty database`);
+    throw new Error(`${redisUrl} holds keys that are not the benchmark's; set SHADOWCHECK_BENCH_REDIS_URL to an empty database`);
   }
   await redis.set(OWNER_KEY, 'this logical database belongs to `npm run bench`');
   const { items, products } = split(keys);
@@ -201,14 +241,27 @@ function plantedKeys(keys) {
   return planted;
 }
 
-const redis = new Redis(REDIS_URL);
+const range = (values, digits = 0) => {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const fmt = (v) => (digits === 0 ? String(Math.round(v)) : v.toFixed(digits));
+  return fmt(lo) === fmt(hi) ? fmt(lo) : `${fmt(lo)}-${fmt(hi)}`;
+};
+const mb = (bytes) => bytes / 2 ** 20;
+
+const dir = await mkdtemp(join(tmpdir(), 'shadowcheck-bench-'));
+const redisServer = await startRedis(dir);
+const redisUrl = redisServer.url;
+// Retries while a private server starts; commands wait for the connection.
+const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
+redis.on('error', () => {});
 const db = new pg.Client({ connectionString: PG_URL });
 const pool = new pg.Pool({ connectionString: PG_URL, max: CONCURRENCY * 2 });
 const my = await mysql.createConnection({ uri: MYSQL_URL });
 const myPool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: CONCURRENCY * 2 });
-const dir = await mkdtemp(join(tmpdir(), 'shadowcheck-bench-'));
 try {
   await db.connect();
+  await redis.ping();
   const rulesFile = join(dir, 'bench.yaml');
   await writeFile(
     rulesFile,
@@ -238,59 +291,98 @@ families:
 `,
   );
 
+  const modulesRss = [];
+  for (let i = 0; i < REPEAT; i++) modulesRss.push(await modulesOnly());
   const rows = [];
   let naiveResult;
   for (const keys of SIZES) {
     await seed(keys, redis, db, my);
-    log(`${keys} keys: measuring the I/O floor...`);
-    const f = await floor(redis, pool, myPool);
-    log(`${keys} keys: measuring shadowcheck audit --all...`);
-    const a = await auditAll({ rulesFile, redisUrl: REDIS_URL, batch: BATCH, concurrency: CONCURRENCY });
+    const planted = plantedKeys(keys);
+    const runs = [];
+    for (let i = 0; i < REPEAT; i++) {
+      log(`${keys} keys: measuring the I/O floor (${i + 1}/${REPEAT})...`);
+      const f = await floor(redis, pool, myPool);
+      log(`${keys} keys: measuring shadowcheck audit --all (${i + 1}/${REPEAT})...`);
+      const a = await auditAll({ rulesFile, redisUrl, batch: BATCH, concurrency: CONCURRENCY });
+      const found = new Set(a.report.findings.map((x) => x.key));
+      const floorKps = perSecond(f.keys, f.ms);
+      // The audit's own duration (connect to report), measured like naive and floor from their first
+      // command; the wall time adds node's start and module loading, reported beside it.
+      const auditKps = perSecond(a.report.summary.sampled, a.report.durationMs);
+      runs.push({
+        floorKps,
+        auditKps,
+        auditSeconds: a.report.durationMs / 1000,
+        auditWallSeconds: a.ms / 1000,
+        peakRssMB: mb(a.maxRssBytes),
+        atPeak: a.atPeak,
+        found,
+        exact: found.size === planted.size && [...planted].every((k) => found.has(k)),
+      });
+    }
     if (naiveResult === undefined) {
       log(`measuring the naive loop on ${NAIVE_KEYS} keys...`);
       naiveResult = await naive(redis, db, my);
     }
-    const planted = plantedKeys(keys);
-    const found = new Set(a.report.findings.map((x) => x.key));
-    const exact = found.size === planted.size && [...planted].every((k) => found.has(k));
     const naiveKps = perSecond(naiveResult.keys, naiveResult.ms);
-    const floorKps = perSecond(f.keys, f.ms);
-    // The audit's own duration (connect to report), measured like naive and floor from their first
-    // command; the wall time adds node's start and module loading, reported beside it.
-    const auditKps = perSecond(a.report.summary.sampled, a.report.durationMs);
+    const of = (pick) => runs.map(pick);
     rows.push({
       keys,
       naiveKeysPerSecond: Math.round(naiveKps),
-      floorKeysPerSecond: Math.round(floorKps),
-      auditKeysPerSecond: Math.round(auditKps),
-      auditSeconds: Number((a.report.durationMs / 1000).toFixed(2)),
-      auditWallSeconds: Number((a.ms / 1000).toFixed(2)),
-      auditPeakRssMB: Math.round(a.maxRssBytes / 2 ** 20),
-      auditOverNaive: Number((auditKps / naiveKps).toFixed(1)),
-      auditOverFloor: Number((auditKps / floorKps).toFixed(2)),
+      floorKeysPerSecond: of((r) => Math.round(r.floorKps)),
+      auditKeysPerSecond: of((r) => Math.round(r.auditKps)),
+      auditSeconds: of((r) => Number(r.auditSeconds.toFixed(2))),
+      auditWallSeconds: of((r) => Number(r.auditWallSeconds.toFixed(2))),
+      auditPeakRssMB: of((r) => Math.round(r.peakRssMB)),
+      // What the peak held: V8's heap in use and reserved, Buffers outside it, and RSS at that sample.
+      atPeakMB: of((r) => ({
+        rss: Math.round(mb(r.atPeak.rss)),
+        heapUsed: Math.round(mb(r.atPeak.heapUsed)),
+        heapTotal: Math.round(mb(r.atPeak.heapTotal)),
+        arrayBuffers: Math.round(mb(r.atPeak.arrayBuffers)),
+      })),
+      modulesOnlyRssMB: modulesRss.map((b) => Math.round(mb(b))),
+      auditOverNaive: of((r) => Number((r.auditKps / naiveKps).toFixed(1))),
+      auditOverFloor: of((r) => Number((r.auditKps / r.floorKps).toFixed(2))),
       plantedStale: planted.size,
-      nonMatchFound: found.size,
-      verdictsExact: exact,
+      nonMatchFound: of((r) => r.found.size),
+      verdictsExact: runs.every((r) => r.exact),
     });
   }
   const machine = `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ machine, batch: BATCH, concurrency: CONCURRENCY, runs: rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ machine, batch: BATCH, concurrency: CONCURRENCY, repeat: REPEAT, runs: rows })}\n`);
   } else {
-    process.stdout.write(`machine      ${machine}; two families (JSON on PostgreSQL, hashes on MariaDB), batch ${BATCH}, concurrency ${CONCURRENCY}\n`);
-    process.stdout.write(`naive        ${rows[0]?.naiveKeysPerSecond} keys/s (sequential GET/HGETALL + PTTL + SELECT per key, ${naiveResult?.keys}-key subset)\n\n`);
-    const head = ['keys', 'floor keys/s', 'audit keys/s', 'audit s', 'wall s', 'audit/naive', 'audit/floor', 'peak RSS MB', 'verdicts'];
+    process.stdout.write(`machine      ${machine}; two families (JSON on PostgreSQL, hashes on MariaDB), batch ${BATCH}, concurrency ${CONCURRENCY}, ${REPEAT} run(s) each (min-max)\n`);
+    process.stdout.write(`naive        ${rows[0]?.naiveKeysPerSecond} keys/s (sequential GET/HGETALL + PTTL + SELECT per key, ${naiveResult?.keys}-key subset)\n`);
+    process.stdout.write(`modules only ${range(modulesRss.map(mb))} MB peak RSS (node with the audit's modules loaded, nothing read)\n\n`);
+    const head = ['keys', 'floor keys/s', 'audit keys/s', 'audit s', 'wall s', 'audit/naive', 'audit/floor', 'peak RSS MB', 'at peak: heap used/total, buffers MB', 'verdicts'];
     process.stdout.write(`${head.join(' | ')}\n`);
     for (const r of rows) {
-      const verdicts = r.verdictsExact ? `exact (${r.nonMatchFound} planted found)` : `MISMATCH: ${r.nonMatchFound} found, ${r.plantedStale} planted`;
+      const verdicts = r.verdictsExact ? `exact (${r.plantedStale} planted found)` : `MISMATCH: ${r.nonMatchFound.join(',')} found, ${r.plantedStale} planted`;
+      const atPeak = r.atPeakMB.map((p) => `${p.heapUsed}/${p.heapTotal}, ${p.arrayBuffers}`).join('; ');
       process.stdout.write(
-        `${[r.keys, r.floorKeysPerSecond, r.auditKeysPerSecond, r.auditSeconds, r.auditWallSeconds, `${r.auditOverNaive}x`, r.auditOverFloor, r.auditPeakRssMB, verdicts].join(' | ')}\n`,
+        `${[
+          r.keys,
+          range(r.floorKeysPerSecond),
+          range(r.auditKeysPerSecond),
+          range(r.auditSeconds, 2),
+          range(r.auditWallSeconds, 2),
+          `${range(r.auditOverNaive, 1)}x`,
+          range(r.auditOverFloor, 2),
+          range(r.auditPeakRssMB),
+          atPeak,
+          verdicts,
+        ].join(' | ')}\n`,
       );
     }
     if (rows.length > 1) {
       const first = rows[0];
       const last = rows.at(-1);
-      process.stdout.write(`\npeak RSS at ${last.keys} keys = ${(last.auditPeakRssMB / first.auditPeakRssMB).toFixed(2)} x the ${first.keys}-key figure\n`);
+      const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      process.stdout.write(
+        `\npeak RSS at ${last.keys} keys = ${(median(last.auditPeakRssMB) / median(first.auditPeakRssMB)).toFixed(2)} x the ${first.keys}-key figure (medians)\n`,
+      );
     }
   }
   if (rows.some((r) => !r.verdictsExact)) process.exitCode = 1;
@@ -300,6 +392,7 @@ families:
   await my.query(`DROP DATABASE IF EXISTS ${SCHEMA}`).catch(() => {});
   if ((await redis.exists(OWNER_KEY).catch(() => 0)) === 1) await clearRedis(redis).then(() => redis.unlink(OWNER_KEY)).catch(() => {});
   redis.disconnect();
+  await redisServer.stop();
   await db.end();
   await pool.end();
   await my.end();
