@@ -10,11 +10,13 @@ const MAX_EPOCH_MS = 8.64e15;
 /**
  * ISO 8601 and the SQL forms pg/MySQL print: `2024-05-01T10:00:00.123456Z`,
  * `2024-05-01 10:00:00+02`, `2024-05-01 10:00:00`, `2024-05-01`. pg may print an offset with
- * seconds (`+00:53:28`, historic local mean time), so that is accepted too.
+ * seconds (`+00:53:28`, historic local mean time), so that is accepted too. The grammar is
+ *   ^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?
+ *    (?: ?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?))?$
+ * scanned by character codes rather than matched: every timestamp column of every row and every
+ * cached timestamp comes through here, and a match allocates an array and a string per group.
+ * Every part is fixed-width, so reading greedily left to right accepts what the regex accepts.
  */
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(?: ?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?))?$/;
-
 /** A timestamp text taken apart: its wall-clock time as if UTC, its sub-ms digits, and its offset if it has one. */
 export interface TimestampParts {
   /** The wall-clock time read as UTC, epoch ms. */
@@ -27,32 +29,101 @@ export interface TimestampParts {
   offsetMs: number | undefined;
 }
 
+/** The number `count` decimal digits at `at` spell, or -1 when one of them is not a digit. */
+function digitsAt(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const digit = text.charCodeAt(i) - 48; // NaN past the end
+    if (!(digit >= 0 && digit <= 9)) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+const COLON = 58;
+
 export function parseTimestampParts(text: string): TimestampParts | undefined {
-  // Cheap reject before the regex: every accepted form starts with 4 digits and a dash.
-  if (text.length < 10 || text.charCodeAt(4) !== 45) return undefined;
-  const m = TIMESTAMP.exec(text);
-  if (m === null) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4] ?? 0);
-  const minute = Number(m[5] ?? 0);
-  const second = Number(m[6] ?? 0);
-  const fraction = m[7] ?? '';
-  const ms = fraction === '' ? 0 : Number(`${fraction}00`.slice(0, 3));
+  const length = text.length;
+  if (length < 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined; // '-'
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  if (year < 0 || month < 0 || day < 0) return undefined;
+  let i = 10;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let fractionStart = 0;
+  let fractionEnd = 0;
+  const separator = text.charCodeAt(10);
+  if (separator === 84 || separator === 116 || separator === 32) {
+    // 'T', 't' or ' ', then HH:MM, optionally :SS and a fraction
+    const h = digitsAt(text, 11, 2);
+    const m = digitsAt(text, 14, 2);
+    if (h >= 0 && text.charCodeAt(13) === COLON && m >= 0) {
+      hour = h;
+      minute = m;
+      i = 16;
+      const s = digitsAt(text, 17, 2);
+      if (text.charCodeAt(16) === COLON && s >= 0) {
+        second = s;
+        i = 19;
+        const point = text.charCodeAt(19);
+        if ((point === 46 || point === 44) && digitsAt(text, 20, 1) >= 0) {
+          fractionStart = 20;
+          i = 21;
+          while (digitsAt(text, i, 1) >= 0) i++;
+          fractionEnd = i;
+        }
+      }
+    }
+  }
+  let offsetMs: number | undefined;
+  if (i < length) {
+    if (text.charCodeAt(i) === 32) i++;
+    const zone = text.charCodeAt(i);
+    if (zone === 90 || zone === 122) {
+      // 'Z' or 'z'
+      offsetMs = 0;
+      i++;
+    } else if (zone === 43 || zone === 45) {
+      // '+' or '-', HH, then optionally [:]MM and [:]SS
+      const offsetHours = digitsAt(text, i + 1, 2);
+      if (offsetHours < 0) return undefined;
+      i += 3;
+      let offsetMinutes = 0;
+      let offsetSeconds = 0;
+      let at = text.charCodeAt(i) === COLON ? i + 1 : i;
+      const mm = digitsAt(text, at, 2);
+      if (mm >= 0) {
+        offsetMinutes = mm;
+        i = at + 2;
+        at = text.charCodeAt(i) === COLON ? i + 1 : i;
+        const ss = digitsAt(text, at, 2);
+        if (ss >= 0) {
+          offsetSeconds = ss;
+          i = at + 2;
+        }
+      }
+      const size = ((offsetHours * 60 + offsetMinutes) * 60 + offsetSeconds) * 1000;
+      offsetMs = zone === 45 ? -size : size;
+    } else {
+      return undefined;
+    }
+  }
+  if (i !== length) return undefined;
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
   if (day > daysInMonth(year, month)) return undefined; // 2024-02-30 is not a day
+  // Fraction digits 1-3 are the milliseconds, 4-9 the nanoseconds within it; the rest is dropped.
+  const fractionLength = fractionEnd - fractionStart;
+  const fractionDigit = (n: number): number => (n < fractionLength ? text.charCodeAt(fractionStart + n) - 48 : 0);
+  const ms = fractionDigit(0) * 100 + fractionDigit(1) * 10 + fractionDigit(2);
   let wallMs = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Date.UTC maps years 0-99 to 1900-1999; shift back for the rare genuine year 0042.
   if (year < 100) wallMs = new Date(wallMs).setUTCFullYear(year);
-  let offsetMs: number | undefined;
-  if (m[8] !== undefined) offsetMs = 0;
-  else if (m[9] !== undefined) {
-    const size = ((Number(m[10]) * 60 + Number(m[11] ?? 0)) * 60 + Number(m[12] ?? 0)) * 1000;
-    offsetMs = m[9] === '-' ? -size : size;
-  }
-  const digits = Math.min(9, fraction.length);
-  const nanos = digits > 3 ? Number(fraction.slice(3, 9).padEnd(6, '0')) : 0;
+  const digits = Math.min(9, fractionLength);
+  let nanos = 0;
+  if (digits > 3) for (let n = 3; n < 9; n++) nanos = nanos * 10 + fractionDigit(n);
   return { wallMs, nanos, digits, offsetMs };
 }
 
