@@ -116,12 +116,13 @@ async function auditAndReport(
   const reportTo = request.outputFile ?? 'stdout';
   const cannotWrite = (error: unknown) =>
     new ShadowcheckError(`cannot write the report to ${reportTo}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.connection, { cause: error });
-  const writing = async (work: void | Promise<void> | undefined): Promise<void> => {
-    try {
-      await work;
-    } catch (error) {
+  // Undefined when the reporter wrote synchronously: run-audit.ts then awaits nothing for the
+  // finding (a promise per key was most of the audit's garbage).
+  const writing = (work: void | Promise<void> | undefined): Promise<void> | undefined => {
+    if (!(work instanceof Promise)) return undefined;
+    return work.catch((error: unknown) => {
       throw cannotWrite(error);
-    }
+    });
   };
   try {
     const reporter = createReporter(request.format, {
