@@ -1,5 +1,5 @@
 import type { CacheReader } from '../cache/types.js';
-import { classifyObservation, confirmJudgement } from '../core/classify.js';
+import { awaitsConfirmation, classifyObservation, confirmJudgement } from '../core/classify.js';
 import { boundFinding } from '../core/bounded-finding.js';
 import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
 import { idsNeedingRows, observationsOf, type SourceOutcome } from '../core/observe.js';
@@ -61,7 +61,7 @@ export async function judgeBatch(rule: FamilyRule, refs: readonly KeyRef[], ctx:
     // Judged: the value read (up to --max-value-bytes) can go before the next key is decoded.
     observations[i] = RELEASED;
     // A suspect waits out the confirmation delay: it keeps only what a finding keeps of its values.
-    if (judgement.verdict === 'divergent' && ctx.confirmDelayMs > 0) outcome.suspects.push({ ref, judgement: boundFinding(rule, judgement as Finding) });
+    if (awaitsConfirmation(judgement, ctx.confirmDelayMs)) outcome.suspects.push({ ref, judgement: boundFinding(rule, judgement as Finding) });
     else outcome.findings.push(toFinding(rule, ref, judgement));
   }
   return outcome;

@@ -182,6 +182,14 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
 }
 
 /**
+ * Step 9 applies only to a first judgement of `divergent`, and only when re-reading is enabled
+ * (a delay of 0 disables it): every other verdict is final on the first read.
+ */
+export function awaitsConfirmation(judgement: Judgement, confirmDelayMs: number): boolean {
+  return judgement.verdict === 'divergent' && confirmDelayMs > 0;
+}
+
+/**
  * Step 9: the confirmation re-read. A key first judged divergent that matches on the second read
  * was caught mid-write (`converged`); one that still differs is judged on the second observation.
  * A re-read that could not be judged (error) leaves the first, fully observed, judgement standing.
