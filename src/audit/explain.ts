@@ -11,6 +11,7 @@ import { LIKELY_CAUSE } from '../core/hints.js';
 import { setField } from '../core/json-text.js';
 import { normalizeField } from '../core/normalize.js';
 import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
+import { isNegativeMarker, observationsOf, replicaLagAllowanceMs, sourceReadOf, type SourceOutcome } from '../core/observe.js';
 import { redactValue } from '../core/redaction.js';
 import type { FamilyRule } from '../core/rule.js';
 import { transformationHint, transformationNotes } from '../core/systematic.js';
@@ -18,7 +19,6 @@ import type { Judgement } from '../core/verdict.js';
 import type { RunWarning } from '../core/warning.js';
 import { createSourceLoader } from '../sources/index.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
-import { sourceReadOf } from '../sources/rows.js';
 import { checkFamiliesAgainstSources } from './rules-check.js';
 
 export interface ExplainRequest {
@@ -53,7 +53,10 @@ export type Explanation =
       id: string;
       read: CacheRead;
       estimatedWriteMs?: number;
+      /** The database's clock when Redis answered (core/observe.ts alignedNowMs). */
       nowMs: number;
+      /** Replication lag allowed for (Redis replica + source replica), ms; absent when reading primaries. */
+      replicaLagMs?: number;
       cachePayload?: unknown;
       decodeError?: string;
       source: SourceRead;
@@ -131,20 +134,25 @@ async function explainOne(
 ): Promise<Explanation> {
   const key = displayKey(raw);
   const id = family.pattern.match(keyMatchText(raw)) as string;
+  const lag = await replicaLag(cache, loader);
   const [read = { kind: 'gone' } as CacheRead] = await cache.read([raw], family.type, maxValueBytes);
-  const cacheReadAt = Date.now();
-  let source: SourceRead = { kind: 'absent' };
-  let nowMs = Date.now();
+  const cacheReadAtMs = Date.now();
+  // The row is loaded even when the verdict does not need it (a vanished key), to be shown;
+  // observationsOf leaves it out of the observation exactly as the audit does.
+  let outcome: SourceOutcome;
+  let source: SourceRead;
+  const loadStartedAtMs = Date.now();
   try {
-    const loadStartedAt = Date.now();
-    const batch = await loader.load(family, [id]);
-    nowMs = batch.nowMs - (loadStartedAt - cacheReadAt);
-    source = sourceReadOf(batch, family, id);
+    const answer = await loader.load(family, [id]);
+    outcome = { kind: 'answered', answer, loadStartedAtMs };
+    source = sourceReadOf(answer, family, id);
   } catch (error) {
     if (!(error instanceof SourceQueryError)) throw error;
+    outcome = { kind: 'failed', message: error.message, timeout: error.timeout };
     source = { kind: 'error', message: error.message, timeout: error.timeout };
   }
-  const obs: Observation = { key, cache: read, source, nowMs };
+  const [obs] = observationsOf(family, { keys: [{ key, id }], reads: [read], cacheReadAtMs, source: outcome, replicaLagMs: lag.ms }) as [Observation];
+  const nowMs = obs.nowMs;
   const steps: string[] = [];
   const judgement = classifyObservation(family, obs, steps);
 
@@ -152,10 +160,9 @@ async function explainOne(
   cachedFields.offer(read);
   const warnings = [...familyWarnings, ...cachedFields.warnings()];
   const explanation: Explanation = { key, family, id, read, nowMs, source, judgement, steps, warnings };
+  if (lag.ms > 0) explanation.replicaLagMs = lag.ms;
   if (read.kind === 'present' && read.pttlMs >= 0) explanation.estimatedWriteMs = nowMs - (family.ttlMs - read.pttlMs);
-  const isMarker =
-    read.kind === 'present' && Buffer.isBuffer(read.value) && family.negativeMarker !== undefined && read.value.toString('utf8') === family.negativeMarker;
-  if (isMarker) {
+  if (read.kind === 'present' && isNegativeMarker(family, read.value)) {
     explanation.cachePayload = `(the negative marker ${JSON.stringify(family.negativeMarker)})`;
   } else if (read.kind === 'present' && read.redisType === family.type) {
     const decoded = decodeCacheValue(family, read.value);
@@ -164,17 +171,28 @@ async function explainOne(
   }
   if (source.kind === 'row') explanation.sourcePayload = shown(family, source.row);
   if (judgement.reason !== undefined) explanation.hint = LIKELY_CAUSE[judgement.reason];
+  const notes = lag.note === undefined ? [] : [lag.note];
   if (judgement.verdict === 'divergent' || judgement.verdict === 'within-ttl') {
     // A difference of form only (the same day as ISO timestamp and date, another case...) is a
     // rules or normalization problem whatever reason the verdict carries: never blame a race for it.
     const form = transformationHint(judgement.diff);
     if (form !== undefined) explanation.hint = form;
-    else {
-      const notes = transformationNotes(judgement.diff);
-      if (notes.length > 0) explanation.notes = notes;
-    }
+    else notes.push(...transformationNotes(judgement.diff));
   }
+  if (notes.length > 0) explanation.notes = notes;
   return explanation;
+}
+
+/**
+ * The replication lag an audit would allow for this key (core/observe.ts replicaLagAllowanceMs),
+ * measured now. A side that cannot tell (INFO refused) counts as no lag, as in the audit.
+ */
+async function replicaLag(cache: CacheReader, loader: SourceLoader): Promise<{ ms: number; note?: string }> {
+  try {
+    return { ms: replicaLagAllowanceMs(await cache.replicaLagMs?.(), await loader.replicaLagMs?.()) };
+  } catch (error) {
+    return { ms: 0, note: `cannot read replication lag (${error instanceof Error ? error.message : String(error)}): time comparisons use clockSkew alone` };
+  }
 }
 
 /**

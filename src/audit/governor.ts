@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from './log.js';
+import { replicaLagAllowanceMs } from '../core/observe.js';
 
 /** Smallest batch the governor shrinks to for query time: below this, per-batch overhead dominates. */
 const MIN_BATCH = 10;
@@ -125,7 +126,7 @@ export class ReplicaLagWatch {
 
   /** The lag to allow for when the cache and this source are read, ms. */
   lagFor(source: string): number {
-    return (this.current.get('redis') ?? 0) + (this.current.get(source) ?? 0);
+    return replicaLagAllowanceMs(this.current.get('redis'), this.current.get(source));
   }
 
   /** Largest lag seen per replica (redis, or the source's name), for the report. */

@@ -1,11 +1,11 @@
 import type { CacheReader } from '../cache/types.js';
-import { classifyObservation, confirmJudgement } from '../core/classify.js';
+import { awaitsConfirmation, classifyObservation, confirmJudgement } from '../core/classify.js';
 import { boundFinding } from '../core/bounded-finding.js';
 import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
+import { idsNeedingRows, observationsOf, type SourceOutcome } from '../core/observe.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { Finding, Judgement } from '../core/verdict.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
-import { sourceReadOf } from '../sources/rows.js';
 import type { KeyRef } from './key-batches.js';
 import type { AuditLog } from './log.js';
 import type { Throttle } from './throttle.js';
@@ -61,7 +61,7 @@ export async function judgeBatch(rule: FamilyRule, refs: readonly KeyRef[], ctx:
     // Judged: the value read (up to --max-value-bytes) can go before the next key is decoded.
     observations[i] = RELEASED;
     // A suspect waits out the confirmation delay: it keeps only what a finding keeps of its values.
-    if (judgement.verdict === 'divergent' && ctx.confirmDelayMs > 0) outcome.suspects.push({ ref, judgement: boundFinding(rule, judgement as Finding) });
+    if (awaitsConfirmation(judgement, ctx.confirmDelayMs)) outcome.suspects.push({ ref, judgement: boundFinding(rule, judgement as Finding) });
     else outcome.findings.push(toFinding(rule, ref, judgement));
   }
   return outcome;
@@ -88,7 +88,7 @@ function toFinding(rule: FamilyRule, ref: KeyRef, judgement: Judgement): Finding
   return boundFinding(rule, finding);
 }
 
-async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchContext) {
+async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchContext): Promise<Observation[]> {
   await ctx.throttle.take(refs.length);
   const readStartedAt = Date.now();
   const reads = await ctx.cache.read(
@@ -96,42 +96,29 @@ async function observe(rule: FamilyRule, refs: readonly KeyRef[], ctx: BatchCont
     rule.type,
     ctx.maxValueBytes,
   );
-  const cacheReadAt = Date.now();
-  ctx.onCacheRead?.(cacheReadAt - readStartedAt);
+  const cacheReadAtMs = Date.now();
+  ctx.onCacheRead?.(cacheReadAtMs - readStartedAt);
   ctx.onValues?.(valueBytes(reads), reads.length);
 
-  // Only keys read with the rule's type need their row: step 1 decides the rest without it.
-  const ids = refs.flatMap((ref, i) => {
-    const read = reads[i];
-    return read?.kind === 'present' && read.redisType === rule.type ? [ref.id] : [];
-  });
-  let sources: (id: string) => SourceRead = () => ABSENT;
-  let nowMs = Date.now();
+  const ids = idsNeedingRows(rule, refs, reads);
+  let source: SourceOutcome = { kind: 'not-asked' };
   if (ids.length > 0) {
-    const loadStartedAt = Date.now();
+    const loadStartedAtMs = Date.now();
     try {
-      const batch = await ctx.loader.load(rule, ids);
-      ctx.onQuery?.(Date.now() - loadStartedAt, ids.length);
-      // The database's clock at the moment Redis answered, so PTTL and now() describe one instant.
-      nowMs = batch.nowMs - (loadStartedAt - cacheReadAt);
-      if (batch.duplicateIds !== undefined) {
-        ctx.log.warn({ family: rule.name, ids: batch.duplicateIds.length }, 'the source returned several rows for one id: those keys are judged error/source-error');
+      const answer = await ctx.loader.load(rule, ids);
+      ctx.onQuery?.(Date.now() - loadStartedAtMs, ids.length);
+      if (answer.duplicateIds !== undefined) {
+        ctx.log.warn({ family: rule.name, ids: answer.duplicateIds.length }, 'the source returned several rows for one id: those keys are judged error/source-error');
       }
-      sources = (id) => sourceReadOf(batch, rule, id);
+      source = { kind: 'answered', answer, loadStartedAtMs };
     } catch (error) {
       if (!(error instanceof SourceQueryError)) throw error;
       ctx.log.warn({ family: rule.name, keys: ids.length, timeout: error.timeout, error: error.message }, 'source query failed: the batch is judged error');
       if (!error.timeout) ctx.onBatchFailed?.(ids.length, error.message);
-      const failed: SourceRead = { kind: 'error', message: error.message, timeout: error.timeout };
-      sources = () => failed;
+      source = { kind: 'failed', message: error.message, timeout: error.timeout };
     }
   }
-  const replicaLagMs = ctx.replicaLagMs?.() ?? 0;
-  return refs.map((ref, i): Observation => {
-    const obs: Observation = { key: ref.key, cache: reads[i] as CacheRead, source: sources(ref.id), nowMs };
-    if (replicaLagMs > 0) obs.replicaLagMs = replicaLagMs;
-    return obs;
-  });
+  return observationsOf(rule, { keys: refs, reads, cacheReadAtMs, source, replicaLagMs: ctx.replicaLagMs?.() ?? 0 });
 }
 
 /** The bytes of the values a read holds in memory (a hash: its field names and values). */

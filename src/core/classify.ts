@@ -3,6 +3,7 @@ import { compareVersions } from './compare.js';
 import { diffPayloads } from './diff.js';
 import { normalizeValue } from './normalize.js';
 import type { Observation } from './observation.js';
+import { isNegativeMarker } from './observe.js';
 import type { FamilyRule } from './rule.js';
 import type { FieldDiff, Judgement, Reason, Verdict } from './verdict.js';
 
@@ -33,10 +34,10 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
 
   // Step 2: decode, and surface read failures on either side.
   let payload: Record<string, unknown> | undefined;
-  let isNegativeMarker = false;
+  let holdsMarker = false;
   if (cache.kind === 'present') {
-    isNegativeMarker = rule.negativeMarker !== undefined && isMarker(cache.value, rule.negativeMarker);
-    if (!isNegativeMarker) {
+    holdsMarker = isNegativeMarker(rule, cache.value);
+    if (!holdsMarker) {
       const decoded = decodeCacheValue(rule, cache.value);
       if (!decoded.ok) {
         note?.(`2. value does not decode as ${rule.type === 'hash' ? 'hash' : rule.codec}: ${decoded.error}`);
@@ -53,16 +54,19 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
     note?.(`2. cache read failed: ${cache.message}`);
     return decided('error', 'cache-error', 2, { detail: cache.message });
   }
-  note?.(isNegativeMarker ? '2. value is the negative marker (not decoded)' : '2. value decoded, source row loaded');
+  note?.(holdsMarker ? '2. value is the negative marker (not decoded)' : '2. value decoded, source row loaded');
 
   const pttlMs = cache.pttlMs;
   const ttl = rule.ttlMs;
   // Reading replicas: what they show may be this much older, so time comparisons allow for it.
   const skew = rule.clockSkewMs + (obs.replicaLagMs ?? 0);
+  if (obs.replicaLagMs !== undefined && obs.replicaLagMs > 0) {
+    note?.(`   replicas read up to ${obs.replicaLagMs} ms behind: time comparisons allow clockSkew ${rule.clockSkewMs} ms + lag = skew ${skew} ms`);
+  }
 
   // Step 3: the source has no row.
   if (source.kind === 'absent') {
-    if (isNegativeMarker) {
+    if (holdsMarker) {
       note?.('3. row absent and the cache holds the negative marker');
       return decided('match', undefined, 3, { pttlMs });
     }
@@ -178,6 +182,14 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
 }
 
 /**
+ * Step 9 applies only to a first judgement of `divergent`, and only when re-reading is enabled
+ * (a delay of 0 disables it): every other verdict is final on the first read.
+ */
+export function awaitsConfirmation(judgement: Judgement, confirmDelayMs: number): boolean {
+  return judgement.verdict === 'divergent' && confirmDelayMs > 0;
+}
+
+/**
  * Step 9: the confirmation re-read. A key first judged divergent that matches on the second read
  * was caught mid-write (`converged`); one that still differs is judged on the second observation.
  * A re-read that could not be judged (error) leaves the first, fully observed, judgement standing.
@@ -206,10 +218,6 @@ function decided(
   if (extra.ttlAdviceMs !== undefined) judgement.ttlAdviceMs = extra.ttlAdviceMs;
   if (extra.detail !== undefined) judgement.detail = extra.detail;
   return judgement;
-}
-
-function isMarker(value: Buffer | Readonly<Record<string, Buffer>>, marker: string): boolean {
-  return Buffer.isBuffer(value) && value.length === Buffer.byteLength(marker) && value.toString('utf8') === marker;
 }
 
 function toEpochMs(value: unknown): number | undefined {

@@ -1,13 +1,13 @@
 import type { FamilyRule } from '../core/rule.js';
 import { rowId } from '../core/source-key.js';
 import { UsageError } from '../errors.js';
-import type { SourceRead } from '../core/observation.js';
 import { SourceQueryError, type SourceBatch } from './types.js';
 
 /**
  * Keys rows by the id their key columns spell (core/source-key.ts rowId), the form the captured id
- * has. Rows without a key value cannot answer any id and are dropped. When two rows carry one id the first wins and the id is noted:
- * the family's query does not identify a single row, and a crash would hide every other key.
+ * has. Rows without a key value cannot answer any id and are dropped. When two rows carry one id,
+ * the id is reported in `duplicateIds` (a fact: the core decides what it means, core/observe.ts);
+ * throwing instead would hide every other key of the batch.
  */
 export function toBatch(rows: readonly Record<string, unknown>[], columns: readonly string[], nowMs: number): SourceBatch {
   const byId = new Map<string, Record<string, unknown>>();
@@ -62,23 +62,6 @@ export function requireKeyColumn(rule: FamilyRule, columns: readonly string[]): 
   }
 }
 
-/**
- * What a batch says about one id. An id with several rows is an error, not the first row: the
- * family's key does not identify one row (a column of a composite key, a join that fans out), and
- * judging whichever row came first would report a correct entry as divergent.
- */
-export function sourceReadOf(batch: SourceBatch, rule: Pick<FamilyRule, 'key'>, id: string): SourceRead {
-  if (batch.duplicateIds !== undefined && batch.duplicateIds.includes(id)) {
-    const columns = rule.key.length === 1 ? `column ${rule.key[0] as string}` : `columns ${rule.key.join(', ')}`;
-    return {
-      kind: 'error',
-      message: `the source returned more than one row for this id: the key ${columns} does not identify one row (a composite key needs every column, like key: [tenant_id, id]; a join must not fan out)`,
-      timeout: false,
-    };
-  }
-  const failed = batch.failedIds?.get(id);
-  if (failed !== undefined) return { kind: 'error', message: failed, timeout: false };
-  const row = batch.rows.get(id);
-  if (row === undefined) return { kind: 'absent' };
-  return batch.columns === undefined ? { kind: 'row', row } : { kind: 'row', row, columns: batch.columns };
-}
+// What a batch means for one id (a duplicate id is `error/source-error`) is the core's decision:
+// core/observe.ts. Re-exported for the callers that read a batch directly.
+export { sourceReadOf } from '../core/observe.js';
