@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
-import type { FamilyGateInput, GateInput, SourceFailure } from './gate.js';
+import { gateInputOf, type BaselineMatches, type RunOutcome } from './conclude.js';
+import type { GateInput, SourceFailure } from './gate.js';
 import type { ShardMeta } from './shard.js';
 import { Tally, type Counters, type FamilyCounters } from './stats.js';
 import { REASONS_BY_VERDICT, VERDICTS, type Reason, type Verdict } from './verdict.js';
@@ -222,23 +223,28 @@ export function mergeReports(reports: readonly ShardReport[], mergerVersion: str
   return merged;
 }
 
-/** The gate's input for a merged report; `known` counts the divergences a --baseline already lists. */
-export function mergedGateInput(
-  merged: MergedReport,
-  baseline?: { file: string; knownDivergent: number; knownRecentDivergent: number },
-): GateInput {
-  const families: FamilyGateInput[] = merged.families.map((f) => {
-    const min = merged.minConsistency[f.name];
-    return { name: f.name, counters: f, ...(min === undefined ? {} : { minConsistency: min }) };
-  });
+/** A merged report as the outcome of one run, for concludeRun (core/conclude.ts). */
+export function mergedOutcome(merged: MergedReport): RunOutcome {
   return {
+    kind: 'merge',
+    version: merged.version,
+    startedAt: merged.startedAt,
+    durationMs: merged.durationMs,
+    target: merged.target,
     summary: merged.summary,
-    families,
+    families: merged.families,
+    minConsistency: merged.minConsistency,
+    ...(merged.recent === undefined ? {} : { recent: merged.recent }),
+    incomplete: merged.incomplete,
+    ...(merged.abortReason === undefined ? {} : { abortReason: merged.abortReason }),
     warnings: merged.runWarnings,
     sourceFailures: merged.sourceFailures,
-    ...(baseline === undefined ? {} : { baseline: { file: baseline.file, knownDivergent: baseline.knownDivergent } }),
-    ...(merged.recent === undefined ? {} : { recent: { counters: merged.recent.summary, knownDivergent: baseline?.knownRecentDivergent ?? 0 } }),
   };
+}
+
+/** The gate's input for a merged report; `baseline` counts the divergences a --baseline already lists. */
+export function mergedGateInput(merged: MergedReport, baseline?: BaselineMatches): GateInput {
+  return gateInputOf(mergedOutcome(merged), baseline);
 }
 
 /** Sums one population (the sample, or --recent) over the shards: per family, and in total. */
