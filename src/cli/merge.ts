@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Baseline } from '../audit/baseline.js';
 import { baselineSink, reporterSink, RunSinks } from '../audit/run-sinks.js';
 import { concludeRun, settleExitCode } from '../core/conclude.js';
 import { mergedOutcome, mergeReports, readShardReport, type ShardReport } from '../core/merge.js';
 import type { Finding } from '../core/verdict.js';
-import { UsageError } from '../errors.js';
 import { createReporter } from '../report/index.js';
+import { readReportFile } from '../report/report-file.js';
 import { openReportOutput } from '../report/report-output.js';
 import { planOutput } from '../util/output-file.js';
 import { VERSION } from '../version.js';
@@ -25,6 +24,8 @@ import {
 import { useColor } from './parse.js';
 
 type MergeFlags = GateFlags & ReportFlags;
+
+const MERGE_HINT = 'merge takes reports written by `shadowcheck audit --shard i/N --format json`';
 
 /**
  * `shadowcheck merge REPORT.json...`: the JSON reports of `audit --shard i/N` (one per shard) as
@@ -50,7 +51,7 @@ export function registerMergeCommand(program: Command): void {
 export async function performMerge(files: readonly string[], flags: MergeFlags): Promise<number> {
   const outputPlan = flags.output === undefined ? undefined : await planOutput(flags.output);
   const reports: ShardReport[] = [];
-  for (const file of files) reports.push(readShardReport(await readJson(file), file));
+  for (const file of files) reports.push(readShardReport(await readReportFile(file, file, MERGE_HINT), file));
   const merged = mergeReports(reports, VERSION);
   for (const warning of merged.warnings) process.stderr.write(`shadowcheck: ${warning}\n`);
 
@@ -74,22 +75,5 @@ export async function performMerge(files: readonly string[], flags: MergeFlags):
     return settleExitCode(conclusion);
   } finally {
     await output.discard();
-  }
-}
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${file}: not JSON (${(error as Error).message})`, {
-      hint: 'merge takes reports written by `shadowcheck audit --shard i/N --format json`',
-      cause: error,
-    });
   }
 }
