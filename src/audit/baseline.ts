@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { baselineFindingsOf } from '../core/report-document.js';
 import { UsageError } from '../errors.js';
+import { readReportFile } from '../report/report-file.js';
 
 /**
  * The divergences a previous JSON report already listed, so the gate fails only on new ones: a
@@ -13,30 +14,15 @@ export class Baseline {
   ) {}
 
   static async load(file: string): Promise<Baseline> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--baseline ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
-    }
-    let report: unknown;
-    try {
-      report = JSON.parse(text);
-    } catch (error) {
-      // Not the parser's message: it quotes the file's content, which may hold anything.
-      throw new UsageError(`--baseline ${file}: not valid JSON`, {
-        hint: 'a baseline is a report written by `shadowcheck audit --format json --output FILE`',
-        cause: error,
-      });
-    }
-    const findings = (report as { tool?: unknown; findings?: unknown }).findings;
-    if ((report as { tool?: unknown }).tool !== 'shadowcheck' || !Array.isArray(findings)) {
+    const json = await readReportFile(file, `--baseline ${file}`, 'a baseline is a report written by `shadowcheck audit --format json --output FILE`');
+    const findings = baselineFindingsOf(json);
+    if (findings === undefined) {
       throw new UsageError(`--baseline ${file}: expected a shadowcheck JSON report with a "findings" array`, {
         hint: 'write one with `shadowcheck audit --format json --output FILE`',
       });
     }
     const known = new Set<string>();
-    for (const f of findings as { key?: unknown; verdict?: unknown; reason?: unknown }[]) {
+    for (const f of findings) {
       if (f.verdict === 'divergent' && typeof f.key === 'string' && typeof f.reason === 'string') known.add(identity(f.key, f.reason));
     }
     return new Baseline(file, known);

@@ -2,24 +2,25 @@ import { createCacheReader } from '../cache/index.js';
 import type { TlsOptions } from '../cache/tls.js';
 import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
-import { errorRatio, evaluateGate, type GateOptions } from '../core/gate.js';
+import { concludeRun, settleExitCode } from '../core/conclude.js';
+import type { GateOptions } from '../core/gate.js';
 import { Baseline } from './baseline.js';
 import { SILENT_LOG, type AuditLog, type AuditProgress } from './log.js';
-import { MetricsPushError, type MetricsRecorder } from '../metrics/index.js';
+import type { MetricsRecorder } from '../metrics/index.js';
 import type { FamilyRule } from '../core/rule.js';
 import { shardMeta } from '../core/shard.js';
-import { SystematicTally } from '../core/systematic.js';
 import type { Finding } from '../core/verdict.js';
 import type { RunWarning } from '../core/warning.js';
-import { ExitCode, ShadowcheckError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { createReporter, type ReporterName } from '../report/index.js';
-import type { RunSummary } from '../report/types.js';
+import { openReportOutput } from '../report/report-output.js';
 import { createSourceLoader } from '../sources/index.js';
 import type { SourceLoader } from '../sources/types.js';
-import { openOutput, planOutput, type OutputPlan, type OutputSink } from '../util/output-file.js';
+import { planOutput, type OutputPlan } from '../util/output-file.js';
 import { VERSION } from '../version.js';
 import { checkFamiliesAgainstSources, sourceRoleWarnings } from './rules-check.js';
 import { runAudit, type AuditOptions } from './run-audit.js';
+import { baselineSink, metricsSink, progressSink, reporterSink, RunSinks, systematicSink, type RunSink } from './run-sinks.js';
 
 export interface AuditRequest {
   config: RulesConfig;
@@ -42,8 +43,8 @@ export interface AuditRequest {
   metrics?: { recorder: MetricsRecorder; required: boolean };
   color: boolean;
   signal?: AbortSignal;
-  /** Sees every finding too (the demo checks its planted verdicts with it). */
-  onFinding?(finding: Finding): void;
+  /** More consumers of the findings and the run (the demo's planted-verdict check), after the built-in ones. */
+  sinks?: readonly RunSink[];
   log?: AuditLog;
   progress?: AuditProgress;
 }
@@ -104,38 +105,32 @@ async function auditAndReport(
   startedAt: Date,
   baseline: Baseline | undefined,
   rulesWarnings: readonly RunWarning[],
-  output: OutputPlan | undefined,
+  outputPlan: OutputPlan | undefined,
 ): Promise<number> {
-  let knownDivergent = 0;
-  let knownRecentDivergent = 0;
-  // Systematic differences are concluded over the sample (not --recent, which may judge its keys twice).
-  const systematic = new SystematicTally();
-  const sink: OutputSink | undefined = output === undefined ? undefined : await openOutput(output);
-  const out = sink?.out ?? process.stdout;
-  // A write that fails (full disk, a closed pipe) ends the run with a clear message, not a crash.
-  const reportTo = request.outputFile ?? 'stdout';
-  const cannotWrite = (error: unknown) =>
-    new ShadowcheckError(`cannot write the report to ${reportTo}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.connection, { cause: error });
-  // Undefined when the reporter wrote synchronously: run-audit.ts then awaits nothing for the
-  // finding (a promise per key was most of the audit's garbage).
-  const writing = (work: void | Promise<void> | undefined): Promise<void> | undefined => {
-    if (!(work instanceof Promise)) return undefined;
-    return work.catch((error: unknown) => {
-      throw cannotWrite(error);
-    });
-  };
+  const output = await openReportOutput(outputPlan);
   try {
     const reporter = createReporter(request.format, {
-      out,
+      out: output.out,
       color: request.color && request.outputFile === undefined,
       maxFindings: 100_000,
     });
     const log = request.log ?? SILENT_LOG;
-    const progress = request.progress;
-    if (progress !== undefined) {
+    const systematic = systematicSink();
+    const known = baseline === undefined ? undefined : baselineSink(baseline);
+    const metrics = request.metrics === undefined ? undefined : metricsSink(request.metrics);
+    // The reporter first: the run's end writes the report before the metrics push (which may wait on its timeout).
+    const sinks = new RunSinks([
+      reporterSink(reporter, (error) => output.wrapError(error)),
+      ...(known === undefined ? [] : [known]),
+      systematic,
+      ...(metrics === undefined ? [] : [metrics]),
+      ...(request.progress === undefined ? [] : [progressSink(request.progress)]),
+      ...(request.sinks ?? []),
+    ]);
+    if (request.progress !== undefined) {
       // With --shard, this process judges about 1/N of the keyspace.
       const perFamily = request.audit.sample === 'all' ? Math.ceil((await cache.size()) / (request.audit.shard?.count ?? 1)) : request.audit.sample;
-      progress.start(perFamily * (request.audit.sample === 'all' ? 1 : families.length));
+      sinks.start(perFamily * (request.audit.sample === 'all' ? 1 : families.length));
     }
     const inputs = {
       log,
@@ -143,24 +138,14 @@ async function auditAndReport(
       allFamilies: request.config.families,
       cache,
       loaders,
-      onFinding: (finding: Finding) => {
-        if (finding.verdict === 'divergent' && baseline?.has(finding.key, finding.reason) === true) {
-          if (finding.population === 'recent') knownRecentDivergent++;
-          else knownDivergent++;
-        }
-        if (finding.population === undefined) systematic.add(finding);
-        request.metrics?.recorder.observe(finding);
-        progress?.tick(finding);
-        request.onFinding?.(finding);
-        return writing(reporter.onFinding?.(finding));
-      },
+      onFinding: (finding: Finding) => sinks.finding(finding),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     };
     let outcome;
     try {
       outcome = await runAudit(inputs, request.audit);
     } finally {
-      progress?.stop();
+      sinks.judgingEnded();
     }
 
     // A Cluster scan that did not list every slot judged only part of the keyspace.
@@ -174,90 +159,49 @@ async function auditAndReport(
     for (const f of familyCounters) {
       if (f.sampled === 0 && !outcome.incomplete) log.warn({ family: f.name }, 'no key matched the family pattern: check --redis, its logical database, and the pattern');
     }
-    // Rules warnings first: a field no cached value holds explains a systematic difference on it.
-    const warnings = [...rulesWarnings, ...outcome.warnings, ...systematic.warnings()];
-    const gate = evaluateGate(
+    const recent = outcome.recent;
+    const conclusion = concludeRun(
       {
+        kind: 'audit',
+        version: VERSION,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+        target: { redis: cache.target },
         summary,
+        families: familyCounters,
+        minConsistency: Object.fromEntries(families.flatMap((f) => (f.minConsistency === undefined ? [] : [[f.name, f.minConsistency]]))),
         incomplete: outcome.incomplete,
-        warnings,
+        ...(outcome.abortReason === undefined ? {} : { abortReason: outcome.abortReason }),
+        // Rules warnings first: a field no cached value holds explains a systematic difference on it.
+        warnings: [...rulesWarnings, ...outcome.warnings, ...systematic.tally.warnings()],
         sourceFailures: outcome.sourceFailures,
-        families: families.map((f, i) => ({
-          name: f.name,
-          counters: familyCounters[i] ?? summary,
-          ...(f.minConsistency === undefined ? {} : { minConsistency: f.minConsistency }),
-        })),
-        ...(baseline === undefined ? {} : { baseline: { file: baseline.file, knownDivergent } }),
-        ...(outcome.recent === undefined ? {} : { recent: { counters: outcome.recent.total.counters(), knownDivergent: knownRecentDivergent } }),
+        ...(request.audit.shard === undefined ? {} : { shard: shardMeta(request.audit.shard, request.config.families) }),
+        ...(outcome.replicaLagMs === undefined ? {} : { replicaLagMs: outcome.replicaLagMs }),
+        ...(coverage === undefined ? {} : { coverage }),
+        ...(recent === undefined
+          ? {}
+          : {
+              recent: {
+                withinMs: recent.withinMs,
+                summary: recent.total.counters(),
+                families: [...recent.families].map(([name, tally]) => ({ name, ...tally.counters() })),
+              },
+            }),
       },
       request.gate,
+      known?.matches(),
     );
-    const run: RunSummary = {
-      version: VERSION,
-      startedAt: startedAt.toISOString(),
-      durationMs: Date.now() - startedAt.getTime(),
-      target: { redis: cache.target },
-      summary,
-      families: familyCounters,
-      gate: { passed: gate.passed, failures: gate.failures, ...(gate.baseline === undefined ? {} : { baseline: gate.baseline }) },
-      incomplete: outcome.incomplete,
-      ...(outcome.sourceFailures.length === 0 ? {} : { sourceFailures: outcome.sourceFailures }),
-      ...(warnings.length === 0 ? {} : { warnings }),
-      ...(request.audit.shard === undefined ? {} : { shard: shardMeta(request.audit.shard, request.config.families) }),
-    };
-    if (outcome.replicaLagMs !== undefined) run.replicaLagMs = outcome.replicaLagMs;
-    if (coverage !== undefined) run.coverage = coverage;
-    if (outcome.recent !== undefined) {
-      const recent = outcome.recent;
-      run.recent = {
-        withinMs: recent.withinMs,
-        summary: recent.total.counters(),
-        families: [...recent.families].map(([name, tally]) => ({ name, ...tally.counters() })),
-      };
-    }
-    if (outcome.abortReason !== undefined) run.abortReason = outcome.abortReason;
-    await writing(reporter.onEnd?.(run));
-    const pushFailed = await pushMetrics(request.metrics, run);
-
-    await sink?.commit();
-    if (outcome.incomplete) {
-      process.stderr.write(`shadowcheck: audit incomplete: ${outcome.abortReason ?? 'stopped'}; the report covers the keys judged so far\n`);
-      if (request.signal?.aborted === true) return request.signal.reason === 'SIGTERM' ? 143 : 130;
-      return ExitCode.connection;
-    }
-    if (pushFailed) return ExitCode.connection;
-    if (gate.tooManyErrors) {
-      process.stderr.write(
-        `shadowcheck: ${summary.error} of ${summary.sampled} keys could not be judged ` +
-          `(${percent(errorRatio(summary))} > --max-error-ratio ${percent(request.gate.maxErrorRatio)})\n`,
-      );
-      return ExitCode.tooManyErrors;
-    }
-    return gate.passed ? ExitCode.ok : ExitCode.gateFailed;
+    await sinks.end(conclusion.run);
+    await output.commit();
+    for (const notice of conclusion.notices) process.stderr.write(`shadowcheck: ${notice}\n`);
+    return settleExitCode(conclusion, {
+      ...(request.signal?.aborted === true ? { interruptedBy: request.signal.reason } : {}),
+      requiredPushFailed: metrics?.requiredPushFailed === true,
+    });
   } finally {
     // After a commit there is nothing left to drop; after a failure, the temporary file goes.
-    await sink?.discard();
+    await output.discard();
   }
-}
-
-/**
- * Pushes once. A failed push is reported on stderr and leaves the audit's exit code alone, unless
- * --require-push: then the run exits 3. Returns whether a required push failed.
- */
-async function pushMetrics(metrics: AuditRequest['metrics'], run: RunSummary): Promise<boolean> {
-  if (metrics === undefined) return false;
-  try {
-    await metrics.recorder.push(run);
-    return false;
-  } catch (error) {
-    if (!(error instanceof MetricsPushError)) throw error;
-    process.stderr.write(`shadowcheck: ${error.message}\n${error.hint === undefined ? '' : `  hint: ${error.hint}\n`}`);
-    return metrics.required;
-  }
-}
-
-function percent(ratio: number): string {
-  return `${(ratio * 100).toFixed(3).replace(/\.?0+$/, '')}%`;
 }
 
 function selectFamilies(config: RulesConfig, names: readonly string[]): FamilyRule[] {

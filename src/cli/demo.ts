@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { performAudit } from '../audit/session.js';
 import { loadRulesFile } from '../config/load.js';
+import { plantedVerdictCheck } from '../demo/check.js';
 import { buildDemoPlan } from '../demo/plan.js';
 import { demoTargets, seedDemo } from '../demo/seed.js';
-import type { Finding } from '../core/verdict.js';
 import { ExitCode } from '../errors.js';
 import { useColor } from './parse.js';
 import { beginOnStart, withInterrupt } from './interrupt.js';
@@ -25,7 +25,7 @@ export function registerDemoCommand(program: Command): void {
       process.stderr.write(`\nAuditing with: shadowcheck audit --rules rules/demo.yaml --redis ${targets.redisUrl} --all\n\n`);
 
       const config = await loadRulesFile(DEMO_RULES);
-      const surprises: string[] = [];
+      const check = plantedVerdictCheck(plan);
       const code = await withInterrupt((signal, phase) =>
         performAudit({
           config,
@@ -39,18 +39,14 @@ export function registerDemoCommand(program: Command): void {
           signal,
           // No bar (the demo's output is its story), but the start marks when a signal yields a report.
           progress: beginOnStart({ start() {}, tick() {}, stop() {} }, phase),
-          onFinding: (finding: Finding) => {
-            const expected = plan.expected.get(finding.key) ?? { verdict: 'match' };
-            if (expected.verdict !== finding.verdict || expected.reason !== finding.reason) {
-              surprises.push(`${finding.key}: expected ${label(expected)}, got ${label(finding)}`);
-            }
-          },
+          sinks: [check],
         }),
       );
       if (code !== ExitCode.gateFailed && code !== ExitCode.ok) {
         process.exitCode = code;
         return;
       }
+      const { surprises } = check;
       if (surprises.length > 0) {
         process.stderr.write(`\nThe demo found ${surprises.length} verdict(s) other than planted:\n${surprises.map((s) => `  ${s}\n`).join('')}`);
         process.exitCode = ExitCode.gateFailed;
@@ -61,10 +57,6 @@ export function registerDemoCommand(program: Command): void {
           'the demo exits 0 because every verdict was the one it planted.\n',
       );
     });
-}
-
-function label(j: { verdict: string; reason?: string | undefined }): string {
-  return j.reason === undefined ? j.verdict : `${j.verdict}/${j.reason}`;
 }
 
 function dbOf(url: string): string {

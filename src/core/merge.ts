@@ -1,8 +1,9 @@
 import { UsageError } from '../errors.js';
-import type { FamilyGateInput, GateInput, SourceFailure } from './gate.js';
+import { gateInputOf, type BaselineMatches, type RunOutcome } from './conclude.js';
+import type { GateInput, SourceFailure } from './gate.js';
 import type { ShardMeta } from './shard.js';
-import { Tally, type Counters, type FamilyCounters } from './stats.js';
-import { REASONS_BY_VERDICT, VERDICTS, type Reason, type Verdict } from './verdict.js';
+import { readShardReport, type Population, type ReportFinding, type ShardReport } from './report-document.js';
+import { Tally, type Counters } from './stats.js';
 import type { RunWarning } from './warning.js';
 
 /**
@@ -11,47 +12,6 @@ import type { RunWarning } from './warning.js';
  * merged, so every derived figure (ratios, lower bounds, quantiles, TTL advice) is recomputed
  * exactly rather than averaged. Pure: the CLI reads the files and evaluates the gate.
  */
-
-/** One finding as a JSON report carries it (report/finding-json.ts FindingJson, checked structurally). */
-export interface ReportFinding {
-  key: string;
-  family: string;
-  verdict: Verdict;
-  reason?: Reason;
-  pttlMs?: number;
-  cacheVersion?: unknown;
-  sourceVersion?: unknown;
-  staleAgeMs?: number;
-  diff: { path: string; cache: unknown; source: unknown }[];
-  detail?: string;
-  population?: 'recent';
-}
-
-interface Population {
-  summary: Counters;
-  families: FamilyCounters[];
-}
-
-/** What merge reads from one `--format json` report. */
-export interface ShardReport extends Population {
-  /** Where it came from, for messages. */
-  file: string;
-  version: string;
-  startedAt: string;
-  durationMs: number;
-  target: Record<string, string>;
-  /** Absent on an unsharded run's report, which covers the whole keyspace (shard 0 of 1). */
-  shard?: ShardMeta;
-  recent?: Population & { withinMs: number };
-  findings: ReportFinding[];
-  findingsOmitted: number;
-  incomplete: boolean;
-  abortReason?: string;
-  /** The report's `warnings` (rules problems, systematic differences); empty when it had none. */
-  runWarnings: RunWarning[];
-  /** The report's `sourceFailures`; empty when it had none (or was written before they were reported). */
-  sourceFailures: SourceFailure[];
-}
 
 export interface MergedReport extends Population {
   version: string;
@@ -74,51 +34,6 @@ export interface MergedReport extends Population {
   runWarnings: RunWarning[];
   /** The shards' failed source batches, those of one family with the same message summed (mergeSourceFailures). */
   sourceFailures: SourceFailure[];
-}
-
-/**
- * Checks that `json` is a shadowcheck JSON report and takes what merge needs from it. Throws a
- * UsageError naming the file and the first thing that is not as expected.
- */
-export function readShardReport(json: unknown, file: string): ShardReport {
-  const fail = (what: string, hint?: string): never => {
-    throw new UsageError(`${file}: ${what}`, { hint: hint ?? 'merge takes reports written by `shadowcheck audit --shard i/N --format json`' });
-  };
-  if (!isObject(json) || json['tool'] !== 'shadowcheck') return fail('not a shadowcheck JSON report');
-  const string = (name: string, value: unknown): string => (typeof value === 'string' ? value : fail(`"${name}" is not a string`));
-  const number = (name: string, value: unknown): number =>
-    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fail(`"${name}" is not a number >= 0`);
-
-  const version = string('version', json['version']);
-  const startedAt = string('startedAt', json['startedAt']);
-  if (Number.isNaN(Date.parse(startedAt))) fail(`"startedAt" is not a date: ${startedAt}`);
-  const durationMs = number('durationMs', json['durationMs']);
-  const target: Record<string, string> = {};
-  if (!isObject(json['target'])) fail('"target" is missing');
-  for (const [k, v] of Object.entries(json['target'] as Record<string, unknown>)) target[k] = string(`target.${k}`, v);
-
-  const population = readPopulation(json, '', fail);
-  const report: ShardReport = {
-    file,
-    version,
-    startedAt,
-    durationMs,
-    target,
-    ...population,
-    findings: readFindings(json['findings'], fail),
-    findingsOmitted: json['findingsOmitted'] === undefined ? 0 : number('findingsOmitted', json['findingsOmitted']),
-    incomplete: json['incomplete'] === true,
-    runWarnings: readWarnings(json['warnings'], fail),
-    sourceFailures: readSourceFailures(json['sourceFailures'], new Set(population.families.map((f) => f.name)), fail),
-  };
-  if (json['abortReason'] !== undefined) report.abortReason = string('abortReason', json['abortReason']);
-  if (json['shard'] !== undefined) report.shard = readShardMeta(json['shard'], fail);
-  if (json['recent'] !== undefined) {
-    const recent = json['recent'];
-    if (!isObject(recent)) return fail('"recent" is not an object');
-    report.recent = { withinMs: number('recent.withinMs', recent['withinMs']), ...readPopulation(recent, 'recent.', fail) };
-  }
-  return report;
 }
 
 /**
@@ -222,23 +137,28 @@ export function mergeReports(reports: readonly ShardReport[], mergerVersion: str
   return merged;
 }
 
-/** The gate's input for a merged report; `known` counts the divergences a --baseline already lists. */
-export function mergedGateInput(
-  merged: MergedReport,
-  baseline?: { file: string; knownDivergent: number; knownRecentDivergent: number },
-): GateInput {
-  const families: FamilyGateInput[] = merged.families.map((f) => {
-    const min = merged.minConsistency[f.name];
-    return { name: f.name, counters: f, ...(min === undefined ? {} : { minConsistency: min }) };
-  });
+/** A merged report as the outcome of one run, for concludeRun (core/conclude.ts). */
+export function mergedOutcome(merged: MergedReport): RunOutcome {
   return {
+    kind: 'merge',
+    version: merged.version,
+    startedAt: merged.startedAt,
+    durationMs: merged.durationMs,
+    target: merged.target,
     summary: merged.summary,
-    families,
+    families: merged.families,
+    minConsistency: merged.minConsistency,
+    ...(merged.recent === undefined ? {} : { recent: merged.recent }),
+    incomplete: merged.incomplete,
+    ...(merged.abortReason === undefined ? {} : { abortReason: merged.abortReason }),
     warnings: merged.runWarnings,
     sourceFailures: merged.sourceFailures,
-    ...(baseline === undefined ? {} : { baseline: { file: baseline.file, knownDivergent: baseline.knownDivergent } }),
-    ...(merged.recent === undefined ? {} : { recent: { counters: merged.recent.summary, knownDivergent: baseline?.knownRecentDivergent ?? 0 } }),
   };
+}
+
+/** The gate's input for a merged report; `baseline` counts the divergences a --baseline already lists. */
+export function mergedGateInput(merged: MergedReport, baseline?: BaselineMatches): GateInput {
+  return gateInputOf(mergedOutcome(merged), baseline);
 }
 
 /** Sums one population (the sample, or --recent) over the shards: per family, and in total. */
@@ -266,55 +186,6 @@ function fromCounters(counters: Counters, where: string): Tally {
       hint: 'merge needs reports written by `shadowcheck audit --format json` of this version or later, unedited',
     });
   }
-}
-
-function readPopulation(json: Record<string, unknown>, prefix: string, fail: (what: string) => never): Population {
-  const summary = json['summary'];
-  const families = json['families'];
-  if (!isObject(summary)) return fail(`"${prefix}summary" is missing`);
-  if (!Array.isArray(families) || !families.every((f) => isObject(f) && typeof f['name'] === 'string')) {
-    return fail(`"${prefix}families" is not a list of families with names`);
-  }
-  const names = families.map((f: Record<string, unknown>) => f['name'] as string);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined) fail(`"${prefix}families" lists family "${twice}" twice`);
-  // Checked field by field when the tally is rebuilt (Tally.fromCounters).
-  return { summary: summary as unknown as Counters, families: families as unknown as FamilyCounters[] };
-}
-
-function readShardMeta(json: unknown, fail: (what: string) => never): ShardMeta {
-  if (!isObject(json)) return fail('"shard" is not an object');
-  const { index, count, rulesDigest, minConsistency } = json;
-  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) return fail('"shard.count" is not a whole number >= 1');
-  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= count) {
-    return fail(`"shard.index" is not a whole number from 0 to ${count - 1}`);
-  }
-  if (typeof rulesDigest !== 'string') return fail('"shard.rulesDigest" is not a string');
-  if (!isObject(minConsistency) || !Object.values(minConsistency).every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
-    return fail('"shard.minConsistency" is not an object of ratios');
-  }
-  return { index, count, rulesDigest, minConsistency: { ...(minConsistency as Record<string, number>) } };
-}
-
-function readFindings(json: unknown, fail: (what: string) => never): ReportFinding[] {
-  if (!Array.isArray(json)) return fail('"findings" is not a list');
-  return json.map((f: unknown, i) => {
-    const bad = (what: string): never => fail(`findings[${i}] ${what}`);
-    if (!isObject(f)) return bad('is not an object');
-    if (typeof f['key'] !== 'string' || typeof f['family'] !== 'string') return bad('has no key or family');
-    const verdict = f['verdict'];
-    if (!(VERDICTS as readonly unknown[]).includes(verdict)) return bad(`has an unknown verdict ${JSON.stringify(verdict)}`);
-    const reasons = REASONS_BY_VERDICT[verdict as Verdict] as readonly unknown[];
-    if (f['reason'] !== undefined && !reasons.includes(f['reason'])) return bad(`has reason ${JSON.stringify(f['reason'])}, not one of ${verdict as string}`);
-    for (const field of ['pttlMs', 'staleAgeMs']) {
-      if (f[field] !== undefined && typeof f[field] !== 'number') return bad(`has a ${field} that is not a number`);
-    }
-    if (f['population'] !== undefined && f['population'] !== 'recent') return bad('has an unknown population');
-    if (f['detail'] !== undefined && typeof f['detail'] !== 'string') return bad('has a detail that is not a string');
-    const diff = f['diff'];
-    if (!Array.isArray(diff) || !diff.every((d) => isObject(d) && typeof d['path'] === 'string')) return bad('has no diff list');
-    return f as unknown as ReportFinding;
-  });
 }
 
 /**
@@ -353,36 +224,9 @@ export function mergeSourceFailures(lists: readonly (readonly SourceFailure[])[]
   return [...byId.values()];
 }
 
-/** A report's `sourceFailures`; absent (a report of an earlier version, or none failed) is none. */
-function readSourceFailures(json: unknown, families: ReadonlySet<string>, fail: (what: string) => never): SourceFailure[] {
-  if (json === undefined) return [];
-  if (!Array.isArray(json)) return fail('"sourceFailures" is not a list');
-  const whole = (value: unknown, min: number): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
-  return json.map((f: unknown, i): SourceFailure => {
-    if (!isObject(f) || typeof f['family'] !== 'string' || typeof f['message'] !== 'string' || !whole(f['batches'], 1) || !whole(f['keys'], 0)) {
-      return fail(`sourceFailures[${i}] is not a source failure (family, batches >= 1, keys >= 0, message)`);
-    }
-    if (!families.has(f['family'])) return fail(`sourceFailures[${i}] names family "${f['family']}", which the report did not audit`);
-    return { family: f['family'], batches: f['batches'], keys: f['keys'], message: f['message'] };
-  });
-}
-
-function readWarnings(json: unknown, fail: (what: string) => never): RunWarning[] {
-  if (json === undefined) return [];
-  if (!Array.isArray(json)) return fail('"warnings" is not a list');
-  return json.map((w: unknown, i): RunWarning => {
-    if (!isObject(w) || (w['kind'] !== 'rules' && w['kind'] !== 'systematic') || typeof w['family'] !== 'string' || typeof w['message'] !== 'string') {
-      return fail(`warnings[${i}] is not a warning (kind "rules" or "systematic", family, message)`);
-    }
-    if (w['field'] !== undefined && typeof w['field'] !== 'string') return fail(`warnings[${i}] has a field that is not a string`);
-    return { kind: w['kind'], family: w['family'], ...(typeof w['field'] === 'string' ? { field: w['field'] } : {}), message: w['message'] };
-  });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function list(names: readonly string[]): string {
   return names.length === 0 ? '(none)' : names.map((n) => `"${n}"`).join(', ');
 }
+
+// merge's callers and tests read reports through this module, as before the split.
+export { readShardReport, type ReportFinding, type ShardReport };

@@ -133,9 +133,7 @@ describe('audit through redis+sentinel://', () => {
         outputFile: output,
         gate: { failOn: 'divergent', maxDivergent: 0, maxErrorRatio: 0.05 },
         color: false,
-        onFinding: (finding) => {
-          findings.set(finding.key, finding);
-        },
+        sinks: [{ onFinding: (finding) => void findings.set(finding.key, finding) }],
       });
       const report = JSON.parse(await readFile(output, 'utf8')) as { target: { redis: string }; summary: { unmatched: number } };
       expect(report.target.redis).toBe(`redis+sentinel://${REDIS_HOST}:${sentinel.port}/${MASTER_NAME} (master ${REDIS_HOST}:${master.port})`);
