@@ -5,6 +5,7 @@
  * warning for a role that can write, and its absence for a read-only one.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFamiliesAgainstSources, sourceRoleWarnings } from '../../../src/audit/rules-check.js';
 import { RulesError } from '../../../src/errors.js';
@@ -109,6 +110,8 @@ describe('read-only query policy against mariadb', () => {
       await expect(loader.check?.(rule)).rejects.toThrow(ReadOnlyQueryError);
       // The server would refuse to overwrite an existing file: writing it now proves it was never written.
       await sandbox.exec(`SELECT 1 INTO DUMPFILE '${path}'`);
+      // The proof file is the server's: remove it where we may (root may, in the sticky /tmp).
+      await rm(path, { force: true }).catch(() => undefined);
     }
   });
 
