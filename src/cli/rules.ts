@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { checkRulesLive } from '../audit/rules-check.js';
 import { loadRulesFile } from '../config/load.js';
 import type { RulesConfig } from '../config/types.js';
 import type { RunWarning } from '../core/warning.js';
@@ -25,6 +24,8 @@ export function registerRulesCommand(program: Command): void {
       return;
     }
     const c = connectionFrom(flags);
+    // The live check loads the drivers: only --connect pays for them.
+    const { checkRulesLive } = await import('../audit/rules-check.js');
     const live = await checkRulesLive({ config, redisUrl: c.redisUrl, readFrom: c.readFrom, tls: c.tls, timeoutMs: c.timeoutMs, maxValueBytes: 1024 * 1024 });
     const sampled = config.families.map((f) => `${f.name} ${live.sampled.get(f.name) ?? '(lists no field to look for)'}`).join(', ');
     process.stdout.write(`${summary}; checked against the live sources; cached values sampled: ${sampled}\n`);

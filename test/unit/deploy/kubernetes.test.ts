@@ -46,9 +46,12 @@ const container = (j: JobDoc, name: string): Container => {
 const env = (c: Container, name: string): EnvVar | undefined => c.env?.find((e) => e.name === name);
 const flagAfter = (args: readonly string[], flag: string): string | undefined => args[args.indexOf(flag) + 1];
 
+/** The real CLI definition, every command registered. */
+const program = await buildProgram();
+
 /** Every long flag a command knows, from the real CLI definition. */
 function knownFlags(command: string): Set<string> {
-  const sub = buildProgram().commands.find((c) => c.name() === command);
+  const sub = program.commands.find((c) => c.name() === command);
   if (sub === undefined) throw new Error(`no command ${command}`);
   return new Set(sub.options.map((o) => o.long).filter((l): l is string => l !== undefined));
 }
