@@ -27,20 +27,21 @@
  * let a crafted key name break out of its string: the loader removes that mode from its sessions.
  */
 import mysql from 'mysql2/promise';
-import type { SourceSpec } from '../config/types.js';
-import type { ColumnTypes } from '../core/column-type.js';
-import type { FamilyRule } from '../core/rule.js';
-import { idParts, rowId } from '../core/source-key.js';
-import { ConnectionCap } from './connection-cap.js';
-import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from './errors.js';
+import type { SourceSpec } from '../../config/types.js';
+import type { ColumnTypes } from '../../core/column-type.js';
+import type { FamilyRule } from '../../core/rule.js';
+import { idParts, rowId } from '../../core/source-key.js';
+import { ConnectionCap } from '../connection-cap.js';
+import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from '../errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
-import { mysqlColumnTypes, type MysqlColumnDefinition } from './mysql-column-types.js';
-import { exactTypeCast } from './mysql-type-cast.js';
-import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
-import { ReadOnlyQueryGuard } from './read-only-query.js';
+import { mysqlColumnTypes, type MysqlColumnDefinition } from './column-types.js';
+import { exactTypeCast } from './type-cast.js';
+import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from '../rows.js';
+import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { mysqlWriteAccess } from './write-access.js';
-import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from './tls.js';
-import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
+import { preferTls, withTlsHint } from '../tls.js';
+import { mysqlTls, type MysqlTls } from './tls.js';
+import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from '../types.js';
 
 /** A result column as mysql2 describes it (type code, length, flags, charset; mysql-column-types.ts reads them). */
 export type MysqlFieldLike = MysqlColumnDefinition;

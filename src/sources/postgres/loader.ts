@@ -24,21 +24,22 @@
  * can hand `postgresLoaderFromPool` anything shaped like PgPoolLike.
  */
 import pg from 'pg';
-import type { SourceSpec } from '../config/types.js';
-import type { ColumnTypes } from '../core/column-type.js';
-import type { FamilyRule } from '../core/rule.js';
-import { idParts, rowId } from '../core/source-key.js';
-import { ConnectionCap } from './connection-cap.js';
-import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from './errors.js';
+import type { SourceSpec } from '../../config/types.js';
+import type { ColumnTypes } from '../../core/column-type.js';
+import type { FamilyRule } from '../../core/rule.js';
+import { idParts, rowId } from '../../core/source-key.js';
+import { ConnectionCap } from '../connection-cap.js';
+import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from '../errors.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
-import { positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
-import { PgColumnTypes } from './pg-column-types.js';
-import { isDataException, isolateFailingIds } from './pg-isolate.js';
-import { parseUnknownArrays, pgTypeParsers } from './pg-type-parsers.js';
-import { ReadOnlyQueryGuard } from './read-only-query.js';
+import { positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from '../rows.js';
+import { PgColumnTypes } from './column-types.js';
+import { isDataException, isolateFailingIds } from './isolate.js';
+import { parseUnknownArrays, pgTypeParsers } from './type-parsers.js';
+import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.js';
-import { postgresTls, preferTls, withTlsHint, type PostgresTls } from './tls.js';
-import { type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
+import { preferTls, withTlsHint } from '../tls.js';
+import { postgresTls, type PostgresTls } from './tls.js';
+import { type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from '../types.js';
 
 /** The part of a pg result the loader reads. */
 export interface PgResultLike {

@@ -20,16 +20,16 @@
  */
 import { stat } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import type { SourceSpec } from '../config/types.js';
-import type { FamilyRule } from '../core/rule.js';
-import { ConnectionError, ExitCode, ShadowcheckError, UsageError } from '../errors.js';
-import { redactSecrets, redactUrl } from '../util/redact-url.js';
-import type { ColumnTypes } from '../core/column-type.js';
-import { declaredColumnTypes } from './declared-columns.js';
-import { SourceCheckError } from './errors.js';
-import { checkFailed, describeFailure, errorCode, NETWORK_ERROR_CODES } from './errors.js';
-import { positiveInt } from './rows.js';
-import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
+import type { SourceSpec } from '../../config/types.js';
+import type { FamilyRule } from '../../core/rule.js';
+import { ConnectionError, ExitCode, ShadowcheckError, UsageError } from '../../errors.js';
+import { redactSecrets, redactUrl } from '../../util/redact-url.js';
+import type { ColumnTypes } from '../../core/column-type.js';
+import { declaredColumnTypes } from '../declared-columns.js';
+import { SourceCheckError } from '../errors.js';
+import { checkFailed, describeFailure, errorCode, NETWORK_ERROR_CODES } from '../errors.js';
+import { positiveInt } from '../rows.js';
+import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from '../types.js';
 
 /** How long past timeoutMs a load() that ignores the timeout is waited for before its batch fails. */
 const BACKSTOP_GRACE_MS = 5000;

@@ -5,10 +5,10 @@
 import { Buffer } from 'node:buffer';
 import pg from 'pg';
 import type { CustomTypesConfig } from 'pg';
-import type { ColumnType, ColumnTypes } from '../core/column-type.js';
-import { exactNumber } from '../core/decimal.js';
-import { preciseDateOf } from '../core/instant.js';
-import { parseSourceJson } from '../core/json-text.js';
+import type { ColumnType, ColumnTypes } from '../../core/column-type.js';
+import { exactNumber } from '../../core/decimal.js';
+import { preciseDateOf } from '../../core/instant.js';
+import { parseSourceJson } from '../../core/json-text.js';
 
 // Type OIDs (pg_type.oid) whose default parsing we change.
 const DATE_OID = 1082;
