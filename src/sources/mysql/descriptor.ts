@@ -30,7 +30,7 @@ export const MYSQL_SOURCE = {
     untrustedHint: "the server's certificate was not trusted: name its CA with ssl-ca=FILE in the url (or, to skip verification, --insecure)",
   },
   columnTypes: { category: (dataType, columnType) => mysqlCategory(dataType, columnType ?? dataType) },
-  createLoader: async (spec, options) => (await import('./loader.js')).createMysqlLoader(spec, options),
+  createLoader: async (spec, options) => (await import('./connect.js')).createMysqlLoader(spec, options),
   introspection: {
     introspect: async (spec, options) => (await import('./introspect.js')).introspectMysql(spec, options),
     namespace: 'database',

@@ -1,5 +1,5 @@
 /**
- * How the MySQL / MariaDB loader reads values (mysql2's typeCast), kept apart from mysql.ts, which
+ * How the MySQL / MariaDB loader reads values (mysql2's typeCast), kept apart from loader.ts, which
  * is about statements and sessions.
  */
 import { exactNumber } from '../../core/decimal.js';

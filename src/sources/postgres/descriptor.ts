@@ -34,7 +34,7 @@ export const POSTGRES_SOURCE = {
     untrustedHint: "the server's certificate was not trusted: name its CA with sslrootcert=FILE in the url (or, to skip verification, --insecure)",
   },
   columnTypes: { category: (dataType) => pgCategory(dataType) },
-  createLoader: async (spec, options) => (await import('./loader.js')).createPostgresLoader(spec, options),
+  createLoader: async (spec, options) => (await import('./connect.js')).createPostgresLoader(spec, options),
   introspection: {
     introspect: async (spec, options) => (await import('./introspect.js')).introspectPostgres(spec, options),
     namespace: 'schema',

@@ -15,7 +15,7 @@
  *   the query itself: it gets its own `error/source-error` verdict with the server's message,
  *   never a guessed verdict.
  */
-import type { PgClientLike, PgResultLike } from './loader.js';
+import type { PgClientLike, PgResultLike } from './pool-like.js';
 import { errorCode } from '../errors.js';
 import { stripTrailingSemicolons } from '../rows.js';
 

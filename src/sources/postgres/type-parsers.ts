@@ -1,6 +1,6 @@
 /**
  * How the PostgreSQL loader reads values: per-pool type parsers and the parsing of arrays of types
- * node-postgres does not know. Kept apart from postgres.ts, which is about statements and sessions.
+ * node-postgres does not know. Kept apart from loader.ts, which is about statements and sessions.
  */
 import { Buffer } from 'node:buffer';
 import pg from 'pg';
