@@ -6,6 +6,8 @@ import { overlapExample } from './pattern-overlap.js';
 import { closestMatch } from './suggest.js';
 import { PERCENT_ENCODE_HINT, redactUrl, urlProblem } from '../util/redact-url.js';
 import type { KeyPattern } from '../core/rule.js';
+import type { SourceUrlParts } from '../sources/descriptor.js';
+import { sourceKind } from '../sources/registry.js';
 import type { DataPath, Locator } from './yaml-document.js';
 
 /**
@@ -29,17 +31,6 @@ function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** URL schemes each database source accepts. */
-export const URL_SCHEMES: Readonly<Record<string, readonly string[]>> = {
-  postgres: ['postgres:', 'postgresql:'],
-  mysql: ['mysql:', 'mariadb:'],
-};
-
-const URL_EXAMPLE: Readonly<Record<string, string>> = {
-  postgres: 'postgres://user@host:5432/database',
-  mysql: 'mysql://user@host:3306/database',
-};
-
 const DURATION_SHAPE = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
 
 export function checkRules(data: unknown, report: SemanticReporter, locator: Locator): void {
@@ -61,28 +52,29 @@ function checkSources(sources: Fields, report: SemanticReporter): void {
       report.add([...path, 'timezone'], `"timezone" must be an IANA time zone like Europe/Paris, a fixed offset like +02:00, or UTC (got "${timezone}")`);
     }
     const url = asString(source.url);
-    const schemes = URL_SCHEMES[kind];
-    if (schemes !== undefined) {
+    // The kind's URL schemes (its descriptor); a kind without them takes no URL of its own.
+    const urlParts = sourceKind(kind)?.url ?? null;
+    if (urlParts !== null) {
       if (source.module !== undefined) {
         report.add([...path, 'module'], `"module" is only used by kind: module sources; remove it (a ${kind} source connects with "url")`, 'key');
       }
-      if (url !== undefined) checkUrl(url, kind, schemes, [...path, 'url'], report);
+      if (url !== undefined) checkUrl(url, kind, urlParts, [...path, 'url'], report);
     }
   }
 }
 
-function checkUrl(url: string, kind: string, schemes: readonly string[], path: DataPath, report: SemanticReporter): void {
+function checkUrl(url: string, kind: string, { schemes, example }: SourceUrlParts, path: DataPath, report: SemanticReporter): void {
   // The URL is quoted redacted here: the collector's sweep cannot tell where a password with a
   // space in it ends.
   const problem = urlProblem(url);
   if (problem !== undefined) {
-    report.add(path, `"url" ${problem} (got "${redactUrl(url)}"); expected ${URL_EXAMPLE[kind] ?? 'a URL'}; ${PERCENT_ENCODE_HINT}`);
+    report.add(path, `"url" ${problem} (got "${redactUrl(url)}"); expected ${example}; ${PERCENT_ENCODE_HINT}`);
     return;
   }
   const parsed = new URL(url);
   if (!schemes.includes(parsed.protocol)) {
     const list = schemes.map((s) => `${s}//`).join(' or ');
-    report.add(path, `a ${kind} source "url" must start with ${list} (got "${redactUrl(url)}"); expected ${URL_EXAMPLE[kind] ?? 'a URL'}`);
+    report.add(path, `a ${kind} source "url" must start with ${list} (got "${redactUrl(url)}"); expected ${example}`);
   }
 }
 
@@ -172,7 +164,8 @@ function checkLoading(family: Fields, path: DataPath, sources: Fields | undefine
     return;
   }
   const kind = asString(source.kind);
-  if (kind !== 'postgres' && kind !== 'mysql') return;
+  const rules = sourceKind(kind)?.rules;
+  if (rules?.needsQueryOrTable !== true) return;
   if (query === undefined && table === undefined) {
     report.add(
       path,
@@ -180,19 +173,7 @@ function checkLoading(family: Fields, path: DataPath, sources: Fields | undefine
     );
   }
   if (query === undefined) return;
-  if (kind === 'postgres' && !/\$1(?!\d)/.test(query)) {
-    report.add([...path, 'query'], 'a postgres "query" must take the batch of ids as $1, like "SELECT ... FROM users WHERE id = ANY($1)"');
-  }
-  if (kind === 'postgres' && arity > 1 && !new RegExp(`\\$${arity}(?!\\d)`).test(query)) {
-    report.add(
-      [...path, 'query'],
-      `a postgres "query" for a key of ${arity} columns takes one array per column, $1 to $${arity} in placeholder order, ` +
-        'each cast to its column\'s type, like "... WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::int[]))"',
-    );
-  }
-  if (kind === 'mysql' && !query.includes('?')) {
-    report.add([...path, 'query'], 'a mysql "query" must take the batch of ids as ?, like "SELECT ... FROM products WHERE sku IN (?)"');
-  }
+  for (const problem of rules.queryProblems(query, arity)) report.add([...path, 'query'], problem);
 }
 
 function checkComparison(family: Fields, path: DataPath, report: SemanticReporter): void {

@@ -2,7 +2,10 @@ import type { FamilyRule } from '../core/rule.js';
 import type { RulesLocation } from '../errors.js';
 import type { DataPath } from './yaml-document.js';
 
-export type SourceKind = 'postgres' | 'mysql' | 'module';
+import type { SourceKind } from '../sources/registry.js';
+
+/** A rules file's `kind:`: the names of the source registry (src/sources/registry.ts). */
+export type { SourceKind };
 
 export interface SourceSpec {
   name: string;

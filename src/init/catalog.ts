@@ -1,9 +1,11 @@
 /**
- * What introspection found in a source: its tables, their columns and keys. Both introspectors
- * (introspect-postgres.ts, introspect-mysql.ts) produce this shape; the inference reads only it.
+ * What introspection found in a source: its tables, their columns and keys. Every kind's
+ * introspector (src/sources/<kind>/introspect.ts) produces this shape; the inference reads only it.
  */
+import type { SourceKind } from '../sources/registry.js';
 
-export type SourceKindName = 'postgres' | 'mysql';
+/** The kind of a source init reads (one whose descriptor has an introspection). */
+export type SourceKindName = SourceKind;
 
 export type ColumnCategory = 'integer' | 'decimal' | 'text' | 'uuid' | 'timestamp' | 'date' | 'boolean' | 'json' | 'other';
 
@@ -33,35 +35,6 @@ export function qualifiedName(table: Pick<TableInfo, 'schema' | 'name'>): string
   return `${table.schema}.${table.name}`;
 }
 
-/** information_schema.columns.data_type (or udt_name) of PostgreSQL, to a category. */
-export function pgCategory(dataType: string): ColumnCategory {
-  const t = dataType.toLowerCase();
-  if (/^(smallint|integer|bigint|int2|int4|int8|smallserial|serial|bigserial)$/.test(t)) return 'integer';
-  if (/^(numeric|decimal|real|double precision|float4|float8|money)$/.test(t)) return 'decimal';
-  if (t === 'uuid') return 'uuid';
-  if (/^(text|character varying|varchar|character|char|bpchar|citext|name)$/.test(t)) return 'text';
-  if (t.startsWith('timestamp')) return 'timestamp';
-  if (t === 'date') return 'date';
-  if (t === 'boolean' || t === 'bool') return 'boolean';
-  if (t === 'json' || t === 'jsonb') return 'json';
-  return 'other';
-}
-
-/** information_schema.COLUMNS of MySQL/MariaDB: DATA_TYPE and COLUMN_TYPE (`tinyint(1)`). */
-export function mysqlCategory(dataType: string, columnType: string): ColumnCategory {
-  const t = dataType.toLowerCase();
-  if (t === 'tinyint' && /^tinyint\(1\)/i.test(columnType)) return 'boolean';
-  if (t === 'bit' && /^bit\(1\)/i.test(columnType)) return 'boolean';
-  if (/^(tinyint|smallint|mediumint|int|integer|bigint)$/.test(t)) return 'integer';
-  if (/^(decimal|numeric|float|double|real)$/.test(t)) return 'decimal';
-  if (/^(char|varchar|tinytext|text|mediumtext|longtext|enum|set)$/.test(t)) return 'text';
-  if (t === 'uuid') return 'uuid';
-  if (t === 'datetime' || t === 'timestamp') return 'timestamp';
-  if (t === 'date') return 'date';
-  if (t === 'json') return 'json';
-  return 'other';
-}
-
 /** One column as a catalog query lists it. */
 export interface CatalogColumn {
   schema: string;
@@ -78,7 +51,7 @@ export interface CatalogKey {
 }
 
 /**
- * Tables from the rows of both introspectors' catalog queries. A key with an expression part
+ * Tables from the rows of an introspector's catalog queries. A key with an expression part
  * cannot be a key column; single-column unique keys are kept as candidate key columns.
  */
 export function assembleTables(

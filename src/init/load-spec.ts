@@ -2,8 +2,11 @@
  * How a family loads its rows: `table: schema.table` when the names are plain and the cached
  * fields are named as the columns are, otherwise a `query` that selects the columns under the
  * cached names (`monthly_api_limit AS "monthlyApiLimit"`), batched as the loaders expect
- * (`= ANY($1)` on PostgreSQL, `IN (?)` on MySQL).
+ * (`= ANY($1)` on PostgreSQL, `IN (?)` on MySQL: the kind's descriptor writes the condition).
  */
+import { UsageError } from '../errors.js';
+import type { SourceSqlParts } from '../sources/descriptor.js';
+import { SOURCE_KINDS } from '../sources/registry.js';
 import type { SourceKindName, TableInfo } from './catalog.js';
 
 /** A column selected under the name the cache uses for it (alias undefined: its own name). */
@@ -26,19 +29,21 @@ const RESERVED = new Set(
   ).split(' '),
 );
 
-/** The table form's schema pattern (rules.schema.json); PostgreSQL folds unquoted names to lower case. */
+/** How the kind writes SQL (its descriptor's `sql`); a kind without it cannot have a proposal. */
+function sqlOf(kind: SourceKindName): SourceSqlParts {
+  const sql = SOURCE_KINDS[kind].sql;
+  if (sql === null) throw new UsageError(`init cannot write SQL for a ${kind} source`);
+  return sql;
+}
+
+/** The table form's schema pattern (rules.schema.json), with the case the kind folds unquoted names to. */
 function plainName(name: string, kind: SourceKindName): boolean {
-  const shape = kind === 'postgres' ? /^[a-z_][a-z0-9_$]*$/ : /^[A-Za-z_][A-Za-z0-9_$]*$/;
-  return shape.test(name);
+  return sqlOf(kind).plainName.test(name);
 }
 
 export function quoteIdentifier(name: string, kind: SourceKindName): string {
   if (plainName(name, kind) && !RESERVED.has(name.toLowerCase())) return name;
-  return kind === 'postgres' ? `"${name.replaceAll('"', '""')}"` : `\`${name.replaceAll('`', '``')}\``;
-}
-
-function quoteAlias(alias: string, kind: SourceKindName): string {
-  return kind === 'postgres' ? `"${alias.replaceAll('"', '""')}"` : `\`${alias.replaceAll('`', '``')}\``;
+  return sqlOf(kind).quoteIdentifier(name);
 }
 
 /**
@@ -54,9 +59,8 @@ export function loadSpec(table: Pick<TableInfo, 'kind' | 'schema' | 'name'>, key
     select === undefined
       ? '*'
       : select
-          .map((s) => (s.alias === undefined || s.alias === s.column ? quoteIdentifier(s.column, kind) : `${quoteIdentifier(s.column, kind)} AS ${quoteAlias(s.alias, kind)}`))
+          .map((s) => (s.alias === undefined || s.alias === s.column ? quoteIdentifier(s.column, kind) : `${quoteIdentifier(s.column, kind)} AS ${sqlOf(kind).quoteIdentifier(s.alias)}`))
           .join(', ');
   const from = `${quoteIdentifier(table.schema, kind)}.${quoteIdentifier(table.name, kind)}`;
-  const where = kind === 'postgres' ? `${quoteIdentifier(keyColumn, kind)} = ANY($1)` : `${quoteIdentifier(keyColumn, kind)} IN (?)`;
-  return { query: `SELECT ${columns}\nFROM ${from}\nWHERE ${where}` };
+  return { query: `SELECT ${columns}\nFROM ${from}\nWHERE ${sqlOf(kind).batchCondition(quoteIdentifier(keyColumn, kind))}` };
 }

@@ -10,8 +10,7 @@ import { redactUrl } from '../util/redact-url.js';
 import type { TableInfo } from './catalog.js';
 import { searchFamily } from './family-search.js';
 import { finalizeProposal, type LeftOut } from './finalize.js';
-import { introspectMysql } from './introspect-mysql.js';
-import { introspectPostgres } from './introspect-postgres.js';
+import { introspectionOf } from './introspection.js';
 import { inferPatterns, patternText, shapeText, type InferredPattern, type UncoveredGroup } from './patterns.js';
 import type { ValueSample } from './payloads.js';
 import { SourceRows } from './probe.js';
@@ -80,9 +79,11 @@ async function introspect(sources: SourceRows, options: InitOptions): Promise<Ta
   const tables: TableInfo[] = [];
   for (const spec of sources.specs.values()) {
     const opts = { timeoutMs: options.timeoutMs, tlsInsecure: options.tls.insecure === true };
-    const found = spec.kind === 'postgres' ? await introspectPostgres(spec, opts) : await introspectMysql(spec, opts);
+    // The kind's own introspector; a kind without one is refused by name (introspection.ts).
+    const introspection = introspectionOf(spec);
+    const found = await introspection.introspect(spec, opts);
     const schemas = new Set(found.map((t) => t.schema)).size;
-    options.log(`source ${spec.name}: ${plural(found.length, 'table')} in ${plural(schemas, spec.kind === 'postgres' ? 'schema' : 'database')}`);
+    options.log(`source ${spec.name}: ${plural(found.length, 'table')} in ${plural(schemas, introspection.namespace)}`);
     tables.push(...found);
   }
   return tables;

@@ -4,7 +4,9 @@
  */
 import { UsageError } from '../errors.js';
 import { PERCENT_ENCODE_HINT, redactUrl, urlProblem } from '../util/redact-url.js';
+import { kindOfScheme, SOURCE_KINDS } from '../sources/registry.js';
 import type { SourceKindName } from './catalog.js';
+import { introspectableKinds, introspectionOf } from './introspection.js';
 
 export interface SourceArg {
   name: string;
@@ -13,12 +15,6 @@ export interface SourceArg {
   url: string;
 }
 
-const SCHEMES: Readonly<Record<string, SourceKindName>> = {
-  'postgres:': 'postgres',
-  'postgresql:': 'postgres',
-  'mysql:': 'mysql',
-  'mariadb:': 'mysql',
-};
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const EXAMPLE = 'e.g. --source main=postgres://user@host:5432/app or --source shop=mysql://user@host:3306/shop';
 
@@ -37,24 +33,17 @@ export function parseSourceArg(text: string): SourceArg {
   const problem = urlProblem(url);
   if (problem !== undefined) throw new UsageError(`--source ${name}=${redactUrl(url)}: the URL ${problem}`, { hint: `${PERCENT_ENCODE_HINT}; ${EXAMPLE}` });
   const parsed = new URL(url);
-  const kind = SCHEMES[parsed.protocol.toLowerCase()];
+  const kind = kindOfScheme(parsed.protocol);
   if (kind === undefined) {
-    throw new UsageError(`--source ${name}=${redactUrl(url)}: unsupported scheme "${parsed.protocol}"; expected ${Object.keys(SCHEMES).map((s) => `${s}//`).join(', ')}`, {
+    const schemes = introspectableKinds().flatMap((k) => SOURCE_KINDS[k].url?.schemes ?? []);
+    throw new UsageError(`--source ${name}=${redactUrl(url)}: unsupported scheme "${parsed.protocol}"; expected ${schemes.map((s) => `${s}//`).join(', ')}`, {
       hint: EXAMPLE,
     });
   }
-  // mysql2 takes the database from the URL's path alone (a ?database= parameter is ignored).
-  if (kind === 'mysql' && parsed.pathname.replace(/^\//, '') === '') {
-    throw new UsageError(`--source ${name}=${redactUrl(url)} names no database: ${NO_DATABASE}`, { hint: noDatabaseHint(name) });
-  }
+  // Refused here, before any connection: a kind init cannot read, or a URL it cannot use.
+  const unusable = introspectionOf({ name, kind }).urlProblem(parsed, name);
+  if (unusable !== undefined) throw new UsageError(`--source ${name}=${redactUrl(url)} ${unusable.problem}`, { hint: unusable.hint });
   return { name, kind, url };
-}
-
-/** A MySQL server holds many databases; init reads one, the URL's (a PostgreSQL connection is to one already). */
-export const NO_DATABASE = 'init reads only the tables of the database the URL names';
-
-export function noDatabaseHint(name: string): string {
-  return `name the database in the URL's path, e.g. --source ${name}=mysql://user@host:3306/shop`;
 }
 
 /** Every --source, parsed; names must be distinct and at least one is needed. */

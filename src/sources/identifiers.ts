@@ -50,32 +50,3 @@ export function splitQualifiedName(name: string, quote: '"' | '`'): NamePart[] {
     i++;
   }
 }
-
-/** `"name"` with embedded double quotes doubled: always safe as a PostgreSQL identifier. */
-export function quotePgIdentifier(text: string): string {
-  return `"${text.replaceAll('"', '""')}"`;
-}
-
-/** `` `name` `` with embedded backticks doubled: always safe as a MySQL identifier. */
-export function quoteMysqlIdentifier(text: string): string {
-  return `\`${text.replaceAll('`', '``')}\``;
-}
-
-/**
- * A rules-file table name as PostgreSQL would read it unquoted in SQL: bare parts fold to lower
- * case (`App.Users` is `app.users`), quoted parts keep their case (`"Users"`). Every part is then
- * quoted, so no text from the rules file reaches the SQL unescaped.
- */
-export function pgTableName(table: string): string {
-  return splitQualifiedName(table, '"')
-    // PostgreSQL folds only ASCII letters of an unquoted name (in UTF-8 databases).
-    .map((p) => quotePgIdentifier(p.quoted ? p.text : p.text.replace(/[A-Z]+/g, (m) => m.toLowerCase())))
-    .join('.');
-}
-
-/** A rules-file table name for MySQL: `shop.products` or `` `order` ``; case is left to the server. */
-export function mysqlTableName(table: string): string {
-  return splitQualifiedName(table, '`')
-    .map((p) => quoteMysqlIdentifier(p.text))
-    .join('.');
-}

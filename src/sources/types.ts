@@ -60,7 +60,7 @@ export interface LoaderOptions {
   maxConnections: number;
   /**
    * --insecure: accept any server certificate when the source's URL asks for TLS (sslmode,
-   * ssl-mode). Encrypted, not authenticated. See src/sources/tls.ts.
+   * ssl-mode). Encrypted, not authenticated. See src/sources/<kind>/tls.ts.
    */
   tlsInsecure?: boolean;
   /**

@@ -2,7 +2,8 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSourceLoader } from '../../../src/sources/index.js';
-import { mysqlLoaderFromPool, type MysqlPoolLike } from '../../../src/sources/mysql.js';
+import { mysqlLoaderFromPool } from '../../../src/sources/mysql/connect.js';
+import type { MysqlPoolLike } from '../../../src/sources/mysql/pool-like.js';
 import type { SourceLoader } from '../../../src/sources/types.js';
 import { createMysqlSandbox, familyRule, type Sandbox } from '../helpers/db.js';
 

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateHint, INSECURE_WARNING, redisTlsFor, redisTlsOptions, tlsHint, warnIfInsecure } from '../../../src/cache/tls.js';
 import { ConnectionError, UsageError } from '../../../src/errors.js';
-import { mysqlTls, postgresTls, preferTls, serverLacksTls, withTlsHint } from '../../../src/sources/tls.js';
+import { mysqlTls } from '../../../src/sources/mysql/tls.js';
+import { postgresTls } from '../../../src/sources/postgres/tls.js';
+import { preferTls, serverLacksTls, withTlsHint } from '../../../src/sources/tls.js';
 import { createTestPki, type TestPki } from '../../integration/helpers/tls.js';
 
 let pki: TestPki;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mysqlCategory, pgCategory } from '../../../src/init/catalog.js';
+import { mysqlCategory } from '../../../src/sources/mysql/catalog-category.js';
+import { pgCategory } from '../../../src/sources/postgres/catalog-category.js';
 import { comparedFields, personalFields, pickUpdatedAt, pickVersion } from '../../../src/init/columns.js';
 import { mapFieldsToColumns } from '../../../src/init/names.js';
 import { PRODUCTS, USERS, pgTable } from './fixtures.js';

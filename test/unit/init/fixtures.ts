@@ -1,5 +1,7 @@
 /** Small catalog fixtures for the init unit tests. */
-import { mysqlCategory, pgCategory, type TableInfo } from '../../../src/init/catalog.js';
+import { mysqlCategory } from '../../../src/sources/mysql/catalog-category.js';
+import { pgCategory } from '../../../src/sources/postgres/catalog-category.js';
+import type { TableInfo } from '../../../src/init/catalog.js';
 
 export function pgTable(schema: string, name: string, columns: Record<string, string>, primaryKey: string[], extra: Partial<TableInfo> = {}): TableInfo {
   return {

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { declaredColumnTypes } from '../../../src/sources/declared-columns.js';
-import { mysqlColumnType } from '../../../src/sources/mysql-column-types.js';
-import { PG_TYPE_SQL, PgColumnTypes } from '../../../src/sources/pg-column-types.js';
+import { mysqlColumnType } from '../../../src/sources/mysql/column-types.js';
+import { PG_TYPE_SQL, PgColumnTypes } from '../../../src/sources/postgres/column-types.js';
 
 /** pg_type rows as the server returns them for a schema with an enum, a domain and their arrays. */
 const CATALOG: Record<number, Record<string, unknown>> = {

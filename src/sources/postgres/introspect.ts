@@ -5,16 +5,14 @@
  * user can see, except the system ones.
  */
 import pg from 'pg';
-import type { SourceSpec } from '../config/types.js';
-import { cannotConnect } from '../sources/errors.js';
-import { postgresTls, preferTls, withTlsHint, type PostgresTls } from '../sources/tls.js';
-import { assembleTables, pgCategory, type TableInfo } from './catalog.js';
-import { introspectionFailed } from './introspect-error.js';
-
-export interface IntrospectOptions {
-  timeoutMs: number;
-  tlsInsecure: boolean;
-}
+import type { SourceSpec } from '../../config/types.js';
+import type { IntrospectOptions } from '../descriptor.js';
+import { cannotConnect } from '../errors.js';
+import { preferTls, withTlsHint } from '../tls.js';
+import { postgresTls, type PostgresTls } from './tls.js';
+import { assembleTables, type TableInfo } from '../../init/catalog.js';
+import { pgCategory } from './catalog-category.js';
+import { introspectionFailed } from '../../init/introspect-error.js';
 
 const SYSTEM_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
 

@@ -4,7 +4,7 @@
  * node-postgres does not know are compared by what they are. A type's row never changes while
  * the server runs, so each OID is looked up once per loader.
  */
-import type { ColumnKind, ColumnType, ColumnTypes } from '../core/column-type.js';
+import type { ColumnKind, ColumnType, ColumnTypes } from '../../core/column-type.js';
 
 /** The catalog facts one OID resolves to. */
 interface PgTypeRow {

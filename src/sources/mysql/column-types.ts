@@ -3,7 +3,7 @@
  * protocol's type code, display length, flags and character set, plus MariaDB's extended format
  * (`json` for its JSON columns, which the protocol otherwise reports as LONGTEXT).
  */
-import type { ColumnType, ColumnTypes } from '../core/column-type.js';
+import type { ColumnType, ColumnTypes } from '../../core/column-type.js';
 
 /** The part of mysql2's column definition read here (structural: no mysql2 types leak out). */
 export interface MysqlColumnDefinition {

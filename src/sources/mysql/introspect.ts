@@ -5,15 +5,17 @@
  * and a same-named table there that happens to hold more of the probed ids must not be proposed.
  */
 import mysql from 'mysql2/promise';
-import type { SourceSpec } from '../config/types.js';
-import { UsageError } from '../errors.js';
-import { cannotConnect } from '../sources/errors.js';
-import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from '../sources/tls.js';
-import { redactUrl } from '../util/redact-url.js';
-import { assembleTables, mysqlCategory, type CatalogKey, type TableInfo } from './catalog.js';
-import { introspectionFailed } from './introspect-error.js';
-import { NO_DATABASE, noDatabaseHint } from './source-args.js';
-import type { IntrospectOptions } from './introspect-postgres.js';
+import type { SourceSpec } from '../../config/types.js';
+import { UsageError } from '../../errors.js';
+import { cannotConnect } from '../errors.js';
+import { preferTls, withTlsHint } from '../tls.js';
+import { mysqlTls, type MysqlTls } from './tls.js';
+import { redactUrl } from '../../util/redact-url.js';
+import { assembleTables, type CatalogKey, type TableInfo } from '../../init/catalog.js';
+import { mysqlCategory } from './catalog-category.js';
+import { introspectionFailed } from '../../init/introspect-error.js';
+import { NO_DATABASE, noDatabaseHint } from './descriptor.js';
+import type { IntrospectOptions } from '../descriptor.js';
 
 const COLUMNS_SQL = `
 SELECT c.TABLE_SCHEMA AS table_schema, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name,

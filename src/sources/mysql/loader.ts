@@ -20,253 +20,27 @@
  * TIMESTAMP an instant (the session zone is pinned to UTC so the server sends TIMESTAMPs in UTC),
  * both with their microseconds; DATE stays `YYYY-MM-DD` text (as in the postgres loader); DECIMAL
  * and BIGINT keep their exact text as LosslessNumbers; TINYINT(1) is the integer it stores; JSON is
- * parsed losslessly (mysql-type-cast.ts). Each batch carries its columns' types (mysql-column-types.ts).
+ * parsed losslessly (type-cast.ts). Each batch carries its columns' types (column-types.ts).
  *
  * Ids are escaped by mysql2 on the client (`query`, not `execute`: only `query` expands an array
  * into a list). Its escaping relies on backslashes, so a session with NO_BACKSLASH_ESCAPES would
  * let a crafted key name break out of its string: the loader removes that mode from its sessions.
  */
-import mysql from 'mysql2/promise';
-import type { SourceSpec } from '../config/types.js';
-import type { ColumnTypes } from '../core/column-type.js';
-import type { FamilyRule } from '../core/rule.js';
-import { idParts, rowId } from '../core/source-key.js';
-import { ConnectionCap } from './connection-cap.js';
-import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from './errors.js';
+import type { SourceSpec } from '../../config/types.js';
+import type { ColumnTypes } from '../../core/column-type.js';
+import type { FamilyRule } from '../../core/rule.js';
+import { idParts, rowId } from '../../core/source-key.js';
+import { ConnectionCap } from '../connection-cap.js';
+import { batchFailed, checkFailed, errorCode, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
+import { ReadOnlyQueryGuard } from '../read-only-query.js';
+import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from '../rows.js';
+import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader } from '../types.js';
+import { mysqlColumnTypes } from './column-types.js';
+import { classifyFailure, isMysqlConnectionLimit } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
-import { mysqlColumnTypes, type MysqlColumnDefinition } from './mysql-column-types.js';
-import { exactTypeCast } from './mysql-type-cast.js';
-import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from './rows.js';
-import { ReadOnlyQueryGuard } from './read-only-query.js';
+import { CLIENT_TIMEOUT_GRACE_MS, mysqlPoolSize, withQueryTimeout, type MysqlConnectionLike, type MysqlPoolLike } from './pool-like.js';
+import { timeoutSetting, type TimeoutMode } from './session.js';
 import { mysqlWriteAccess } from './write-access.js';
-import { mysqlTls, preferTls, withTlsHint, type MysqlTls } from './tls.js';
-import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
-
-/** A result column as mysql2 describes it (type code, length, flags, charset; mysql-column-types.ts reads them). */
-export type MysqlFieldLike = MysqlColumnDefinition;
-
-/** What the loader sends: mysql2's QueryOptions subset (`timeout` is client-side, ms). */
-export interface MysqlQueryOptions {
-  sql: string;
-  values?: unknown[];
-  timeout?: number;
-}
-
-/** The part of a mysql2/promise pool connection the loader uses. */
-export interface MysqlConnectionLike {
-  /** The server's connection id (mysql2 sets it): lets activity() leave the audit's own sessions out. */
-  threadId?: number | null;
-  /** Resolves `[rows, fields]` for a SELECT, `[ResultSetHeader, undefined]` otherwise. */
-  query(options: MysqlQueryOptions): Promise<[unknown, MysqlFieldLike[] | undefined]>;
-  release(): void;
-  /** Closes the connection and drops it from the pool. */
-  destroy(): void;
-}
-
-/** The part of a mysql2/promise Pool the loader uses (structural: no mysql2 types leak out). */
-export interface MysqlPoolLike {
-  getConnection(): Promise<MysqlConnectionLike>;
-  /** mysql2's own placeholder substitution, used to count the `?` a query has. */
-  format(sql: string, values?: unknown): string;
-  end(): Promise<void>;
-}
-
-/** Time past the statement timeout after which the client gives up on a silent server. */
-const CLIENT_TIMEOUT_GRACE_MS = 5000;
-
-/**
- * Opens a pool on the source's URL, verifies it, and returns a ready loader. TLS comes from the
- * URL's ssl-mode/ssl-ca/ssl-cert/ssl-key (src/sources/tls.ts); with ssl-mode=PREFERRED, a server
- * without TLS is connected to again in plaintext.
- */
-export const createMysqlLoader: SourceLoaderFactory = async (spec, options) => {
-  const tls = mysqlTls(requireUrl(spec), { source: spec.name, insecure: options.tlsInsecure === true });
-  const open = (ssl: MysqlTls['ssl']) => openMysqlLoader(spec, options, tls.uri, ssl);
-  const connecting = tls.plaintextFallback ? preferTls(() => open(tls.ssl), () => open(undefined)) : open(tls.ssl);
-  return connecting.catch((error: unknown) => {
-    throw withTlsHint(error, 'mysql');
-  });
-};
-
-function openMysqlLoader(spec: SourceSpec, options: LoaderOptions, uri: string, ssl: MysqlTls['ssl']): Promise<SourceLoader> {
-  const pool = mysql.createPool({
-    uri,
-    ...(ssl === undefined ? {} : { ssl }),
-    connectionLimit: positiveInt(options.maxConnections, 1),
-    // Explicit options win over the URL's query string in mysql2, so these cannot be undone there.
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    decimalNumbers: false,
-    timezone: 'Z',
-    dateStrings: ['DATE'],
-    typeCast: exactTypeCast(spec.timezone),
-    multipleStatements: false,
-    connectTimeout: Math.max(10_000, positiveInt(options.timeoutMs, 5000)),
-    enableKeepAlive: true,
-  });
-  return mysqlLoaderFromPool(pool, spec, options);
-}
-
-
-/**
- * The client-side query timeout, kept here rather than handed to mysql2: mysql2 leaves its own
- * timer running when the connection dies (a KILL, a restart), which kept the process alive for
- * --timeout + 5 s after the audit ended. This timer is unref'd and always cleared; when it fires
- * the connection is destroyed, as mysql2 would, with the same error code.
- */
-function withQueryTimeout(conn: MysqlConnectionLike): MysqlConnectionLike {
-  const guarded: MysqlConnectionLike = {
-    async query(options) {
-      const { timeout, ...rest } = options;
-      if (timeout === undefined) return conn.query(rest);
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          conn.destroy();
-          reject(Object.assign(new Error('Query inactivity timeout'), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }));
-        }, timeout);
-        timer.unref();
-      });
-      try {
-        return await Promise.race([conn.query(rest), expired]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    release: () => conn.release(),
-    destroy: () => conn.destroy(),
-  };
-  if (conn.threadId !== undefined) guarded.threadId = conn.threadId;
-  return guarded;
-}
-
-/** How the server bounds one statement's run time. */
-type TimeoutMode = 'max_statement_time' | 'max_execution_time' | 'client-only';
-
-/** A ready loader over an existing pool. Verifies the connection; ends the pool if that fails. */
-export async function mysqlLoaderFromPool(pool: MysqlPoolLike, spec: SourceSpec, options: LoaderOptions): Promise<SourceLoader> {
-  const timeoutMs = positiveInt(options.timeoutMs, 5000);
-  let mode: TimeoutMode;
-  let sqlMode: string | undefined;
-  try {
-    const conn = withQueryTimeout(await pool.getConnection());
-    try {
-      const [rows] = await conn.query({ sql: 'SELECT @@SESSION.sql_mode AS sql_mode', timeout: timeoutMs + CLIENT_TIMEOUT_GRACE_MS });
-      const current = Array.isArray(rows) ? (rows[0] as { sql_mode?: unknown } | undefined)?.sql_mode : undefined;
-      sqlMode = typeof current === 'string' ? withoutBackslashMode(current) : undefined;
-      mode = await detectTimeoutMode(conn, timeoutMs);
-      conn.release();
-    } catch (error) {
-      conn.destroy();
-      throw error;
-    }
-  } catch (error) {
-    await pool.end().catch(() => {});
-    throw cannotConnect(spec, error);
-  }
-  return new MysqlLoader(pool, spec, timeoutMs, mode, sqlMode, options);
-}
-
-/** The session's sql_mode without NO_BACKSLASH_ESCAPES, or undefined when it does not have it. */
-function withoutBackslashMode(sqlMode: string): string | undefined {
-  const modes = sqlMode.split(',').filter((m) => m !== '');
-  if (!modes.includes('NO_BACKSLASH_ESCAPES')) return undefined;
-  const kept = modes.filter((m) => m !== 'NO_BACKSLASH_ESCAPES');
-  // Mode names are [A-Z_] words; anything else is not pasted into SQL.
-  return kept.every((m) => /^[A-Z0-9_]+$/.test(m)) ? kept.join(',') : '';
-}
-
-/** MariaDB has max_statement_time, MySQL 5.7.8+ max_execution_time; error 1193 means unknown. */
-async function detectTimeoutMode(conn: MysqlConnectionLike, timeoutMs: number): Promise<TimeoutMode> {
-  for (const mode of ['max_statement_time', 'max_execution_time'] as const) {
-    try {
-      await conn.query({ sql: `SET SESSION ${mode} = ${timeoutSetting(mode, timeoutMs)}`, timeout: timeoutMs + CLIENT_TIMEOUT_GRACE_MS });
-      return mode;
-    } catch (error) {
-      if (errno(error) !== ER_UNKNOWN_SYSTEM_VARIABLE) throw error;
-    }
-  }
-  return 'client-only';
-}
-
-function timeoutSetting(mode: 'max_statement_time' | 'max_execution_time', timeoutMs: number): string {
-  return mode === 'max_statement_time' ? (timeoutMs / 1000).toFixed(3) : String(timeoutMs);
-}
-
-const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
-
-function errno(error: unknown): number | undefined {
-  const value = typeof error === 'object' && error !== null ? (error as { errno?: unknown }).errno : undefined;
-  return typeof value === 'number' ? value : undefined;
-}
-
-/**
- * Timeouts: 1969 ER_STATEMENT_TIMEOUT (MariaDB max_statement_time), 3024 ER_QUERY_TIMEOUT (MySQL
- * max_execution_time), 1317 ER_QUERY_INTERRUPTED (KILL QUERY), 1205 ER_LOCK_WAIT_TIMEOUT, and
- * mysql2's client-side timeout. mysql2 leaves `code` undefined for MariaDB-only errors, so errno
- * decides.
- */
-const TIMEOUT_ERRNOS: ReadonlySet<number> = new Set([1969, 3024, 1317, 1205]);
-
-/**
- * Connection-level: the server refused or dropped us (access denied, unknown database, too many
- * connections, shutdown, connection killed, server gone / lost) or mysql2 marked the error fatal.
- */
-const CONNECTION_ERRNOS: ReadonlySet<number> = new Set([1040, 1044, 1045, 1049, 1053, 1077, 1080, 1129, 1130, 1203, 1226, 1927, 2002, 2003, 2006, 2013]);
-const CONNECTION_CODES: ReadonlySet<string> = new Set([
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
-  'PROTOCOL_ENQUEUE_AFTER_QUIT',
-  'PROTOCOL_ENQUEUE_HANDSHAKE_TWICE',
-  'HANDSHAKE_NO_SSL_SUPPORT',
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_DBACCESS_DENIED_ERROR',
-  'ER_BAD_DB_ERROR',
-  'ER_CON_COUNT_ERROR',
-  'ER_TOO_MANY_USER_CONNECTIONS',
-  'ER_SERVER_SHUTDOWN',
-  'ER_NORMAL_SHUTDOWN',
-  'ER_SHUTDOWN_COMPLETE',
-  'ER_HOST_IS_BLOCKED',
-  'ER_HOST_NOT_PRIVILEGED',
-  'ER_NOT_SUPPORTED_AUTH_MODE',
-]);
-
-/**
- * The server refused a new connection for a connection limit: 1040 ER_CON_COUNT_ERROR
- * (max_connections), 1203 ER_TOO_MANY_USER_CONNECTIONS (the max_user_connections variable), and
- * 1226 ER_USER_LIMIT_REACHED for an account's MAX_USER_CONNECTIONS (not its hourly limits, which
- * waiting for a connection does not lift). The loader then runs fewer batches at once (connection-cap.ts).
- */
-export function isMysqlConnectionLimit(error: unknown): boolean {
-  const number = errno(error);
-  const code = errorCode(error);
-  if (number === 1040 || number === 1203 || code === 'ER_CON_COUNT_ERROR' || code === 'ER_TOO_MANY_USER_CONNECTIONS') return true;
-  return (number === 1226 || code === 'ER_USER_LIMIT_REACHED') && /'max_user_connections'/.test(errorMessage(error));
-}
-
-/**
- * Connections a mysql2 pool has open or is opening: its connection list, which a connection that
- * failed to open has left by the time the caller hears of it. mysql2 has no public count, so this
- * reads its list where mysql2 3.x keeps it; anything else (another pool) says undefined.
- */
-function mysqlPoolSize(pool: MysqlPoolLike): number | undefined {
-  const length = (pool as { pool?: { _allConnections?: { length?: unknown } } }).pool?._allConnections?.length;
-  return typeof length === 'number' ? length : undefined;
-}
-
-type Failure = 'connection' | 'timeout' | 'query';
-
-function classify(error: unknown): Failure {
-  const code = errorCode(error);
-  const number = errno(error);
-  if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || (number !== undefined && TIMEOUT_ERRNOS.has(number))) return 'timeout';
-  if (code !== undefined && (NETWORK_ERROR_CODES.has(code) || CONNECTION_CODES.has(code))) return 'connection';
-  if (number !== undefined && CONNECTION_ERRNOS.has(number)) return 'connection';
-  if ((error as { fatal?: unknown } | null)?.fatal === true) return 'connection';
-  if (/^Pool is closed|in closed state|Can't write in closed state/.test(errorMessage(error))) return 'connection';
-  return 'query';
-}
 
 /**
  * What the query's one `?` expands to: the ids (`IN ('1', '2')`), or for a composite key one
@@ -279,7 +53,7 @@ function batchValues(rule: FamilyRule, ids: readonly string[]): unknown[] {
 /** A value never found in a query, so that its presence after `format` marks a placeholder. */
 const PLACEHOLDER_PROBE = 7_391_846_250_183_627;
 
-class MysqlLoader implements SourceLoader {
+export class MysqlLoader implements SourceLoader {
   private readonly sessionSql: string;
   private readonly guard = new ReadOnlyQueryGuard('mysql');
   private closing: Promise<void> | undefined;
@@ -369,7 +143,7 @@ class MysqlLoader implements SourceLoader {
     try {
       return await this.inReadOnlyTransaction(work);
     } catch (error) {
-      throw probeFailed(this.spec, what, classify(error), error, this.timeoutMs);
+      throw probeFailed(this.spec, what, classifyFailure(error), error, this.timeoutMs);
     }
   }
 
@@ -428,7 +202,7 @@ class MysqlLoader implements SourceLoader {
     } catch (error) {
       // A composite key's ids arrive as row constructors: comparing them to one column fails.
       const tuples = rule.key.length > 1 && /Operand should contain|Illegal parameter data types .* row/i.test(errorMessage(error));
-      throw checkFailed(this.spec, rule, classify(error), error, this.timeoutMs, {
+      throw checkFailed(this.spec, rule, classifyFailure(error), error, this.timeoutMs, {
         message: errorMessage(error),
         ...(tuples ? { hint: `the ids of a composite key are tuples: compare the key columns together, like WHERE (${rule.key.join(', ')}) IN (?)` } : {}),
       });
@@ -490,7 +264,7 @@ class MysqlLoader implements SourceLoader {
       return result;
     } catch (error) {
       // A client-side timeout leaves the statement running on that connection: drop it.
-      if (classify(error) === 'connection' || errorCode(error) === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+      if (classifyFailure(error) === 'connection' || errorCode(error) === 'PROTOCOL_SEQUENCE_TIMEOUT') {
         conn.destroy();
       } else if (!inTransaction) {
         conn.release();
@@ -505,7 +279,8 @@ class MysqlLoader implements SourceLoader {
   }
 
   private batchError(rule: FamilyRule, error: unknown): Error {
-    return batchFailed(this.spec, rule.name, classify(error), error, this.timeoutMs, errorMessage(error));
+    return batchFailed(this.spec, rule.name, classifyFailure(error), error, this.timeoutMs, errorMessage(error));
   }
 
 }
+

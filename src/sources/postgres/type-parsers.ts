@@ -1,14 +1,14 @@
 /**
  * How the PostgreSQL loader reads values: per-pool type parsers and the parsing of arrays of types
- * node-postgres does not know. Kept apart from postgres.ts, which is about statements and sessions.
+ * node-postgres does not know. Kept apart from loader.ts, which is about statements and sessions.
  */
 import { Buffer } from 'node:buffer';
 import pg from 'pg';
 import type { CustomTypesConfig } from 'pg';
-import type { ColumnType, ColumnTypes } from '../core/column-type.js';
-import { exactNumber } from '../core/decimal.js';
-import { preciseDateOf } from '../core/instant.js';
-import { parseSourceJson } from '../core/json-text.js';
+import type { ColumnType, ColumnTypes } from '../../core/column-type.js';
+import { exactNumber } from '../../core/decimal.js';
+import { preciseDateOf } from '../../core/instant.js';
+import { parseSourceJson } from '../../core/json-text.js';
 
 // Type OIDs (pg_type.oid) whose default parsing we change.
 const DATE_OID = 1082;

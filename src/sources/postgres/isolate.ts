@@ -15,9 +15,9 @@
  *   the query itself: it gets its own `error/source-error` verdict with the server's message,
  *   never a guessed verdict.
  */
-import type { PgClientLike, PgResultLike } from './postgres.js';
-import { errorCode } from './errors.js';
-import { stripTrailingSemicolons } from './rows.js';
+import type { PgClientLike, PgResultLike } from './pool-like.js';
+import { errorCode } from '../errors.js';
+import { stripTrailingSemicolons } from '../rows.js';
 
 /** SQLSTATE class 22 (data exception): an id the key column's type cannot hold, or a row's data. */
 export function isDataException(error: unknown): boolean {

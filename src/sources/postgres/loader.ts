@@ -14,199 +14,34 @@
  * sequential scan (measured on 300k rows: 1.2 ms vs 32 ms per 100-id batch, and the gap grows with
  * the table). The price is that an id the column type cannot hold (`user:abc` against a bigint
  * key) fails the cast for the whole batch (SQLSTATE class 22): the batch is then retried under
- * savepoints until the failing ids are isolated (pg-isolate.ts). An id that cannot be cast to the
+ * savepoints until the failing ids are isolated (isolate.ts). An id that cannot be cast to the
  * key's type is absent (no row can have it); one that the family's own query failed on gets its
  * own error verdict. Either way its batch-mates are judged.
  *
  * A family `query` is sent only once the read-only policy accepts it (read-only-query.ts).
  *
- * Nothing outside this file and pg-type-parsers.ts imports `pg`: the rest of the program sees a SourceLoader, and tests
- * can hand `postgresLoaderFromPool` anything shaped like PgPoolLike.
+ * Only connect.ts, type-parsers.ts and introspect.ts import `pg`, and only when the descriptor
+ * creates a loader: the rest of the program sees a SourceLoader, and tests can hand
+ * `postgresLoaderFromPool` (connect.ts) anything shaped like PgPoolLike (pool-like.ts).
  */
-import pg from 'pg';
-import type { SourceSpec } from '../config/types.js';
-import type { ColumnTypes } from '../core/column-type.js';
-import type { FamilyRule } from '../core/rule.js';
-import { idParts, rowId } from '../core/source-key.js';
-import { ConnectionCap } from './connection-cap.js';
-import { batchFailed, cannotConnect, checkFailed, errorCode, errorMessage, NETWORK_ERROR_CODES, probeFailed, requireUrl, SourceCheckError } from './errors.js';
+import type { SourceSpec } from '../../config/types.js';
+import type { ColumnTypes } from '../../core/column-type.js';
+import type { FamilyRule } from '../../core/rule.js';
+import { idParts, rowId } from '../../core/source-key.js';
+import { ConnectionCap } from '../connection-cap.js';
+import { batchFailed, checkFailed, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
+import { classifyFailure, describeQueryError, isPgConnectionLimit } from './errors.js';
+import { lastResult, type PgClientLike, type PgPoolLike, type PgResultLike } from './pool-like.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
-import { positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from './rows.js';
-import { PgColumnTypes } from './pg-column-types.js';
-import { isDataException, isolateFailingIds } from './pg-isolate.js';
-import { parseUnknownArrays, pgTypeParsers } from './pg-type-parsers.js';
-import { ReadOnlyQueryGuard } from './read-only-query.js';
+import { positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from '../rows.js';
+import { PgColumnTypes } from './column-types.js';
+import { isDataException, isolateFailingIds } from './isolate.js';
+import { parseUnknownArrays } from './type-parsers.js';
+import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.js';
-import { postgresTls, preferTls, withTlsHint, type PostgresTls } from './tls.js';
-import { type LoaderOptions, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from './types.js';
+import type { LoaderOptions, SourceBatch, SourceLoader } from '../types.js';
 
-/** The part of a pg result the loader reads. */
-export interface PgResultLike {
-  rows: Record<string, unknown>[];
-  /** `dataTypeID`: the column's type OID (pg_type.oid), resolved by pg-column-types.ts. */
-  fields: readonly { name: string; dataTypeID?: number }[];
-}
-
-/** The part of a pooled pg client the loader uses. A multi-statement text query yields an array. */
-export interface PgClientLike {
-  query(text: string, values?: unknown[]): Promise<PgResultLike | PgResultLike[]>;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  removeListener(event: 'error', listener: (error: Error) => void): unknown;
-  /** Returns the client to the pool; with an error (or `true`) the client is destroyed instead. */
-  release(destroy?: Error | boolean): void;
-}
-
-/** The part of a pg Pool the loader uses (structural, like kysely's PostgresPool). */
-export interface PgPoolLike {
-  connect(): Promise<PgClientLike>;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  end(): Promise<void>;
-  /** Clients open or being opened (pg's Pool has it; a client that failed to connect is left out). */
-  readonly totalCount?: number;
-}
-
-
-/** Time past the statement timeout after which the client gives up on a silent server. */
-const CLIENT_TIMEOUT_GRACE_MS = 5000;
-
-/**
- * Opens a pool on the source's URL, verifies it with `SELECT 1`, and returns a ready loader. TLS
- * comes from the URL's sslmode/sslrootcert/sslcert/sslkey with libpq's meaning (src/sources/tls.ts);
- * with sslmode prefer or allow, a server without TLS is connected to again in plaintext.
- */
-export const createPostgresLoader: SourceLoaderFactory = async (spec, options) => {
-  const tls = postgresTls(requireUrl(spec), { source: spec.name, insecure: options.tlsInsecure === true });
-  const open = (ssl: PostgresTls['ssl']) => openPostgresLoader(spec, options, tls, ssl);
-  const connecting = tls.plaintextFallback ? preferTls(() => open(tls.ssl), () => open(false)) : open(tls.ssl);
-  return connecting.catch((error: unknown) => {
-    throw withTlsHint(error, 'postgres');
-  });
-};
-
-/**
- * The URL's own `options` (say `-c search_path=app`) would replace the pool's, since pg lets the
- * connection string win: take them out of the URL and put ours after them, so both apply and ours
- * win where they name the same setting.
- */
-export function withSessionOptions(connectionString: string, ours: string): { connectionString: string; options: string } {
-  let url: URL;
-  try {
-    url = new URL(connectionString);
-  } catch {
-    return { connectionString, options: ours };
-  }
-  const theirs = url.searchParams.get('options');
-  if (theirs === null) return { connectionString, options: ours };
-  url.searchParams.delete('options');
-  return { connectionString: url.toString(), options: `${theirs} ${ours}` };
-}
-
-function openPostgresLoader(spec: SourceSpec, options: LoaderOptions, tls: PostgresTls, ssl: PostgresTls['ssl']): Promise<SourceLoader> {
-  const timeoutMs = positiveInt(options.timeoutMs, 5000);
-  // Defence in depth: every transaction of these sessions defaults to read-only and is
-  // time-bounded from the first statement. Batches still run in BEGIN READ ONLY, which a query
-  // cannot undo (a session default can be changed by set_config from within a SELECT).
-  const session = withSessionOptions(tls.connectionString, `-c default_transaction_read_only=on -c statement_timeout=${timeoutMs} -c lock_timeout=${timeoutMs}`);
-  const pool = new pg.Pool({
-    connectionString: session.connectionString,
-    ...(ssl === undefined ? {} : { ssl }),
-    ...(tls.sslnegotiation === undefined ? {} : { sslnegotiation: tls.sslnegotiation }),
-    max: positiveInt(options.maxConnections, 1),
-    types: pgTypeParsers(spec.timezone),
-    // The URL's own application_name, if any, wins (the connection string overrides config).
-    application_name: 'shadowcheck',
-    connectionTimeoutMillis: Math.max(10_000, timeoutMs),
-    // A client-side backstop for a server that stops answering; statement_timeout fires first.
-    query_timeout: timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
-    options: session.options,
-    keepAlive: true,
-    allowExitOnIdle: true,
-  });
-  return postgresLoaderFromPool(pool, spec, options);
-}
-
-/** A ready loader over an existing pool. Verifies the connection; ends the pool if that fails. */
-export async function postgresLoaderFromPool(pool: PgPoolLike, spec: SourceSpec, options: LoaderOptions): Promise<SourceLoader> {
-  // An idle pooled client whose connection dies emits 'error' on the pool; unhandled, it would
-  // crash the process. The pool has already discarded that client, the next batch opens another.
-  pool.on('error', () => {});
-  try {
-    const client = await pool.connect();
-    try {
-      await client.query('SELECT 1');
-      client.release();
-    } catch (error) {
-      client.release(true);
-      throw error;
-    }
-  } catch (error) {
-    await pool.end().catch(() => {});
-    throw cannotConnect(spec, error);
-  }
-  return new PostgresLoader(pool, spec, positiveInt(options.timeoutMs, 5000), options);
-}
-
-/**
- * The server refused a new connection for a connection limit: SQLSTATE 53300 too_many_connections
- * is max_connections ("sorry, too many clients already"), the slots reserved for superusers, a
- * role's or a database's CONNECTION LIMIT. The loader then runs fewer batches at once (connection-cap.ts).
- */
-export function isPgConnectionLimit(error: unknown): boolean {
-  return errorCode(error) === '53300';
-}
-
-/** What went wrong with a statement, decided from the driver's error. */
-type Failure = 'connection' | 'timeout' | 'query';
-
-/**
- * Connection-level: socket errors, SQLSTATE class 08 (connection exception; but a `bind message`
- * 08P01 is a statement error: wrong parameter count), 57P01-03 (admin/crash shutdown, cannot
- * connect now), 53300 (too many connections, once the connection cap gave up waiting), class 28
- * (authentication), and pg's own errors for a client or pool that is closed. Timeout: 57014
- * (statement timeout or cancel), 55P03 (lock timeout), pg's client-side read timeout and the
- * pool's wait for a free client.
- */
-function classify(error: unknown): Failure {
-  const code = errorCode(error);
-  const message = errorMessage(error);
-  if (code !== undefined) {
-    if (NETWORK_ERROR_CODES.has(code)) return 'connection';
-    if (code === '57014' || code === '55P03') return 'timeout';
-    if (code === '08P01' && message.startsWith('bind message')) return 'query';
-    if (code.startsWith('08') || code.startsWith('28') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') {
-      return 'connection';
-    }
-    if (/^[0-9A-Z]{5}$/.test(code)) return 'query';
-  }
-  if (message === 'Query read timeout' || message === 'timeout exceeded when trying to connect') return 'timeout';
-  if (/^Connection terminated|not queryable|Cannot use a pool after calling end/.test(message)) return 'connection';
-  return 'query';
-}
-
-/** A server error with its detail and hint, as one line. */
-function describeQueryError(error: unknown): string {
-  const message = errorMessage(error);
-  const bind = /^bind message supplies \d+ parameters?, but prepared statement "[^"]*" requires (\d+)/.exec(message);
-  if (bind !== null) {
-    return bind[1] === '0'
-      ? 'the query does not use $1; the batch of ids is bound to $1, e.g. WHERE id = ANY($1)'
-      : `the query uses $1 to $${bind[1]}; only $1 (the batch of ids) is bound`;
-  }
-  const fields = typeof error === 'object' && error !== null ? (error as { detail?: unknown; hint?: unknown }) : {};
-  const { detail, hint } = fields;
-  let out = message;
-  if (typeof detail === 'string' && detail !== '') out += ` (${detail})`;
-  if (typeof hint === 'string' && hint !== '') out += `; ${hint}`;
-  return out;
-}
-
-function lastResult(result: PgResultLike | PgResultLike[]): PgResultLike {
-  const last = Array.isArray(result) ? result[result.length - 1] : result;
-  if (last === undefined) throw new Error('the server returned no result');
-  return last;
-}
-
-class PostgresLoader implements SourceLoader {
+export class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
   private readonly types = new PgColumnTypes();
   private readonly guard = new ReadOnlyQueryGuard('postgres');
@@ -251,7 +86,7 @@ class PostgresLoader implements SourceLoader {
         try {
           result = lastResult(await client.query(sql, values));
         } catch (error) {
-          // One id the key's type cannot hold must not fail its batch-mates (pg-isolate.ts).
+          // One id the key's type cannot hold must not fail its batch-mates (isolate.ts).
           if (!isDataException(error)) throw error;
           await client.query(this.restart);
           const isolated = await isolateFailingIds({
@@ -303,7 +138,7 @@ class PostgresLoader implements SourceLoader {
         : untypedArrays
           ? "cast each key column's array to the column's type, like WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::int[]))"
           : undefined;
-      throw checkFailed(this.spec, rule, classify(error), error, this.timeoutMs, {
+      throw checkFailed(this.spec, rule, classifyFailure(error), error, this.timeoutMs, {
         message: describeQueryError(error),
         ...(hint === undefined ? {} : { hint }),
       });
@@ -350,7 +185,7 @@ class PostgresLoader implements SourceLoader {
     try {
       return await this.inReadOnlyTransaction(work);
     } catch (error) {
-      throw probeFailed(this.spec, what, classify(error), error, this.timeoutMs);
+      throw probeFailed(this.spec, what, classifyFailure(error), error, this.timeoutMs);
     }
   }
 
@@ -420,7 +255,7 @@ class PostgresLoader implements SourceLoader {
       return result;
     } catch (error) {
       // After pg's client-side read timeout the statement is still running on that connection.
-      destroy = broken !== undefined || classify(error) === 'connection' || errorMessage(error) === 'Query read timeout';
+      destroy = broken !== undefined || classifyFailure(error) === 'connection' || errorMessage(error) === 'Query read timeout';
       if (!destroy) {
         // A statement error leaves the transaction aborted; end it before reusing the client.
         await client.query('ROLLBACK').catch(() => {
@@ -435,7 +270,8 @@ class PostgresLoader implements SourceLoader {
   }
 
   private batchError(rule: FamilyRule, error: unknown): Error {
-    return batchFailed(this.spec, rule.name, classify(error), error, this.timeoutMs, describeQueryError(error));
+    return batchFailed(this.spec, rule.name, classifyFailure(error), error, this.timeoutMs, describeQueryError(error));
   }
 
 }
+

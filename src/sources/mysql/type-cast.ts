@@ -1,10 +1,10 @@
 /**
- * How the MySQL / MariaDB loader reads values (mysql2's typeCast), kept apart from mysql.ts, which
+ * How the MySQL / MariaDB loader reads values (mysql2's typeCast), kept apart from loader.ts, which
  * is about statements and sessions.
  */
-import { exactNumber } from '../core/decimal.js';
-import { preciseDateOf } from '../core/instant.js';
-import { parseSourceJson } from '../core/json-text.js';
+import { exactNumber } from '../../core/decimal.js';
+import { preciseDateOf } from '../../core/instant.js';
+import { parseSourceJson } from '../../core/json-text.js';
 
 interface CastField {
   type: string;
