@@ -1,8 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+// Three projects, each runnable alone: `npm run test:unit` (pure, no servers), `test:integration`
+// (live Redis, PostgreSQL, MariaDB and servers the tests start), `test:e2e` (the built CLI, so
+// `npm run build` first). `npm test` builds and runs all three.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
