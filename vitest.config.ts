@@ -10,6 +10,9 @@ export default defineConfig({
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
     ],
+    // Port 1 refuses connections: a CLI run or a demo seed that forgot its private --redis fails
+    // loudly here instead of quietly reading (or refusing) the machine's shared Redis on 6379.
+    env: { SHADOWCHECK_REDIS_URL: 'redis://127.0.0.1:1/0', SHADOWCHECK_DEMO_REDIS_URL: 'redis://127.0.0.1:1/13' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { runCli, STACK_TRACE } from './cli.js';
+import { startRedisServer, type RedisServer } from '../integration/helpers/redis.js';
 
 const FIX = 'test/fixtures/bad-input';
 const VALID = `${FIX}/valid.yaml`;
@@ -18,7 +19,16 @@ const VALID = `${FIX}/valid.yaml`;
 const PG_URL = process.env['SHADOWCHECK_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MYSQL_URL = process.env['SHADOWCHECK_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
 // A reachable Redis, so that the source-side rows fail on the source and not on the cache.
-const REDIS_URL = process.env['SHADOWCHECK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379/15';
+// A private redis-server for this file: the machine's shared one may hold anything.
+let privateRedis: RedisServer | undefined;
+let REDIS_URL = '';
+beforeAll(async () => {
+  privateRedis = await startRedisServer();
+  REDIS_URL = `redis://127.0.0.1:${privateRedis.port}/0`;
+});
+afterAll(async () => {
+  await privateRedis?.kill();
+});
 
 /** The same URL with another port, database or login. */
 function withUrl(url: string, change: (u: URL) => void): string {

@@ -10,9 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, STACK_TRACE, type CliResult } from './cli.js';
+import { startRedisServer, type RedisServer } from '../integration/helpers/redis.js';
 
 const PG_URL = process.env['SHADOWCHECK_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env['SHADOWCHECK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379/15';
+// A private redis-server for this file: the machine's shared one may hold anything.
+let privateRedis: RedisServer | undefined;
+let REDIS_URL = '';
+beforeAll(async () => {
+  privateRedis = await startRedisServer();
+  REDIS_URL = `redis://127.0.0.1:${privateRedis.port}/0`;
+});
+afterAll(async () => {
+  await privateRedis?.kill();
+});
 const PIECES = ['Xq7', 'Zr', 'Wk9'];
 /** Does not parse: WHATWG URL ends the authority at "#", leaving ":Xq7" as a port. */
 const UNPARSEABLE = 'Xq7#Zr@Wk9';

@@ -4,7 +4,7 @@
  * constructors. The same id under two tenants holds different rows, so a loader that matched on
  * one column would get the verdicts wrong. Audited by the built CLI; `explain` shows the parts.
  *
- * Isolation: Redis logical database 7 (only `ck:` keys), a throwaway `sc_<hex>` schema and
+ * Isolation: logical database 7 of a private redis-server (only `ck:` keys), a throwaway `sc_<hex>` schema and
  * database, a temp dir for the rules file; all removed afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

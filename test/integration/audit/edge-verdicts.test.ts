@@ -3,7 +3,7 @@
  * cache-error) and the audit's flags (gate thresholds, --family, --sample/--seed, --output,
  * --max-error-ratio), each on a tiny dataset of its own, through the built CLI.
  *
- * Isolation: Redis logical database 4 (only keys under this file's prefixes are written and
+ * Isolation: logical database 4 of a private redis-server (only keys under this file's prefixes are written and
  * removed), a throwaway `sc_<hex>` PostgreSQL schema, a temp dir for the rules file and reports,
  * and a random ACL user for the cache-error case, all removed afterwards. Tests in this file run
  * one after another, so "a new client on db 4" is always the CLI of the current test.

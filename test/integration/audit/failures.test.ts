@@ -3,7 +3,7 @@
  * a family whose table does not exist (exit 2 before any key is judged), and a Redis that dies in
  * the middle of an audit (exit 3 with a partial report marked incomplete).
  *
- * Isolation: Redis logical database 6 of the shared server (only `fail:` keys), a redis-server of
+ * Isolation: logical database 6 of a private redis-server (only `fail:` keys), a redis-server of
  * its own on a free port for the crash (killed in afterAll whatever happens), a throwaway `sc_<hex>`
  * PostgreSQL schema and a temp dir; all removed afterwards.
  */

@@ -7,7 +7,7 @@
  * the same key reads as repopulated after the change: a false divergent, shown here as the reason
  * the README asks for GREATEST.
  *
- * Isolation: Redis logical database 7 (only `jn:` keys), throwaway `sc_<hex>` schema and database.
+ * Isolation: logical database 7 of a private redis-server (only `jn:` keys), throwaway `sc_<hex>` schema and database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../e2e/cli.js';

@@ -6,7 +6,7 @@
  * keys among 100 gets none. Verdicts stay those of SEMANTICS.md (stale-repopulated here: every
  * entry was written after its row's updated_at).
  *
- * Isolation: Redis logical database 8 (only keys under this file's prefixes are written and
+ * Isolation: logical database 8 of a private redis-server (only keys under this file's prefixes are written and
  * removed), a throwaway `sc_<hex>` PostgreSQL schema, a temp dir for the rules file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

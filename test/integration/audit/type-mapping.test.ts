@@ -5,7 +5,7 @@
  * spellings, hashes of strings), with no `normalize:` in the rules: every such key must be a
  * match. A few deliberately different values must still be caught, so the test can fail.
  *
- * Isolation: Redis logical database 5 (only `tm:` keys), a throwaway `sc_<hex>` schema and
+ * Isolation: logical database 5 of a private redis-server (only `tm:` keys), a throwaway `sc_<hex>` schema and
  * database, a temp dir for the rules file; all removed afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,14 +1,18 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enforceReadOnly, READ_COMMANDS, WriteCommandRefused } from '../../../src/cache/read-only.js';
+import { openTestDb, type TestDb } from '../helpers/redis.js';
 
-// Redis logical database 8 (shared with the reader test, keys under its own prefix).
-const URL = 'redis://127.0.0.1:6379/8';
+// Logical database 8 of a private redis-server started for this file.
+let testDb: TestDb;
+let URL: string;
 const KEY = 'read-only-test:k';
 let guarded: Redis;
 let admin: Redis;
 
 beforeAll(async () => {
+  testDb = await openTestDb(8);
+  URL = testDb.url;
   admin = new Redis(URL);
   await admin.del(KEY);
   await admin.set(KEY, 'original');
@@ -19,6 +23,7 @@ afterAll(async () => {
   await admin.del(KEY);
   guarded.disconnect();
   admin.disconnect();
+  await testDb?.close();
 });
 
 const commandCalls = async (name: string) => {

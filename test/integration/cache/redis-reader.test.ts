@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisReader } from '../../../src/cache/redis-standalone.js';
 import type { CacheReader } from '../../../src/cache/types.js';
 import type { CacheRead } from '../../../src/core/observation.js';
+import { openTestDb, type TestDb } from '../helpers/redis.js';
 
-// This file owns Redis logical database 8 and only ever touches keys under its prefix.
-const URL = 'redis://127.0.0.1:6379/8';
+// Logical database 8 of a private redis-server started for this file.
+let testDb: TestDb;
+let URL: string;
 const P = 'reader-test:';
 const LIMIT = 64 * 1024;
 
@@ -16,6 +18,8 @@ const key = (name: string) => Buffer.from(`${P}${name}`);
 const binaryKey = Buffer.concat([Buffer.from(P), Buffer.from([0xff, 0xfe, 0x00, 0x41])]);
 
 beforeAll(async () => {
+  testDb = await openTestDb(8);
+  URL = testDb.url;
   admin = new Redis(URL);
   await cleanup();
   await admin.set(`${P}small`, '{"a":1}', 'EX', 300);
@@ -36,6 +40,7 @@ afterAll(async () => {
   await readers.pipeline?.close();
   await cleanup();
   admin.disconnect();
+  await testDb?.close();
 });
 
 async function cleanup() {

@@ -5,7 +5,7 @@
  * match (including a bigint past 2^53 and a bytea as msgpack bin); a planted wrong value without a
  * TTL is divergent; garbage is an undecodable error that shows its first bytes as hex.
  *
- * Isolation: Redis logical database 7 (only `cx:` keys), a throwaway `sc_<hex>` schema, a temp
+ * Isolation: logical database 7 of a private redis-server (only `cx:` keys), a throwaway `sc_<hex>` schema, a temp
  * dir for the rules file; all removed afterwards.
  */
 import { brotliCompressSync, gzipSync } from 'node:zlib';

@@ -8,7 +8,7 @@ import { runCli, STACK_TRACE } from '../../e2e/cli.js';
 import { MYSQL_URL, PG_URL } from '../helpers/db.js';
 import { openTestDb, type TestDb } from '../helpers/redis.js';
 
-// This file owns Redis logical database 10 and a throwaway schema/database named sc_<hex>.
+// This file owns logical database 10 of a private redis-server and a throwaway schema/database named sc_<hex>.
 const REDIS_DB = 10;
 const schema = `sc_${randomBytes(5).toString('hex')}`;
 let db: TestDb;

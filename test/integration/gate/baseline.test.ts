@@ -4,7 +4,7 @@ import { makeTempDir, type TempDir } from '../helpers/audit-cli.js';
 import { createPgSandbox, type Sandbox } from '../helpers/db.js';
 import { openTestDb, type TestDb } from '../helpers/redis.js';
 
-// This file owns Redis logical database 9 (keys under gate:) and a throwaway PostgreSQL schema.
+// This file owns logical database 9 of a private redis-server (keys under gate:) and a throwaway PostgreSQL schema.
 const REDIS_DB = 9;
 const PREFIX = 'gate:item:';
 

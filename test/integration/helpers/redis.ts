@@ -1,7 +1,10 @@
 /**
- * Redis helpers for the CLI-level audit tests: a client pinned to one logical database (verified,
- * never 0 or the demo's 13-15), a sweep of a test's own keys, CLIENT LIST polling to see what the
- * audit's connection is doing, and a throwaway redis-server process.
+ * Redis helpers for the CLI-level audit tests: a private redis-server with a client pinned to one
+ * logical database (verified, and verified empty), a sweep of a test's own keys, CLIENT LIST
+ * polling to see what the audit's connection is doing, and a throwaway redis-server process.
+ *
+ * No test uses the machine's shared Redis (127.0.0.1:6379): another project's keys in any of its
+ * databases, or another process's commands, must not change a verdict or a command count here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,14 +16,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
 export const REDIS_HOST = '127.0.0.1';
-export const REDIS_PORT = 6379;
-
-/** Logical databases the audit tests may use. 0 is the default target; 13 and 14 belong to the demo and init tests. */
-// 15 belongs to the module-loader audit test (test/integration/sources/module-audit.test.ts, `mla:` keys).
-const ALLOWED_DBS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15]);
 
 export interface TestDb {
   db: number;
+  /** Port of the server this database lives on. */
+  port: number;
   /** URL of this logical database, for `--redis`. */
   url: string;
   redis: Redis;
@@ -28,31 +28,45 @@ export interface TestDb {
   ownClientIds: Set<number>;
   /** UNLINKs every key of this database whose name starts with one of the prefixes. */
   sweep(prefixes: readonly string[]): Promise<number>;
+  /** Closes the client, and stops the server when openTestDb started it. */
   close(): Promise<void>;
 }
 
 /**
- * A client on logical database `db` of the shared Redis, after checking (CLIENT INFO) that the
- * connection really sits on that database.
+ * A client on logical database `db`, after checking (CLIENT INFO) that the connection really sits
+ * on that database and (DBSIZE) that the database is empty. Without `port`, on a private
+ * redis-server started for the caller and stopped by `close()`; with `port`, on the caller's own
+ * server, which must then be as empty as a new one.
  */
-export async function openTestDb(db: number, port = REDIS_PORT): Promise<TestDb> {
-  if (!ALLOWED_DBS.has(db)) throw new Error(`audit tests may only use Redis databases 1..12 and 15, not ${db}`);
-  const url = `redis://${REDIS_HOST}:${port}/${db}`;
+export async function openTestDb(db: number, port?: number): Promise<TestDb> {
+  const server = port === undefined ? await startRedisServer() : undefined;
+  const serverPort = server?.port ?? (port as number);
+  const url = `redis://${REDIS_HOST}:${serverPort}/${db}`;
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => {});
-  await redis.connect();
-  const info = String(await redis.call('CLIENT', 'INFO'));
-  const actual = /\bdb=(\d+)\b/.exec(info)?.[1];
-  if (actual !== String(db)) throw new Error(`expected a connection on Redis db ${db}, CLIENT INFO says db=${actual ?? '?'}`);
+  try {
+    await redis.connect();
+    const info = String(await redis.call('CLIENT', 'INFO'));
+    const actual = /\bdb=(\d+)\b/.exec(info)?.[1];
+    if (actual !== String(db)) throw new Error(`expected a connection on Redis db ${db}, CLIENT INFO says db=${actual ?? '?'}`);
+    const keys = await redis.dbsize();
+    if (keys !== 0) throw new Error(`Redis db ${db} on port ${serverPort} already holds ${keys} keys; a test needs an empty database of its own`);
+  } catch (error) {
+    redis.disconnect();
+    await server?.kill();
+    throw error;
+  }
   const ownClientIds = new Set([Number(await redis.client('ID'))]);
   return {
     db,
+    port: serverPort,
     url,
     redis,
     ownClientIds,
     sweep: (prefixes) => sweepPrefixes(redis, prefixes),
     close: async () => {
       await redis.quit().catch(() => redis.disconnect());
+      await server?.kill();
     },
   };
 }
@@ -150,7 +164,7 @@ export interface AclUser {
 }
 
 /**
- * Creates an ACL user with a random name and password on the shared server. `rules` are ACL
+ * Creates an ACL user with a random name and password on `admin`'s server. `rules` are ACL
  * SETUSER rules after `reset on >password`, e.g. `['~*', '+@all', '-@write']`.
  */
 export async function createAclUser(admin: Redis, prefix: string, rules: readonly string[]): Promise<AclUser> {
@@ -160,7 +174,7 @@ export async function createAclUser(admin: Redis, prefix: string, rules: readonl
   return {
     name,
     password,
-    url: (db) => `redis://${name}:${password}@${REDIS_HOST}:${REDIS_PORT}/${db}`,
+    url: (db) => `redis://${name}:${password}@${REDIS_HOST}:${admin.options.port ?? 6379}/${db}`,
     deniedLog: async () => {
       const entries = (await admin.call('ACL', 'LOG', '128')) as unknown[][];
       return entries.map(pairsToRecord).filter((e) => e['username'] === name);

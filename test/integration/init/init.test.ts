@@ -6,7 +6,7 @@
  * Also: --output never replaces a file without --force, bad --source is a usage error, and init
  * writes nothing to Redis (it runs as an ACL user denied every @write command).
  *
- * Isolation: Redis logical database 14 and a throwaway `sc_init_<hex>` PostgreSQL schema and
+ * Isolation: logical database 14 of a private redis-server and a throwaway `sc_init_<hex>` PostgreSQL schema and
  * MariaDB database (seedDemo creates both), all removed afterwards. Other test files seed copies
  * of the same demo data at the same time, so init is told which copy is "ours" the way a user
  * would: the MySQL URL names the database, and PGOPTIONS puts the schema on the search_path;
@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,10 +28,11 @@ import { demoTargets, seedDemo, type DemoTargets } from '../../../src/demo/seed.
 import { runCli, STACK_TRACE, type CliResult } from '../../e2e/cli.js';
 import { label, makeTempDir, parseNdjson, type NdjsonReport, type TempDir } from '../helpers/audit-cli.js';
 import { MYSQL_URL, PG_URL } from '../helpers/db.js';
-import { createAclUser, type AclUser } from '../helpers/redis.js';
+import { createAclUser, openTestDb, type AclUser, type TestDb } from '../helpers/redis.js';
 
+// Logical database 14 of a private redis-server started for this file.
 const REDIS_DB = 14;
-const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`;
+let REDIS_URL = `redis://127.0.0.1:1/${REDIS_DB}`;
 const OWNER_KEY = 'shadowcheck-demo:owner';
 
 /**
@@ -96,26 +97,17 @@ async function dropDemo(targets: DemoTargets): Promise<void> {
   }
 }
 
-/** UNLINKs the demo's keys (its prefix and owner key) from this file's database, nothing else. */
-async function sweepDemoKeys(redis: Redis): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', 'demo:*', 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  await redis.unlink(OWNER_KEY);
-}
-
 describe('shadowcheck init on the demo dataset', () => {
   const schema = `sc_init_${randomBytes(5).toString('hex')}`;
-  const targets = demoTargets({
+  const demoEnv = () => ({
     ...process.env,
     SHADOWCHECK_DEMO_SCHEMA: schema,
     SHADOWCHECK_DEMO_REDIS_URL: REDIS_URL,
     SHADOWCHECK_DEMO_POSTGRES_URL: PG_URL,
     SHADOWCHECK_DEMO_MYSQL_URL: MYSQL_URL,
   });
+  let targets: DemoTargets | undefined;
+  let testDb: TestDb | undefined;
   const mysqlSource = Object.assign(new URL(MYSQL_URL), { pathname: `/${schema}` }).toString();
   // A password in the URL (the local server trusts the user, so any password works): it must
   // reach neither the output nor the file.
@@ -144,13 +136,10 @@ describe('shadowcheck init on the demo dataset', () => {
   ];
 
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-    redis.on('error', () => {});
-    await redis.connect();
-    const db = /\bdb=(\d+)\b/.exec(String(await redis.call('CLIENT', 'INFO')))?.[1];
-    if (db !== String(REDIS_DB)) throw new Error(`expected a connection on Redis db ${REDIS_DB}, got db=${db ?? '?'}`);
-    // Leftovers of an interrupted earlier run are ours to clear; seedDemo refuses anything else.
-    if ((await redis.exists(OWNER_KEY)) === 1) await sweepDemoKeys(redis);
+    testDb = await openTestDb(REDIS_DB);
+    REDIS_URL = testDb.url;
+    redis = testDb.redis;
+    targets = demoTargets(demoEnv());
     dir = await makeTempDir('shadowcheck-init-');
     rulesFile = dir.file('proposed.yaml');
 
@@ -174,11 +163,8 @@ describe('shadowcheck init on the demo dataset', () => {
 
   afterAll(async () => {
     await readOnly?.drop().catch(() => {});
-    if (redis !== undefined) {
-      await sweepDemoKeys(redis).catch(() => {});
-      await redis.quit().catch(() => redis.disconnect());
-    }
-    await dropDemo(targets);
+    await testDb?.close();
+    if (targets !== undefined) await dropDemo(targets);
     await dir?.remove();
   });
 

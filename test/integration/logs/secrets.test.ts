@@ -5,7 +5,7 @@ import { makeTempDir, type TempDir } from '../helpers/audit-cli.js';
 import { createPgSandbox, type Sandbox } from '../helpers/db.js';
 import { createAclUser, openTestDb, type AclUser, type TestDb } from '../helpers/redis.js';
 
-// This file owns Redis logical database 2 (keys under secret:) and a throwaway PostgreSQL schema.
+// This file owns logical database 2 of a private redis-server (keys under secret:) and a throwaway PostgreSQL schema.
 const REDIS_DB = 2;
 const PREFIX = 'secret:user:';
 // PostgreSQL here uses trust auth, so it accepts (and ignores) any password in the URL.
@@ -83,7 +83,7 @@ describe('secrets never reach stdout or stderr', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { msg: string; redis?: string; level: number });
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['connected to Redis', 'source ready', 'auditing family']));
-    expect(logs.find((l) => l.msg === 'connected to Redis')?.redis).toBe(`redis://${user.name}:***@127.0.0.1:6379/${REDIS_DB}`);
+    expect(logs.find((l) => l.msg === 'connected to Redis')?.redis).toBe(`redis://${user.name}:***@127.0.0.1:${db.port}/${REDIS_DB}`);
     // stdout is the report alone: one JSON document.
     expect(() => JSON.parse(result.stdout) as unknown).not.toThrow();
   });

@@ -4,7 +4,7 @@ import { makeTempDir, type TempDir } from '../helpers/audit-cli.js';
 import { createPgSandbox, type Sandbox } from '../helpers/db.js';
 import { openTestDb, type TestDb } from '../helpers/redis.js';
 
-// This file owns Redis logical database 12
+// This file owns logical database 12 of a private redis-server
 // (keys under recent:) and a throwaway PostgreSQL schema.
 const REDIS_DB = 12;
 const PREFIX = 'recent:item:';

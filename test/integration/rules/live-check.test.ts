@@ -5,7 +5,7 @@
  * file:line, the family, the field and the columns that exist; `rules validate --connect` runs the
  * same checks without auditing; a compared field no cached value holds is a warning.
  *
- * Isolation: Redis logical database 11 (only keys under a random `rck<hex>:` prefix), a throwaway
+ * Isolation: logical database 11 of a private redis-server (only keys under a random `rck<hex>:` prefix), a throwaway
  * `sc_<hex>` schema and database, a temp dir for the rules files; all removed afterwards.
  */
 import { randomBytes } from 'node:crypto';

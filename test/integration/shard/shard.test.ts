@@ -8,7 +8,7 @@ import { makeTempDir, parseNdjson, type TempDir } from '../helpers/audit-cli.js'
 import { createPgSandbox, type Sandbox } from '../helpers/db.js';
 import { openTestDb, type TestDb } from '../helpers/redis.js';
 
-// This file owns Redis logical database 1 (keys under shard:) and a throwaway PostgreSQL schema.
+// This file owns logical database 1 of a private redis-server (keys under shard:) and a throwaway PostgreSQL schema.
 const REDIS_DB = 1;
 const PREFIX = 'shard:';
 const USERS = 1500;

@@ -11,7 +11,7 @@ import { makeTempDir, type TempDir } from '../helpers/audit-cli.js';
 import { createPgSandbox, type Sandbox } from '../helpers/db.js';
 import { openTestDb, type TestDb } from '../helpers/redis.js';
 
-// Shares Redis logical database 1 with shard.test.ts, under its own prefix (every SCAN is per family pattern).
+// Logical database 1 of a private redis-server, under this file's own prefix.
 const REDIS_DB = 1;
 const PREFIX = 'sfail:';
 const ITEMS = 200;

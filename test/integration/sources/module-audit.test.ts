@@ -8,7 +8,7 @@
  * repository root, so a path resolved against the working directory would not find it. The API's
  * url, with a password, comes from an environment variable.
  *
- * Isolation: Redis logical database 15 (only `mla:` keys), a temp dir, a server on a free port;
+ * Isolation: logical database 15 of a private redis-server (only `mla:` keys), a temp dir, a server on a free port;
  * all removed afterwards.
  */
 import { copyFile, mkdir, symlink } from 'node:fs/promises';
