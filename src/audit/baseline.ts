@@ -1,4 +1,4 @@
-import { baselineFindingsOf } from '../core/report-document.js';
+import { baselineFindingsOf } from '../core/report-document/index.js';
 import { UsageError } from '../errors.js';
 import { readReportFile } from '../report/report-file.js';
 

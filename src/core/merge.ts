@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { gateInputOf, type BaselineMatches, type RunOutcome } from './conclude.js';
 import type { GateInput, SourceFailure } from './gate.js';
 import type { ShardMeta } from './shard.js';
-import { readShardReport, type Population, type ReportFinding, type ShardReport } from './report-document.js';
+import type { Population, ReportFinding, ShardReport } from './report-document/index.js';
 import { Tally, type Counters } from './stats.js';
 import type { RunWarning } from './warning.js';
 
@@ -227,6 +227,3 @@ export function mergeSourceFailures(lists: readonly (readonly SourceFailure[])[]
 function list(names: readonly string[]): string {
   return names.length === 0 ? '(none)' : names.map((n) => `"${n}"`).join(', ');
 }
-
-// merge's callers and tests read reports through this module, as before the split.
-export { readShardReport, type ReportFinding, type ShardReport };

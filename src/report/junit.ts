@@ -4,7 +4,7 @@ import type { Counters } from '../core/stats.js';
 import type { Finding, Reason } from '../core/verdict.js';
 import { FindingBuffer, type NonMatchVerdict } from './finding-buffer.js';
 import { markupText, visibleEscape } from './markup-text.js';
-import { sourceFailuresBesideGate } from './run-json.js';
+import { sourceFailuresBesideGate } from './source-failures.js';
 import { formatPercent, humanMs, humanPttl, renderValue, truncate } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';

@@ -4,7 +4,7 @@ import type { Counters, FamilyCounters } from '../core/stats.js';
 import { REASONS_BY_VERDICT, type Finding } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
 import { escapeHtml, markdownCode, markdownText, markupText } from './markup-text.js';
-import { sourceFailuresBesideGate } from './run-json.js';
+import { sourceFailuresBesideGate } from './source-failures.js';
 import { formatPercent, humanMs, humanPttl, renderValue } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';

@@ -1,6 +1,5 @@
+import { findingToJson, outcomeFields, populationFields, warningsFields } from '../core/report-document/index.js';
 import type { Finding } from '../core/verdict.js';
-import { findingToJson } from './finding-json.js';
-import { countersToJson, familyToJson, gateToJson, incompleteFields, recentFields, sourceFailuresFields, warningsFields } from './run-json.js';
 import type { Reporter, ReporterContext, ReporterFactory } from './types.js';
 import { writeChunk } from './write.js';
 
@@ -14,18 +13,8 @@ export const createNdjsonReporter: ReporterFactory = (ctx: ReporterContext): Rep
     await writeChunk(ctx.out, `${JSON.stringify({ type: 'key', ...findingToJson(finding) })}\n`);
   },
   async onEnd(run): Promise<void> {
-    const line = {
-      type: 'summary',
-      ...warningsFields(run),
-      summary: countersToJson(run.summary),
-      families: run.families.map(familyToJson),
-      ...recentFields(run),
-      ...sourceFailuresFields(run),
-      gate: gateToJson(run.gate),
-      ...(run.coverage === undefined ? {} : { coverage: run.coverage }),
-      ...(run.replicaLagMs === undefined ? {} : { replicaLagMs: run.replicaLagMs }),
-      ...incompleteFields(run),
-    };
+    // The JSON document's fields, in its order, without its header, shard and findings.
+    const line = { type: 'summary', ...warningsFields(run), ...populationFields(run), ...outcomeFields(run) };
     await writeChunk(ctx.out, `${JSON.stringify(line)}\n`);
   },
 });

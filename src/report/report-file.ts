@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 
 /**
  * Reads a file that should hold a JSON report (merge's shard reports, a --baseline) and parses it;
- * core/report-document.ts then checks what it holds. `name` starts every message (the file, or
+ * core/report-document/read.ts then checks what it holds. `name` starts every message (the file, or
  * `--baseline FILE`). The parser's own message is not quoted: it quotes the file's content, which
  * may hold anything (the baseline's rule, now merge's too).
  */

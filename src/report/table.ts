@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { Counters, FamilyCounters } from '../core/stats.js';
 import { REASONS_BY_VERDICT, type Finding, type Verdict } from '../core/verdict.js';
 import { FindingBuffer } from './finding-buffer.js';
-import { sourceFailuresBesideGate } from './run-json.js';
+import { sourceFailuresBesideGate } from './source-failures.js';
 import { escapeControl, formatPercent, humanMs, humanPttl, renderValue, safeText } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';

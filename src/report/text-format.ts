@@ -1,6 +1,6 @@
 import { isLosslessNumber } from 'lossless-json';
 import { REDACTED } from '../core/verdict.js';
-import { toJsonValue } from './finding-json.js';
+import { toJsonValue } from '../core/report-document/index.js';
 import { isTerminalUnsafe } from '../util/terminal-unsafe.js';
 
 

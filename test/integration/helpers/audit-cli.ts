@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Counters, FamilyCounters } from '../../../src/core/stats.js';
-import type { FindingJson } from '../../../src/report/finding-json.js';
+import type { FindingJson } from '../../../src/core/report-document/index.js';
 
 export type KeyLine = FindingJson & { type: 'key' };
 

@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { addSourceFailure, evaluateGate, type GateOptions, type SourceFailure } from '../../../src/core/gate.js';
-import { mergedGateInput, mergeReports, mergeSourceFailures, readShardReport, type ShardReport } from '../../../src/core/merge.js';
+import { mergedGateInput, mergeReports, mergeSourceFailures } from '../../../src/core/merge.js';
+import { readShardReport, type ShardReport } from '../../../src/core/report-document/index.js';
 import { shardOfKey, type ShardMeta } from '../../../src/core/shard.js';
 import { Tally } from '../../../src/core/stats.js';
 import { REASONS_BY_VERDICT, VERDICTS, type Finding, type Verdict } from '../../../src/core/verdict.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/core/verdict.js';
-import { findingToJson } from '../../../src/report/finding-json.js';
+import { findingToJson } from '../../../src/core/report-document/index.js';
 import { REPORTER_NAMES } from '../../../src/report/index.js';
 import { renderReport } from './harness.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Tally } from '../../../src/core/stats.js';
 import type { Finding } from '../../../src/core/verdict.js';
 import { UsageError } from '../../../src/errors.js';
-import { findingToJson } from '../../../src/report/finding-json.js';
+import { findingToJson } from '../../../src/core/report-document/index.js';
 import { REPORTERS, REPORTER_NAMES, createReporter, isReporterName, type ReporterName } from '../../../src/report/index.js';
 import { TABLE_MAX_ROWS } from '../../../src/report/table.js';
 import type { RunSummary } from '../../../src/report/types.js';

@@ -5,7 +5,8 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { evaluateGate } from '../../../src/core/gate.js';
-import { mergedGateInput, mergeReports, readShardReport } from '../../../src/core/merge.js';
+import { mergedGateInput, mergeReports } from '../../../src/core/merge.js';
+import { readShardReport } from '../../../src/core/report-document/index.js';
 import type { Finding } from '../../../src/core/verdict.js';
 import type { RunWarning } from '../../../src/core/warning.js';
 import { JUNIT_WARNINGS_SUITE } from '../../../src/report/junit.js';

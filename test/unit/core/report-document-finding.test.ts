@@ -1,7 +1,7 @@
 import { LosslessNumber } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/core/verdict.js';
-import { findingToJson, toJsonValue } from '../../../src/report/finding-json.js';
+import { findingToJson, toJsonValue } from '../../../src/core/report-document/index.js';
 
 describe('toJsonValue', () => {
   it('writes exact numbers as their decimal text instead of throwing or rounding', () => {

@@ -1,30 +1,18 @@
-import { UsageError } from '../errors.js';
-import type { SourceFailure } from './gate.js';
-import type { ShardMeta } from './shard.js';
-import type { Counters, FamilyCounters } from './stats.js';
-import { REASONS_BY_VERDICT, VERDICTS, type Reason, type Verdict } from './verdict.js';
-import type { RunWarning } from './warning.js';
+import { UsageError } from '../../errors.js';
+import type { SourceFailure } from '../gate.js';
+import type { ShardMeta } from '../shard.js';
+import type { Counters, FamilyCounters } from '../stats.js';
+import { REASONS_BY_VERDICT, VERDICTS, type Verdict } from '../verdict.js';
+import type { RunWarning } from '../warning.js';
+import type { ReportDocument } from './build.js';
+import type { ReportFinding } from './finding.js';
 
 /**
- * Reading back the JSON report document (ARCHITECTURE.md "Report contract") that report/json.ts
- * writes: the one parser and validator of it, used by `merge` (every field it needs) and by
- * `--baseline` (its findings). Pure: the callers read the files (report/report-file.ts).
+ * Reading back the document build.ts writes: the one parser and validator of it, used by `merge`
+ * (every field it needs) and by `--baseline` (its findings). Top-level fields are named through
+ * ReportDocument's keys, so a field the writer renames no longer compiles here. Pure: the callers
+ * read the files (report/report-file.ts).
  */
-
-/** One finding as a JSON report carries it (report/finding-json.ts FindingJson, checked structurally). */
-export interface ReportFinding {
-  key: string;
-  family: string;
-  verdict: Verdict;
-  reason?: Reason;
-  pttlMs?: number;
-  cacheVersion?: unknown;
-  sourceVersion?: unknown;
-  staleAgeMs?: number;
-  diff: { path: string; cache: unknown; source: unknown }[];
-  detail?: string;
-  population?: 'recent';
-}
 
 export interface Population {
   summary: Counters;
@@ -61,17 +49,26 @@ export function readShardReport(json: unknown, file: string): ShardReport {
     throw new UsageError(`${file}: ${what}`, { hint: hint ?? 'merge takes reports written by `shadowcheck audit --shard i/N --format json`' });
   };
   if (!isObject(json) || json['tool'] !== 'shadowcheck') return fail('not a shadowcheck JSON report');
-  const string = (name: string, value: unknown): string => (typeof value === 'string' ? value : fail(`"${name}" is not a string`));
-  const number = (name: string, value: unknown): number =>
-    typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fail(`"${name}" is not a number >= 0`);
+  const field = (name: keyof ReportDocument): unknown => json[name];
+  // A required field that is absent is named as missing, not as of the wrong type.
+  const present = (name: string, value: unknown): unknown => (value === undefined ? fail(`"${name}" is missing`) : value);
+  const string = (name: string, value: unknown): string => {
+    present(name, value);
+    return typeof value === 'string' ? value : fail(`"${name}" is not a string`);
+  };
+  const number = (name: string, value: unknown): number => {
+    present(name, value);
+    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fail(`"${name}" is not a number >= 0`);
+  };
 
-  const version = string('version', json['version']);
-  const startedAt = string('startedAt', json['startedAt']);
+  const version = string('version', field('version'));
+  const startedAt = string('startedAt', field('startedAt'));
   if (Number.isNaN(Date.parse(startedAt))) fail(`"startedAt" is not a date: ${startedAt}`);
-  const durationMs = number('durationMs', json['durationMs']);
+  const durationMs = number('durationMs', field('durationMs'));
+  const targetJson = present('target', field('target'));
+  if (!isObject(targetJson)) return fail('"target" is not an object');
   const target: Record<string, string> = {};
-  if (!isObject(json['target'])) fail('"target" is missing');
-  for (const [k, v] of Object.entries(json['target'] as Record<string, unknown>)) target[k] = string(`target.${k}`, v);
+  for (const [k, v] of Object.entries(targetJson)) target[k] = string(`target.${k}`, v);
 
   const population = readPopulation(json, '', fail);
   const report: ShardReport = {
@@ -81,16 +78,16 @@ export function readShardReport(json: unknown, file: string): ShardReport {
     durationMs,
     target,
     ...population,
-    findings: readFindings(json['findings'], fail),
-    findingsOmitted: json['findingsOmitted'] === undefined ? 0 : number('findingsOmitted', json['findingsOmitted']),
-    incomplete: json['incomplete'] === true,
-    runWarnings: readWarnings(json['warnings'], fail),
-    sourceFailures: readSourceFailures(json['sourceFailures'], new Set(population.families.map((f) => f.name)), fail),
+    findings: readFindings(present('findings', field('findings')), fail),
+    findingsOmitted: field('findingsOmitted') === undefined ? 0 : number('findingsOmitted', field('findingsOmitted')),
+    incomplete: field('incomplete') === true,
+    runWarnings: readWarnings(field('warnings'), fail),
+    sourceFailures: readSourceFailures(field('sourceFailures'), new Set(population.families.map((f) => f.name)), fail),
   };
-  if (json['abortReason'] !== undefined) report.abortReason = string('abortReason', json['abortReason']);
-  if (json['shard'] !== undefined) report.shard = readShardMeta(json['shard'], fail);
-  if (json['recent'] !== undefined) {
-    const recent = json['recent'];
+  if (field('abortReason') !== undefined) report.abortReason = string('abortReason', field('abortReason'));
+  if (field('shard') !== undefined) report.shard = readShardMeta(field('shard'), fail);
+  if (field('recent') !== undefined) {
+    const recent = field('recent');
     if (!isObject(recent)) return fail('"recent" is not an object');
     report.recent = { withinMs: number('recent.withinMs', recent['withinMs']), ...readPopulation(recent, 'recent.', fail) };
   }
@@ -100,7 +97,9 @@ export function readShardReport(json: unknown, file: string): ShardReport {
 function readPopulation(json: Record<string, unknown>, prefix: string, fail: (what: string) => never): Population {
   const summary = json['summary'];
   const families = json['families'];
-  if (!isObject(summary)) return fail(`"${prefix}summary" is missing`);
+  if (summary === undefined) return fail(`"${prefix}summary" is missing`);
+  if (!isObject(summary)) return fail(`"${prefix}summary" is not an object`);
+  if (families === undefined) return fail(`"${prefix}families" is missing`);
   if (!Array.isArray(families) || !families.every((f) => isObject(f) && typeof f['name'] === 'string')) {
     return fail(`"${prefix}families" is not a list of families with names`);
   }
@@ -135,7 +134,7 @@ function readFindings(json: unknown, fail: (what: string) => never): ReportFindi
     if (!(VERDICTS as readonly unknown[]).includes(verdict)) return bad(`has an unknown verdict ${JSON.stringify(verdict)}`);
     const reasons = REASONS_BY_VERDICT[verdict as Verdict] as readonly unknown[];
     if (f['reason'] !== undefined && !reasons.includes(f['reason'])) return bad(`has reason ${JSON.stringify(f['reason'])}, not one of ${verdict as string}`);
-    for (const field of ['pttlMs', 'staleAgeMs']) {
+    for (const field of ['pttlMs', 'staleAgeMs', 'diffOmitted']) {
       if (f[field] !== undefined && typeof f[field] !== 'number') return bad(`has a ${field} that is not a number`);
     }
     if (f['population'] !== undefined && f['population'] !== 'recent') return bad('has an unknown population');
@@ -175,7 +174,6 @@ function readWarnings(json: unknown, fail: (what: string) => never): RunWarning[
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
 
 /**
  * A report's findings as a --baseline reads them: only `tool` and the `findings` list are required

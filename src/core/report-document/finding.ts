@@ -1,7 +1,7 @@
-import { displayValue } from '../core/display.js';
-import type { Finding, Reason, Verdict } from '../core/verdict.js';
+import { displayValue } from '../display.js';
+import type { Finding, Reason, Verdict } from '../verdict.js';
 
-/** A JSON value, as written by the json and ndjson reporters. */
+/** A JSON value, as the json and ndjson reporters write it. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface FieldDiffJson {
@@ -25,6 +25,18 @@ export interface FindingJson {
   diffOmitted?: number;
   detail?: string;
   population?: 'recent';
+}
+
+/**
+ * One finding as the reader hands it on (read.ts), after checking it: the numbers it uses are
+ * numbers; versions and diff values stay as the report wrote them.
+ */
+export interface ReportFinding extends Omit<FindingJson, 'pttlMs' | 'cacheVersion' | 'sourceVersion' | 'staleAgeMs' | 'diff'> {
+  pttlMs?: number;
+  cacheVersion?: unknown;
+  sourceVersion?: unknown;
+  staleAgeMs?: number;
+  diff: { path: string; cache: unknown; source: unknown }[];
 }
 
 /** A value as JSON (core's displayValue); undefined stays undefined so callers can omit it. */
