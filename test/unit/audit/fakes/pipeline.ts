@@ -3,6 +3,7 @@ import { SILENT_LOG } from '../../../../src/audit/log.js';
 import { runAudit, type AuditOptions, type AuditOutcome } from '../../../../src/audit/run-audit.js';
 import type { CacheReader } from '../../../../src/cache/types.js';
 import { parseRules } from '../../../../src/config/load.js';
+import type { RulesConfig } from '../../../../src/config/types.js';
 import type { CacheRead } from '../../../../src/core/observation.js';
 import type { FamilyRule, RedisValueType } from '../../../../src/core/rule.js';
 import type { Finding } from '../../../../src/core/verdict.js';
@@ -159,9 +160,13 @@ export const ITEM_FAMILY_YAML = `
 `;
 
 /** A rules file with one postgres source `main` and these families (YAML list items). */
-export function familiesOf(familiesYaml: string): readonly FamilyRule[] {
+export function rulesOf(familiesYaml: string): RulesConfig {
   const text = `version: 1\nsources:\n  main: { kind: postgres, url: "postgres://localhost/x" }\nfamilies:\n${familiesYaml}`;
-  return parseRules(text, 'rules.yaml', {}).families;
+  return parseRules(text, 'rules.yaml', {});
+}
+
+export function familiesOf(familiesYaml: string): readonly FamilyRule[] {
+  return rulesOf(familiesYaml).families;
 }
 
 export interface FakeRun {
