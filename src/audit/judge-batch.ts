@@ -69,10 +69,12 @@ export async function judgeBatch(rule: FamilyRule, refs: readonly KeyRef[], ctx:
 
 /** Step 9: reads both sides of the suspects again and judges the second observation. */
 export async function confirmSuspects(rule: FamilyRule, suspects: readonly Suspect[], ctx: BatchContext): Promise<Finding[]> {
+  // A failed re-read leaves the first judgements standing (confirmJudgement): its keys were judged,
+  // so it is not a batch the gate may call unjudged (onBatchFailed).
   const again = await observe(
     rule,
     suspects.map((s) => s.ref),
-    ctx,
+    { ...ctx, onBatchFailed: undefined },
   );
   return suspects.map((suspect, i) => {
     const second = classifyObservation(rule, again[i] as (typeof again)[number]);
