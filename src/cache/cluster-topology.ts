@@ -3,6 +3,17 @@ export const SLOT_COUNT = 16384;
 
 export type NodeRole = 'master' | 'replica';
 
+/** A node as the reader uses it: its `host:port` and the role it is read in. */
+export interface Route {
+  address: string;
+  role: NodeRole;
+}
+
+/** `master@host:port`: the reader keeps one connection per node and role. */
+export function routeKey(route: Route): string {
+  return `${route.role}@${route.address}`;
+}
+
 /** One master with its replicas and the slot ranges it serves (inclusive), in slot order. */
 export interface Shard {
   master: string;

@@ -1,0 +1,152 @@
+/**
+ * Reading one batch of keys from a Redis Cluster: each round routes every key still pending,
+ * reads each node's group with the standalone reader's pipelined path, and sorts the answers into
+ * reads that stand and keys to try again (MOVED, come back later, node lost), until every key has
+ * exactly one CacheRead. Routing and failover are the router's; connections are the pool's.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CacheRead } from '../../core/observation.js';
+import type { RedisValueType } from '../../core/rule.js';
+import { ConnectionError } from '../../errors.js';
+import { formatRanges, type Route } from '../cluster-topology.js';
+import type { ClusterUrl } from '../cluster-url.js';
+import { describeRedisError as describe } from '../redis-standalone.js';
+import { causeOf, NodeUnreachable, redact } from './failures.js';
+import type { NodePool } from './node-pool.js';
+import { groupByNode, isStuck, lostNodes, MAX_REDIRECTS, MAX_ROUNDS, noteKeyError, pendingKeys, type Pending } from './pending-keys.js';
+import type { ClusterRouter } from './router.js';
+
+export class ClusterBatchReader {
+  constructor(
+    private readonly router: ClusterRouter,
+    private readonly pool: NodePool,
+    private readonly url: ClusterUrl,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /**
+   * Reads a batch: keys are grouped by the node serving their slot, and each group is read by the
+   * standalone reader's pipelined path on that node (one pipeline per node: an EVAL_RO over keys
+   * of several slots fails with CROSSSLOT). Per key: MOVED re-reads the slot map and retries where
+   * the slot now lives (at most MAX_REDIRECTS hops); CLUSTERDOWN, TRYAGAIN, LOADING and ASK (a
+   * slot in migration: ASKING is not sent) retry after a pause for up to `timeoutMs`. A node that
+   * cannot be reached is given `timeoutMs`, once, for a replica to take over its slots; its keys
+   * are then read on the new master (or the shard's other nodes), or become error reads. Each key
+   * gets exactly one CacheRead. A cluster still down (CLUSTERDOWN) after `timeoutMs` ends the audit.
+   */
+  async read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
+    const results = new Array<CacheRead>(keys.length);
+    let pending = pendingKeys(keys);
+    const deadline = Date.now() + this.timeoutMs;
+    let pause = 50;
+    for (let round = 1; pending.length > 0; round++) {
+      const routed: { item: Pending; route: Route }[] = [];
+      const again: Pending[] = [];
+      for (const item of pending) {
+        const route = await this.router.route(item.slot, item.moved);
+        item.moved = undefined;
+        item.retry = false;
+        item.unreachable = undefined;
+        if ('error' in route) {
+          results[item.index] = { kind: 'error', message: route.error };
+        } else if ('unreachable' in route) {
+          item.unreachable = { address: route.unreachable, role: 'master', dropped: false };
+          again.push(item);
+        } else {
+          routed.push({ item, route });
+        }
+      }
+      await Promise.all(groupByNode(routed).map((group) => this.readGroup(group.route, group.items, type, maxValueBytes, results, again)));
+      if (again.length === 0) break;
+
+      if (again.some((item) => item.moved !== undefined)) await this.router.refresh(0);
+      await Promise.all(lostNodes(again).map((node) => this.router.recover(node)));
+      const expired = Date.now() >= deadline;
+      if (expired) {
+        const down = again.find((item) => item.retry === true && item.last?.startsWith('CLUSTERDOWN') === true);
+        if (down !== undefined) throw new ConnectionError(`Redis Cluster at ${this.url.redacted} is down: ${down.last ?? 'CLUSTERDOWN'} (for over ${this.timeoutMs} ms)`);
+      } else if (again.some((item) => item.retry === true)) {
+        await sleep(pause);
+        pause = Math.min(pause * 2, 1000);
+      }
+      pending = [];
+      for (const item of again) {
+        if (isStuck(item, round, expired, (slot) => this.router.routable(slot) !== undefined)) {
+          results[item.index] = { kind: 'error', message: this.stuckMessage(item, round) };
+        } else {
+          pending.push(item);
+        }
+      }
+    }
+    return results;
+  }
+
+  /** Reads one node's group; keys to try again (redirected, or their node lost) go to `again`. */
+  private async readGroup(
+    route: Route,
+    items: Pending[],
+    type: RedisValueType,
+    maxValueBytes: number,
+    results: CacheRead[],
+    again: Pending[],
+  ): Promise<void> {
+    let reads: CacheRead[];
+    try {
+      const node = await this.pool.node(route.address, route.role);
+      try {
+        reads = await node.reader.read(
+          items.map((item) => item.key),
+          type,
+          maxValueBytes,
+        );
+      } catch (error) {
+        this.pool.forget(node);
+        throw error;
+      }
+    } catch (error) {
+      if (!(error instanceof NodeUnreachable || error instanceof ConnectionError)) throw error;
+      const why = describe(causeOf(error));
+      this.pool.markDown(route.address, why);
+      // A connection that failed under the read, or was reset while being made, may have been a
+      // blip: worth one reconnect. One refused or never answered is not.
+      const dropped = error instanceof ConnectionError || /ECONNRESET|EPIPE/.test(why);
+      for (const item of items) {
+        item.unreachable = { ...route, dropped };
+        item.last = why;
+        again.push(item);
+      }
+      return;
+    }
+    let answered = false;
+    reads.forEach((read, n) => {
+      const item = items[n] as Pending;
+      if (read.kind !== 'error') {
+        answered = true;
+        results[item.index] = read;
+        return;
+      }
+      const meaning = noteKeyError(item, read.message, route);
+      if (meaning.kind === 'error') {
+        results[item.index] = read;
+        return;
+      }
+      if (meaning.kind === 'lost') this.pool.markDown(route.address, meaning.message);
+      again.push(item);
+    });
+    if (answered) this.router.healthy(route.address);
+  }
+
+  /** The error read of a key tried enough: why it could not be read. */
+  private stuckMessage(item: Pending, round: number): string {
+    if (item.unreachable !== undefined) {
+      const { address } = item.unreachable;
+      const shard = this.router.topology.shardOf(item.slot);
+      const slots = shard === undefined ? `slot ${item.slot}` : `slots ${formatRanges(shard.ranges)}`;
+      const why = item.last ?? this.pool.downReason(address) ?? 'no answer';
+      return `Redis Cluster node ${address} (${slots}) is unreachable and no replica took over: ${redact(why, this.url)}`;
+    }
+    if (item.redirects > MAX_REDIRECTS) return `still redirected after ${MAX_REDIRECTS} hops (last: ${item.last ?? '?'})`;
+    if (round >= MAX_ROUNDS) return `still not read after ${round} attempts (last: ${item.last ?? '?'})`;
+    return `could not be read within ${this.timeoutMs} ms: ${item.last ?? 'no answer'}`;
+  }
+}
