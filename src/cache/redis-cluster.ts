@@ -10,8 +10,8 @@ import { RedisClusterReader } from './cluster/cluster-reader.js';
 import type { ClusterCacheReader } from './cluster/coverage.js';
 import { redact, withTimeout } from './cluster/failures.js';
 import { nodeOptions } from './cluster/node-pool.js';
-import { formatRanges, Topology } from './cluster-topology.js';
-import { parseClusterUrl, type ClusterUrl } from './cluster-url.js';
+import { formatRanges, Topology } from './cluster/topology.js';
+import { parseClusterUrl, type ClusterUrl } from './cluster/url.js';
 import { enforceReadOnly } from './read-only.js';
 import { describeRedisError as describe, quietReadyCheck, type RedisReaderOptions } from './redis-standalone.js';
 

@@ -3,7 +3,7 @@
  * slot ranges, and the summary merges them per node and names the slots some scan left out (a
  * node lost mid-scan, a scan cut short). Pure; the reader (cluster-reader.ts) fills the records.
  */
-import { formatRanges, mergeRanges, routeKey, SLOT_COUNT, subtractRanges, type NodeRole } from '../cluster-topology.js';
+import { formatRanges, mergeRanges, routeKey, SLOT_COUNT, subtractRanges, type NodeRole } from './topology.js';
 import type { CacheReader } from '../types.js';
 
 /** What the SCANs of a run listed: the nodes and slot ranges, and whether anything was left out. */

@@ -4,7 +4,7 @@
  * and the URL's password masked in whatever a driver says.
  */
 import { ConnectionError } from '../../errors.js';
-import type { ClusterUrl } from '../cluster-url.js';
+import type { ClusterUrl } from './url.js';
 
 /** The node could not be connected to. */
 export class NodeUnreachable extends Error {

@@ -7,8 +7,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { enforceReadOnly } from '../read-only.js';
 import { describeRedisError as describe, quietReadyCheck, readerForClient } from '../redis-standalone.js';
-import type { ClusterUrl } from '../cluster-url.js';
-import { routeKey, type NodeRole, type Route, type Shard } from '../cluster-topology.js';
+import type { ClusterUrl } from './url.js';
+import { routeKey, type NodeRole, type Route, type Shard } from './topology.js';
 import type { CacheReader } from '../types.js';
 import { NodeUnreachable, redact, withTimeout } from './failures.js';
 

@@ -5,8 +5,8 @@
  * batch reader (batch-read.ts) does the I/O around it.
  */
 import calculateSlot from 'cluster-key-slot';
-import { keyErrorMeaning, type KeyErrorMeaning } from '../cluster-redirect.js';
-import { routeKey, type Route } from '../cluster-topology.js';
+import { keyErrorMeaning, type KeyErrorMeaning } from './redirect.js';
+import { routeKey, type Route } from './topology.js';
 
 /** MOVED hops per key before it becomes an error read (error/cache-error). */
 export const MAX_REDIRECTS = 5;

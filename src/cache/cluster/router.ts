@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from 'ioredis';
 import { ConnectionError } from '../../errors.js';
-import { formatRanges, Topology, type Route } from '../cluster-topology.js';
-import type { ClusterUrl } from '../cluster-url.js';
+import { formatRanges, Topology, type Route } from './topology.js';
+import type { ClusterUrl } from './url.js';
 import { describeRedisError as describe } from '../redis-standalone.js';
 import { redact, withTimeout } from './failures.js';
 import type { NodePool, NodeReader } from './node-pool.js';

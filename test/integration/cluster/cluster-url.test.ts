@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterUrl } from '../../../src/cache/cluster-url.js';
+import { parseClusterUrl } from '../../../src/cache/cluster/url.js';
 import { ExitCode, UsageError } from '../../../src/errors.js';
 
 describe('redis+cluster:// URLs', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summarizeCoverage, type ScanRecord } from '../../../src/cache/cluster/coverage.js';
-import { formatRanges, type NodeRole } from '../../../src/cache/cluster-topology.js';
+import { formatRanges, type NodeRole } from '../../../src/cache/cluster/topology.js';
 
 type Ranges = [number, number][];
 const node = (address: string, role: NodeRole, ranges: Ranges, complete = true) => ({ address, role, slots: formatRanges(ranges), complete, ranges });

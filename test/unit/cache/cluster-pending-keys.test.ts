@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Route } from '../../../src/cache/cluster-topology.js';
+import type { Route } from '../../../src/cache/cluster/topology.js';
 import { groupByNode, isStuck, lostNodes, MAX_REDIRECTS, MAX_ROUNDS, noteKeyError, pendingKeys, type Pending } from '../../../src/cache/cluster/pending-keys.js';
 
 const master = (address: string): Route => ({ address, role: 'master' });

@@ -1,5 +1,5 @@
-import { UsageError } from '../errors.js';
-import { PERCENT_ENCODE_HINT, redactUrl } from '../util/redact-url.js';
+import { UsageError } from '../../errors.js';
+import { PERCENT_ENCODE_HINT, redactUrl } from '../../util/redact-url.js';
 
 /** A parsed `redis+cluster://[user:pass@]host:port,host:port,.../` URL. */
 export interface ClusterUrl {
