@@ -4,10 +4,12 @@
  * Each case holds what the reader's own code had when it failed: the command's error and the
  * errors the client emitted, i.e. redisFailure's arguments. The ConnectionError it makes must end
  * the run with exit 3 and name the cause in plain words (no ioredis phrasing) and the server by its
- * masked URL; the fixture itself holds no password used while recording.
+ * masked URL; the fixture itself holds no password used while recording. A cluster node's MOVED,
+ * ASK and CLUSTERDOWN replies are judged by keyErrorMeaning (cluster-redirect.ts) instead.
  */
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, ExitCode } from '../../../src/errors.js';
+import { keyErrorMeaning } from '../../../src/cache/cluster-redirect.js';
 import { describeRedisError, redisFailure } from '../../../src/cache/redis-errors.js';
 import { installedVersion, rebuiltCases, RECORDING_PASSWORD } from '../../fixtures/driver-errors/fixture.js';
 
@@ -36,12 +38,22 @@ const EXPECTED: Record<string, Expected> = {
   'server-killed': { phase: 'read', says: /^lost the connection to Redis at .*: the server closed it and now refuses new connections/, hint: /check that redis-server is running/ },
 };
 
-const { file, cases } = rebuiltCases('ioredis');
+/** Replies of a cluster node, judged per key by keyErrorMeaning: where the key lives, or come back later. */
+const CLUSTER_EXPECTED: Record<string, 'moved' | 'ask' | 'retry'> = {
+  'cluster-moved': 'moved',
+  'cluster-ask': 'ask',
+  'cluster-down': 'retry',
+};
+
+const { file, cases: all } = rebuiltCases('ioredis');
+const cases = all.filter((c) => CLUSTER_EXPECTED[c.name] === undefined);
+const clusterCases = all.filter((c) => CLUSTER_EXPECTED[c.name] !== undefined);
 
 describe('recorded ioredis errors', () => {
   it('were recorded with the installed major version of ioredis, and every case has an expectation', () => {
     expect(file.driverVersion.split('.')[0], 'ioredis was upgraded: re-record the fixtures').toBe(installedVersion('ioredis').split('.')[0]);
     expect(cases.map((c) => c.name).sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(clusterCases.map((c) => c.name).sort()).toEqual(Object.keys(CLUSTER_EXPECTED).sort());
     expect(JSON.stringify(file)).not.toMatch(RECORDING_PASSWORD);
   });
 
@@ -65,5 +77,18 @@ describe('recorded ioredis errors', () => {
         expect(described).not.toMatch(/Reached the max retries|Please report this/);
       }
     });
+  });
+});
+
+describe.each(clusterCases)('cluster reply $name ($provoked)', ({ name, error }) => {
+  const kind = CLUSTER_EXPECTED[name]!;
+
+  it(`means ${kind}${kind === 'retry' ? '' : ', to the address the reply names'}`, () => {
+    const meaning = keyErrorMeaning(error.message, '127.0.0.1:7000');
+    expect(meaning.kind).toBe(kind);
+    if (meaning.kind === 'moved' || meaning.kind === 'ask') {
+      expect(meaning.address).toBe(/ (\S+)$/.exec(error.message)?.[1]);
+      expect(meaning.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    }
   });
 });
