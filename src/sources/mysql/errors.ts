@@ -18,8 +18,10 @@ const TIMEOUT_ERRNOS: ReadonlySet<number> = new Set([1969, 3024, 1317, 1205]);
 /**
  * Connection-level: the server refused or dropped us (access denied, unknown database, too many
  * connections, shutdown, connection killed, server gone / lost) or mysql2 marked the error fatal.
+ * 1698 ER_ACCESS_DENIED_NO_PASSWORD_ERROR is how MariaDB refuses some unknown user names (it
+ * answers those with a random authentication plugin, so that user names cannot be probed).
  */
-const CONNECTION_ERRNOS: ReadonlySet<number> = new Set([1040, 1044, 1045, 1049, 1053, 1077, 1080, 1129, 1130, 1203, 1226, 1927, 2002, 2003, 2006, 2013]);
+const CONNECTION_ERRNOS: ReadonlySet<number> = new Set([1040, 1044, 1045, 1049, 1053, 1077, 1080, 1129, 1130, 1203, 1226, 1698, 1927, 2002, 2003, 2006, 2013]);
 const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
@@ -27,6 +29,7 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'PROTOCOL_ENQUEUE_HANDSHAKE_TWICE',
   'HANDSHAKE_NO_SSL_SUPPORT',
   'ER_ACCESS_DENIED_ERROR',
+  'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
   'ER_DBACCESS_DENIED_ERROR',
   'ER_BAD_DB_ERROR',
   'ER_CON_COUNT_ERROR',

@@ -17,7 +17,8 @@ export type Failure = 'connection' | 'timeout' | 'query';
  * Connection-level: socket errors, SQLSTATE class 08 (connection exception; but a `bind message`
  * 08P01 is a statement error: wrong parameter count), 57P01-03 (admin/crash shutdown, cannot
  * connect now), 53300 (too many connections, once the connection cap gave up waiting), class 28
- * (authentication), and pg's own errors for a client or pool that is closed. Timeout: 57014
+ * (authentication), 3D000 (the database was dropped or renamed: the pool's next connection is
+ * refused), a server that no longer offers TLS, and pg's own errors for a client or pool that is closed. Timeout: 57014
  * (statement timeout or cancel), 55P03 (lock timeout), pg's client-side read timeout and the
  * pool's wait for a free client.
  */
@@ -28,13 +29,13 @@ export function classifyFailure(error: unknown): Failure {
     if (NETWORK_ERROR_CODES.has(code)) return 'connection';
     if (code === '57014' || code === '55P03') return 'timeout';
     if (code === '08P01' && message.startsWith('bind message')) return 'query';
-    if (code.startsWith('08') || code.startsWith('28') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') {
+    if (code.startsWith('08') || code.startsWith('28') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || code === '3D000') {
       return 'connection';
     }
     if (/^[0-9A-Z]{5}$/.test(code)) return 'query';
   }
   if (message === 'Query read timeout' || message === 'timeout exceeded when trying to connect') return 'timeout';
-  if (/^Connection terminated|not queryable|Cannot use a pool after calling end/.test(message)) return 'connection';
+  if (/^Connection terminated|not queryable|Cannot use a pool after calling end|^The server does not support SSL connections/.test(message)) return 'connection';
   return 'query';
 }
 
