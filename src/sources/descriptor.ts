@@ -24,7 +24,7 @@ export interface SourceUrlParts {
   readonly example: string;
 }
 
-/** What the rules-file checks (config/semantic-checks.ts, query-policy-check.ts) ask of the kind. */
+/** What the rules-file checks (config/semantic-checks.ts, query-policy-check.ts, load.ts) ask of the kind. */
 export interface SourceRulesParts {
   /** A family reads with SQL the loader runs: it needs `query` or `table`. False: the kind reads as it likes. */
   readonly needsQueryOrTable: boolean;
