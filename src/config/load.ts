@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RulesError } from '../errors.js';
+import { sourceKind } from '../sources/registry.js';
 import type { RulesLocation, RulesProblem } from '../errors.js';
 import { compileRules } from './compile-rules.js';
 import type { RawRules } from './compile-rules.js';
@@ -48,30 +49,23 @@ export async function loadRulesFile(file: string, env: NodeJS.ProcessEnv = proce
   // Reported with the file's other problems, so `rules validate` without --connect refuses them.
   await checkQueryPolicy(checked.data, checked.report);
   const config = compileChecked(checked);
-  await requireModuleFiles(config);
+  await requireSourceSettings(config);
   return config;
 }
 
 /**
- * A loader module the rules file names must exist, so that `rules validate` in CI catches a wrong
- * path rather than the first audit. Whether it loads and keeps the contract is the audit's check.
+ * What each source's kind finds wrong with its compiled settings beyond the text (its descriptor's
+ * `rules.settingsProblems`: a module source's loader file must exist), so that `rules validate`
+ * in CI catches it rather than the first audit.
  */
-async function requireModuleFiles(config: RulesConfig): Promise<void> {
-  const missing: RulesProblem[] = [];
+async function requireSourceSettings(config: RulesConfig): Promise<void> {
+  const problems: RulesProblem[] = [];
   for (const source of Object.values(config.sources)) {
-    if (source.kind !== 'module' || source.module === undefined) continue;
-    const isFile = await stat(source.module).then(
-      (info) => info.isFile(),
-      () => false,
-    );
-    if (!isFile) {
-      missing.push({
-        file: config.file,
-        message: `source "${source.name}": loader module ${source.module} does not exist; "module" is resolved against the rules file's folder`,
-      });
-    }
+    const check = sourceKind(source.kind)?.rules.settingsProblems ?? null;
+    if (check === null) continue;
+    for (const message of await check(source)) problems.push({ file: config.file, message: `source "${source.name}": ${message}` });
   }
-  if (missing.length > 0) throw new RulesError(missing);
+  if (problems.length > 0) throw new RulesError(problems);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { SqlDialect } from '../sources/read-only-query.js';
+import type { ReadOnlyQueryPolicy } from '../sources/read-only-query.js';
 import { sourceKind } from '../sources/registry.js';
 import type { SemanticReporter } from './semantic-checks.js';
 import type { DataPath } from './yaml-document.js';
@@ -9,10 +9,11 @@ import type { DataPath } from './yaml-document.js';
  * `lo_import(...)`, an `INTO OUTFILE`, a `FOR UPDATE`), at the line of its `query:`. The policy is
  * the loaders' own guard, not a copy of it.
  *
- * Only families whose source kind names a query dialect (its descriptor's `rules.queryDialect`:
- * postgres, mysql) are checked: a `module` loader gives its `query` whatever meaning it likes. The policy module, and through it the SQL parsers,
- * is imported only when the file holds such a query, and libpg-query (WebAssembly) only when one
- * of them is PostgreSQL's; no database driver is loaded.
+ * Only families whose source kind has a policy (its descriptor's `rules.readOnlyQueryProblem`)
+ * are checked: a kind without one (a `module` loader) gives its `query` whatever meaning it likes.
+ * The policy modules, and through them the SQL parsers, are imported only when the file holds such
+ * a query, each kind's only for a query of that kind (libpg-query, WebAssembly, only for a
+ * PostgreSQL one); no database driver is loaded.
  */
 
 export interface QueryPolicyReporter extends SemanticReporter {
@@ -24,23 +25,23 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-/** The `query` of every family read from a postgres or mysql source, with its dialect and path. */
-function sqlQueries(data: unknown): { name: string; dialect: SqlDialect; query: string; path: DataPath }[] {
+/** The `query` of every family read from a source whose kind has a query policy, with that policy and its path. */
+function sqlQueries(data: unknown): { name: string; policy: ReadOnlyQueryPolicy; query: string; path: DataPath }[] {
   const root = asRecord(data);
   const sources = asRecord(root?.sources);
   const families = root?.families;
   if (sources === undefined || !Array.isArray(families)) return [];
-  const found: { name: string; dialect: SqlDialect; query: string; path: DataPath }[] = [];
+  const found: { name: string; policy: ReadOnlyQueryPolicy; query: string; path: DataPath }[] = [];
   families.forEach((value: unknown, index) => {
     const family = asRecord(value);
     const query = family?.query;
     const sourceName = family?.source;
     // A wrong type, or an unknown source, is the schema's and the semantic checks' to report.
     if (typeof query !== 'string' || typeof sourceName !== 'string' || !Object.hasOwn(sources, sourceName)) return;
-    const dialect = sourceKind(asRecord(sources[sourceName])?.kind)?.rules.queryDialect ?? null;
-    if (dialect === null) return;
+    const policy = sourceKind(asRecord(sources[sourceName])?.kind)?.rules.readOnlyQueryProblem ?? null;
+    if (policy === null) return;
     const name = typeof family?.name === 'string' && family.name !== '' ? family.name : `#${index + 1}`;
-    found.push({ name, dialect, query, path: ['families', index, 'query'] });
+    found.push({ name, policy, query, path: ['families', index, 'query'] });
   });
   return found;
 }
@@ -54,12 +55,12 @@ export async function checkQueryPolicy(data: unknown, report: QueryPolicyReporte
   const queries = sqlQueries(data).filter((q) => !report.reportedUnder(q.path));
   if (queries.length === 0) return;
   const { ReadOnlyQueryError, ReadOnlyQueryGuard } = await import('../sources/read-only-query.js');
-  const guards = new Map<SqlDialect, InstanceType<typeof ReadOnlyQueryGuard>>();
+  const guards = new Map<ReadOnlyQueryPolicy, InstanceType<typeof ReadOnlyQueryGuard>>();
   const problems = await Promise.all(
-    queries.map(async ({ name, dialect, query }) => {
+    queries.map(async ({ name, policy, query }) => {
       try {
-        let guard = guards.get(dialect);
-        if (guard === undefined) guards.set(dialect, (guard = new ReadOnlyQueryGuard(dialect)));
+        let guard = guards.get(policy);
+        if (guard === undefined) guards.set(policy, (guard = new ReadOnlyQueryGuard(policy)));
         await guard.require({ name, query });
         return undefined;
       } catch (error) {

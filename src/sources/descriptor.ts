@@ -13,7 +13,7 @@
  */
 import type { SourceSpec } from '../config/types.js';
 import type { ColumnCategory, TableInfo } from '../init/catalog.js';
-import type { SqlDialect } from './read-only-query.js';
+import type { ReadOnlyQueryPolicy } from './read-only-query.js';
 import type { LoaderOptions, SourceLoader } from './types.js';
 
 /** The URLs a source of this kind is connected with. */
@@ -24,12 +24,21 @@ export interface SourceUrlParts {
   readonly example: string;
 }
 
-/** What the rules-file checks (config/semantic-checks.ts, query-policy-check.ts) ask of the kind. */
+/** What the rules-file checks (config/semantic-checks.ts, query-policy-check.ts, load.ts) ask of the kind. */
 export interface SourceRulesParts {
   /** A family reads with SQL the loader runs: it needs `query` or `table`. False: the kind reads as it likes. */
   readonly needsQueryOrTable: boolean;
-  /** The read-only query policy a family's `query` is held to (read-only-query.ts); null when `query` is not SQL run here. */
-  readonly queryDialect: SqlDialect | null;
+  /**
+   * The read-only query policy a family's `query` is held to (read-only-query.ts), importing the
+   * kind's policy and parser on first call; null when `query` is not SQL run here.
+   */
+  readonly readOnlyQueryProblem: ReadOnlyQueryPolicy | null;
+  /**
+   * What is wrong with a compiled source that only the file system can tell (a loader module that
+   * does not exist), each a sentence without the source's name: checked when a rules file is
+   * loaded, so `rules validate` catches it. Null: the kind has nothing to check there.
+   */
+  readonly settingsProblems: ((spec: SourceSpec) => Promise<string[]>) | null;
   /** What is wrong with how a family's `query` takes its batch of ids (`arity` key columns): one sentence each. */
   queryProblems(query: string, arity: number): string[];
 }
@@ -71,6 +80,8 @@ export interface SourceIntrospectionParts {
   readonly namespace: string;
   /** Why init cannot use this URL (a MySQL URL naming no database), checked before connecting. */
   urlProblem(url: URL, sourceName: string): { problem: string; hint: string } | undefined;
+  /** The hint when reading the catalog fails after connecting: what init reads, and what to check. */
+  readonly failureHint: string;
 }
 
 export interface SourceKindDescriptor {

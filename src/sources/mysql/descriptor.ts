@@ -17,7 +17,8 @@ export const MYSQL_SOURCE = {
   url: { schemes: ['mysql:', 'mariadb:'], example: 'mysql://user@host:3306/database' },
   rules: {
     needsQueryOrTable: true,
-    queryDialect: 'mysql',
+    readOnlyQueryProblem: async (sql) => (await import('./read-only-query.js')).mysqlReadOnlyProblem(sql),
+    settingsProblems: null,
     queryProblems: (query) => (query.includes('?') ? [] : ['a mysql "query" must take the batch of ids as ?, like "SELECT ... FROM products WHERE sku IN (?)"']),
   },
   sql: {
@@ -36,5 +37,6 @@ export const MYSQL_SOURCE = {
     namespace: 'database',
     // mysql2 takes the database from the URL's path alone (a ?database= parameter is ignored).
     urlProblem: (url, name) => (url.pathname.replace(/^\//, '') === '' ? { problem: `names no database: ${NO_DATABASE}`, hint: noDatabaseHint(name) } : undefined),
+    failureHint: 'init reads information_schema; check that the user may read it and that the server answers',
   },
 } satisfies SourceKindDescriptor;

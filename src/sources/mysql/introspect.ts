@@ -14,7 +14,7 @@ import { redactUrl } from '../../util/redact-url.js';
 import { assembleTables, type CatalogKey, type TableInfo } from '../../init/catalog.js';
 import { mysqlCategory } from './catalog-category.js';
 import { introspectionFailed } from '../../init/introspect-error.js';
-import { NO_DATABASE, noDatabaseHint } from './descriptor.js';
+import { MYSQL_SOURCE, NO_DATABASE, noDatabaseHint } from './descriptor.js';
 import type { IntrospectOptions } from '../descriptor.js';
 
 const COLUMNS_SQL = `
@@ -93,7 +93,7 @@ export async function introspectMysql(spec: SourceSpec & { url: string }, option
     return assemble(spec.name, current.db, columns, keys);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw introspectionFailed(spec, error);
+    throw introspectionFailed(spec, error, MYSQL_SOURCE.introspection.failureHint);
   } finally {
     await conn.end().catch(() => conn.destroy());
   }

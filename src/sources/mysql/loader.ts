@@ -33,6 +33,7 @@ import { idParts, rowId } from '../../core/source-key.js';
 import { ConnectionCap } from '../connection-cap.js';
 import { batchFailed, checkFailed, errorCode, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
 import { ReadOnlyQueryGuard } from '../read-only-query.js';
+import { mysqlReadOnlyProblem } from './read-only-query.js';
 import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from '../rows.js';
 import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader } from '../types.js';
 import { mysqlColumnTypes } from './column-types.js';
@@ -55,7 +56,7 @@ const PLACEHOLDER_PROBE = 7_391_846_250_183_627;
 
 export class MysqlLoader implements SourceLoader {
   private readonly sessionSql: string;
-  private readonly guard = new ReadOnlyQueryGuard('mysql');
+  private readonly guard = new ReadOnlyQueryGuard(mysqlReadOnlyProblem);
   private closing: Promise<void> | undefined;
   private writeAccessOnce: Promise<string | undefined> | undefined;
   private readonly cap: ConnectionCap<MysqlConnectionLike>;

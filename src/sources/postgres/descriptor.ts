@@ -10,7 +10,8 @@ export const POSTGRES_SOURCE = {
   url: { schemes: ['postgres:', 'postgresql:'], example: 'postgres://user@host:5432/database' },
   rules: {
     needsQueryOrTable: true,
-    queryDialect: 'postgres',
+    readOnlyQueryProblem: async (sql) => (await import('./read-only-query.js')).postgresReadOnlyProblem(sql),
+    settingsProblems: null,
     queryProblems(query, arity) {
       const problems: string[] = [];
       if (!/\$1(?!\d)/.test(query)) problems.push('a postgres "query" must take the batch of ids as $1, like "SELECT ... FROM users WHERE id = ANY($1)"');
@@ -40,5 +41,6 @@ export const POSTGRES_SOURCE = {
     namespace: 'schema',
     // A PostgreSQL connection is to one database already.
     urlProblem: () => undefined,
+    failureHint: 'init reads information_schema and pg_catalog; check that the user may read them and that the server answers',
   },
 } satisfies SourceKindDescriptor;

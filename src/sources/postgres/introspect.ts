@@ -7,6 +7,7 @@
 import pg from 'pg';
 import type { SourceSpec } from '../../config/types.js';
 import type { IntrospectOptions } from '../descriptor.js';
+import { POSTGRES_SOURCE } from './descriptor.js';
 import { cannotConnect } from '../errors.js';
 import { preferTls, withTlsHint } from '../tls.js';
 import { postgresTls, type PostgresTls } from './tls.js';
@@ -89,7 +90,7 @@ export async function introspectPostgres(spec: SourceSpec & { url: string }, opt
     await client.query('ROLLBACK');
     return assemble(spec.name, defaults.rows[0]?.schemas ?? [], columns.rows, keys.rows);
   } catch (error) {
-    throw introspectionFailed(spec, error);
+    throw introspectionFailed(spec, error, POSTGRES_SOURCE.introspection.failureHint);
   } finally {
     await client.end().catch(() => {});
   }

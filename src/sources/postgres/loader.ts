@@ -38,13 +38,14 @@ import { PgColumnTypes } from './column-types.js';
 import { isDataException, isolateFailingIds } from './isolate.js';
 import { parseUnknownArrays } from './type-parsers.js';
 import { ReadOnlyQueryGuard } from '../read-only-query.js';
+import { postgresReadOnlyProblem } from './read-only-query.js';
 import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.js';
 import type { LoaderOptions, SourceBatch, SourceLoader } from '../types.js';
 
 export class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
   private readonly types = new PgColumnTypes();
-  private readonly guard = new ReadOnlyQueryGuard('postgres');
+  private readonly guard = new ReadOnlyQueryGuard(postgresReadOnlyProblem);
   private readonly restart: string;
   private closing: Promise<void> | undefined;
   private writeAccessOnce: Promise<string | undefined> | undefined;

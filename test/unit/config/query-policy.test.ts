@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRulesFile } from '../../../src/config/load.js';
 import { RulesError } from '../../../src/errors.js';
-import { readOnlyQueryProblem } from '../../../src/sources/read-only-query.js';
+import { mysqlReadOnlyProblem } from '../../../src/sources/mysql/read-only-query.js';
+import { postgresReadOnlyProblem } from '../../../src/sources/postgres/read-only-query.js';
 
 const HEADER = `version: 1
 sources:
@@ -59,8 +60,8 @@ describe('loadRulesFile: the read-only query policy', () => {
     ]);
     expect(problems[2]?.message).toMatch(/^unknown key "tll"/);
     // The loaders' function, not a copy: the same verdict, followed by the same hint.
-    expect(problems[0]?.message).toBe(`${await readOnlyQueryProblem('postgres', lo)}; ${HINT}`);
-    expect(problems[1]?.message).toBe(`${await readOnlyQueryProblem('mysql', outfile)}; ${HINT}`);
+    expect(problems[0]?.message).toBe(`${await postgresReadOnlyProblem(lo)}; ${HINT}`);
+    expect(problems[1]?.message).toBe(`${await mysqlReadOnlyProblem(outfile)}; ${HINT}`);
     expect(problems[1]?.message).toMatch(/^the query has SELECT \.\.\. INTO/);
   });
 

@@ -14,6 +14,11 @@ describe('source kind registry', () => {
     expect(typeof descriptor.createLoader).toBe('function');
     expect(typeof descriptor.rules.needsQueryOrTable).toBe('boolean');
     expect(typeof descriptor.rules.queryProblems).toBe('function');
+    for (const hook of ['readOnlyQueryProblem', 'settingsProblems'] as const) {
+      expect(descriptor.rules[hook] === null || typeof descriptor.rules[hook] === 'function', `${kind}.rules.${hook}`).toBe(true);
+    }
+    // A kind whose loader runs SQL it is given holds that SQL to a read-only policy.
+    if (descriptor.rules.needsQueryOrTable) expect(descriptor.rules.readOnlyQueryProblem).not.toBeNull();
     if (descriptor.url !== null) {
       expect(descriptor.url.schemes.length).toBeGreaterThan(0);
       for (const scheme of descriptor.url.schemes) expect(scheme).toMatch(/^[a-z][a-z0-9+.-]*:$/);
@@ -31,6 +36,7 @@ describe('source kind registry', () => {
     if (descriptor.introspection !== null) {
       expect(typeof descriptor.introspection.introspect).toBe('function');
       expect(descriptor.introspection.namespace).not.toBe('');
+      expect(descriptor.introspection.failureHint).toMatch(/^init reads /);
       // init writes a proposal's SQL and connects by URL: an introspected kind needs both.
       expect(descriptor.sql).not.toBeNull();
       expect(descriptor.url).not.toBeNull();
