@@ -21,6 +21,7 @@ import {
 import { createProgress } from './progress.js';
 import { addConnectionFlags, connectionFrom, type ConnectionFlags } from './connection-flags.js';
 import { beginOnStart, withInterrupt } from './interrupt.js';
+import { describeCommand } from './commands.js';
 
 interface AuditFlags extends ConnectionFlags {
   rules: string;
@@ -55,7 +56,7 @@ export function registerAuditCommand(program: Command): void {
   addConnectionFlags(
     program
       .command('audit')
-      .description('sample keys from Redis, re-read their source rows, and judge each key against its freshness contract')
+      .description(describeCommand('audit'))
       .requiredOption('--rules <file>', 'rules file (YAML) (required)'),
   )
     .option('--family <name>', 'audit only this family (repeatable)', (v: string, acc: string[]) => [...acc, v], [])

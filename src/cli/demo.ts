@@ -8,13 +8,14 @@ import { demoTargets, seedDemo } from '../demo/seed.js';
 import { ExitCode } from '../errors.js';
 import { useColor } from './parse.js';
 import { beginOnStart, withInterrupt } from './interrupt.js';
+import { describeCommand } from './commands.js';
 
 const DEMO_RULES = fileURLToPath(new URL('../../rules/demo.yaml', import.meta.url));
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('seed a cache-aside dataset with planted bugs in the local services, then audit it')
+    .description(describeCommand('demo'))
     .action(async () => {
       const targets = demoTargets();
       const plan = buildDemoPlan();

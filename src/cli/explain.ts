@@ -4,11 +4,12 @@ import { loadRulesFile } from '../config/load.js';
 import { escapeControl } from '../report/text-format.js';
 import { addConnectionFlags, connectionFrom, type ConnectionFlags } from './connection-flags.js';
 import { integer } from './parse.js';
+import { describeCommand } from './commands.js';
 
 export function registerExplainCommand(program: Command): void {
   const command = program
     .command('explain')
-    .description('read one or more keys and their rows, and show every decision step (read-only)')
+    .description(describeCommand('explain'))
     .argument('<key...>', 'Redis keys to explain, as reports display them (\\xNN is one byte, \\x5c a backslash)')
     .requiredOption('--rules <file>', 'rules file (YAML) (required)');
   addConnectionFlags(command)

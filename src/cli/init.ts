@@ -3,6 +3,7 @@ import { checkOutput, schemaPathFor, writeOutput } from '../init/output-file.js'
 import { runInit } from '../init/run-init.js';
 import { parseSourceArgs } from '../init/source-args.js';
 import { addConnectionFlags, connectionFrom, type ConnectionFlags } from './connection-flags.js';
+import { describeCommand } from './commands.js';
 
 interface InitFlags extends ConnectionFlags {
   source: string[];
@@ -14,7 +15,7 @@ export function registerInitCommand(program: Command): void {
   addConnectionFlags(
     program
       .command('init')
-      .description('propose a rules file from the key names and values in Redis and the schemas of the sources (read-only)')
+      .description(describeCommand('init'))
       .option('--source <name=url>', 'a source database as NAME=URL: postgres://, postgresql://, mysql:// or mariadb:// (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
       .option('--output <file>', 'write the proposal to FILE instead of stdout (never over an existing file without --force)')
       .option('--force', 'let --output replace an existing file'),

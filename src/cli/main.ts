@@ -1,34 +1,20 @@
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
+import { COMMANDS, type CommandOutline } from './commands.js';
 import { reportError, scrubUrls, urlsIn } from './errors.js';
 import { VERSION } from '../version.js';
 
-type Register = (program: Command) => void;
-
 /**
- * The commands, in help order, each loaded only when needed: a command's module pulls in the
- * drivers and parsers it uses (ioredis, pg, mysql2, the SQL parsers), so `--version` and one
- * command's run load nothing of the others.
- */
-const COMMANDS: Record<string, () => Promise<Register>> = {
-  audit: async () => (await import('./audit.js')).registerAuditCommand,
-  explain: async () => (await import('./explain.js')).registerExplainCommand,
-  rules: async () => (await import('./rules.js')).registerRulesCommand,
-  demo: async () => (await import('./demo.js')).registerDemoCommand,
-  merge: async () => (await import('./merge.js')).registerMergeCommand,
-  init: async () => (await import('./init.js')).registerInitCommand,
-};
-
-/**
- * Which commands to register for these arguments: the named one alone; none for a bare
- * `--version`; all of them otherwise (help, a mistyped command), so help and suggestions list every one.
+ * Which commands to load for these arguments: the named one alone (`help NAME` names NAME), none
+ * otherwise. Without a command (`--version`, `--help`, a bare or mistyped command) the program
+ * lists every command from its outline, which is all help and commander's suggestions need.
  */
 export function commandsFor(args: readonly string[]): readonly string[] {
-  const first = args.find((arg) => !arg.startsWith('-'));
-  if (first !== undefined && first in COMMANDS) return [first];
-  if (first === undefined && args.length > 0 && args.every((arg) => arg === '--version' || arg === '-V')) return [];
-  return Object.keys(COMMANDS);
+  const operands = args.filter((arg) => !arg.startsWith('-'));
+  const named = operands[0] === 'help' ? operands[1] : operands[0];
+  return named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : [];
 }
 
+/** The program with `commands` loaded; with none, every command's outline. */
 export async function buildProgram(secretUrls: readonly string[] = [], commands: readonly string[] = Object.keys(COMMANDS)): Promise<Command> {
   const program = new Command('shadowcheck')
     // Commander quotes a rejected argument as typed: a URL's password must not reach the terminal.
@@ -37,14 +23,36 @@ export async function buildProgram(secretUrls: readonly string[] = [], commands:
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const registers = await Promise.all(commands.map((name) => (COMMANDS[name] as () => Promise<Register>)()));
+  const registers = await Promise.all(commands.map((name) => (COMMANDS[name] as CommandOutline).load()));
   for (const register of registers) register(program);
+  if (commands.length === 0) addOutlines(program);
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
     for (const sub of command.commands) sub.exitOverride().configureOutput(program.configureOutput());
   }
   return program;
+}
+
+/**
+ * Every command as help lists it, none of them loaded. `commandsFor` loads the command that an
+ * argument names, so an outline is registered only when no argument names one and never runs; if
+ * it did, it fails rather than doing nothing.
+ */
+function addOutlines(program: Command): void {
+  for (const [name, { description }] of Object.entries(COMMANDS)) {
+    program
+      .command(name)
+      .description(description)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => {
+        throw new Error(`internal error: command "${name}" ran from its outline, without being loaded`);
+      });
+  }
+  program.configureHelp({
+    subcommandTerm: (command) => COMMANDS[command.name()]?.term ?? Help.prototype.subcommandTerm.call(new Help(), command),
+  });
 }
 
 /** Runs the CLI. Sets process.exitCode rather than exiting, so piped stdout is never cut off. */

@@ -23,6 +23,7 @@ import {
   type ReportFlags,
 } from './gate-flags.js';
 import { useColor } from './parse.js';
+import { describeCommand } from './commands.js';
 
 type MergeFlags = GateFlags & ReportFlags;
 
@@ -35,7 +36,7 @@ const MERGE_HINT = 'merge takes reports written by `shadowcheck audit --shard i/
 export function registerMergeCommand(program: Command): void {
   program
     .command('merge')
-    .description('merge the JSON reports of a sharded audit (--shard i/N) into one report, and gate it')
+    .description(describeCommand('merge'))
     .argument('<report...>', 'JSON reports written by `shadowcheck audit --shard i/N --format json`')
     .addOption(formatOption())
     .addOption(outputOption())

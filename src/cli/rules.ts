@@ -4,9 +4,10 @@ import type { RulesConfig } from '../config/types.js';
 import type { RunWarning } from '../core/warning.js';
 import { formatRulesProblem } from '../errors.js';
 import { addConnectionFlags, connectionFrom, type ConnectionFlags } from './connection-flags.js';
+import { describeCommand } from './commands.js';
 
 export function registerRulesCommand(program: Command): void {
-  const rules = program.command('rules').description('work with rules files');
+  const rules = program.command('rules').description(describeCommand('rules'));
   const validate = rules
     .command('validate')
     .description('check a rules file against the schema and the semantic checks; with --connect, also against the live sources and cache; exits 0 or 2')
