@@ -5,11 +5,11 @@
  * errors the client emitted, i.e. redisFailure's arguments. The ConnectionError it makes must end
  * the run with exit 3 and name the cause in plain words (no ioredis phrasing) and the server by its
  * masked URL; the fixture itself holds no password used while recording. A cluster node's MOVED,
- * ASK and CLUSTERDOWN replies are judged by keyErrorMeaning (cluster-redirect.ts) instead.
+ * ASK and CLUSTERDOWN replies are judged by keyErrorMeaning (cluster/redirect.ts) instead.
  */
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, ExitCode } from '../../../src/errors.js';
-import { keyErrorMeaning } from '../../../src/cache/cluster-redirect.js';
+import { keyErrorMeaning } from '../../../src/cache/cluster/redirect.js';
 import { describeRedisError, redisFailure } from '../../../src/cache/redis-errors.js';
 import { installedVersion, rebuiltCases, RECORDING_PASSWORD } from '../../fixtures/driver-errors/fixture.js';
 
