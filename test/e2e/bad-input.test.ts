@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { runCli, STACK_TRACE } from './cli.js';
-import { startRedisServer, type RedisServer } from '../integration/helpers/redis.js';
+import { usePrivateRedis } from '../integration/helpers/redis.js';
 
 const FIX = 'test/fixtures/bad-input';
 const VALID = `${FIX}/valid.yaml`;
@@ -20,15 +20,7 @@ const PG_URL = process.env['SHADOWCHECK_TEST_PG_URL'] ?? 'postgres://postgres@12
 const MYSQL_URL = process.env['SHADOWCHECK_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
 // A reachable Redis, so that the source-side rows fail on the source and not on the cache.
 // A private redis-server for this file: the machine's shared one may hold anything.
-let privateRedis: RedisServer | undefined;
-let REDIS_URL = '';
-beforeAll(async () => {
-  privateRedis = await startRedisServer();
-  REDIS_URL = `redis://127.0.0.1:${privateRedis.port}/0`;
-});
-afterAll(async () => {
-  await privateRedis?.kill();
-});
+const redisUrl = usePrivateRedis();
 
 /** The same URL with another port, database or login. */
 function withUrl(url: string, change: (u: URL) => void): string {
@@ -169,32 +161,32 @@ const ROWS: Row[] = [
   },
   {
     name: 'postgres on port 1',
-    args: () => ['audit', '--rules', tmp('pg-port-1.yaml'), '--redis', REDIS_URL],
+    args: () => ['audit', '--rules', tmp('pg-port-1.yaml'), '--redis', redisUrl()],
     code: 3,
     fragment: /cannot connect to source "main" \(postgres:\/\/.*:1\/.*connection refused/,
   },
   {
     name: 'unknown PostgreSQL database',
-    args: () => ['audit', '--rules', tmp('pg-no-such-db.yaml'), '--redis', REDIS_URL],
+    args: () => ['audit', '--rules', tmp('pg-no-such-db.yaml'), '--redis', redisUrl()],
     code: 3,
     fragment: /cannot connect to source "main" .*database "no_such_db" does not exist/,
   },
   {
     name: 'wrong MariaDB password',
-    args: () => ['audit', '--rules', tmp('mysql-wrong-password.yaml'), '--redis', REDIS_URL],
+    args: () => ['audit', '--rules', tmp('mysql-wrong-password.yaml'), '--redis', redisUrl()],
     code: 3,
     fragment: /cannot connect to source "main" \(mysql:\/\/[^:]+:\*\*\*@.*Access denied/,
     secret: ':wrong@',
   },
   {
     name: 'missing table',
-    args: () => ['audit', '--rules', tmp('pg-missing-table.yaml'), '--redis', REDIS_URL],
+    args: () => ['audit', '--rules', tmp('pg-missing-table.yaml'), '--redis', redisUrl()],
     code: 2,
     fragment: /family "ghost-family": relation "sc_bad_input_no_such_table" does not exist/,
   },
   {
     name: 'missing column in a query',
-    args: () => ['audit', '--rules', tmp('pg-missing-column.yaml'), '--redis', REDIS_URL],
+    args: () => ['audit', '--rules', tmp('pg-missing-column.yaml'), '--redis', redisUrl()],
     code: 2,
     fragment: /family "columnless": column "sc_no_such_column" does not exist/,
   },

@@ -12,23 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCli, STACK_TRACE } from './cli.js';
-import { startRedisServer, type RedisServer } from '../integration/helpers/redis.js';
+import { usePrivateRedis } from '../integration/helpers/redis.js';
 
 const PG_URL = process.env['SHADOWCHECK_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 // A private redis-server for this file: the machine's shared one may hold anything.
-let privateRedis: RedisServer | undefined;
-let REDIS_URL = '';
-beforeAll(async () => {
-  privateRedis = await startRedisServer();
-  REDIS_URL = `redis://127.0.0.1:${privateRedis.port}/0`;
-});
-afterAll(async () => {
-  await privateRedis?.kill();
-});
+const redisUrl = usePrivateRedis();
 
 let dir = '';
 let rules = '';
-const audit = (...flags: string[]): string[] => ['audit', '--rules', rules, '--redis', REDIS_URL, '--format', 'json', ...flags];
+const audit = (...flags: string[]): string[] => ['audit', '--rules', rules, '--redis', redisUrl(), '--format', 'json', ...flags];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shadowcheck-limits-'));

@@ -10,19 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, STACK_TRACE, type CliResult } from './cli.js';
-import { startRedisServer, type RedisServer } from '../integration/helpers/redis.js';
+import { usePrivateRedis } from '../integration/helpers/redis.js';
 
 const PG_URL = process.env['SHADOWCHECK_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 // A private redis-server for this file: the machine's shared one may hold anything.
-let privateRedis: RedisServer | undefined;
-let REDIS_URL = '';
-beforeAll(async () => {
-  privateRedis = await startRedisServer();
-  REDIS_URL = `redis://127.0.0.1:${privateRedis.port}/0`;
-});
-afterAll(async () => {
-  await privateRedis?.kill();
-});
+const redisUrl = usePrivateRedis();
 const PIECES = ['Xq7', 'Zr', 'Wk9'];
 /** Does not parse: WHATWG URL ends the authority at "#", leaving ":Xq7" as a port. */
 const UNPARSEABLE = 'Xq7#Zr@Wk9';
@@ -113,7 +105,7 @@ describe('a source password with unencoded special characters is never shown', (
     ['does not parse', () => unparseable, '"url" is not a valid URL'],
     ['parses with part of the password as the port and fragment', () => misread, '"url" has an "@" after a "#", "/" or "?"'],
   ])('a rules-file URL that %s: audit and rules validate exit 2 and say to percent-encode', async (_what, file, problem) => {
-    for (const args of [['audit', '--rules', file(), '--redis', REDIS_URL], ['rules', 'validate', file()]]) {
+    for (const args of [['audit', '--rules', file(), '--redis', redisUrl()], ['rules', 'validate', file()]]) {
       const result = await runCli(args);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(problem);
@@ -124,7 +116,7 @@ describe('a source password with unencoded special characters is never shown', (
   });
 
   it('a rules-file URL that reads as written but cannot connect: exit 3, the URL masked', async () => {
-    const result = await runCli(['audit', '--rules', unreachable, '--redis', REDIS_URL]);
+    const result = await runCli(['audit', '--rules', unreachable, '--redis', redisUrl()]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/cannot connect to source "main" \(postgres:\/\/app:\*\*\*@[^)]+:1\//);
     expectNothingShown(result);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REDIS_HOST = '127.0.0.1';
 
@@ -256,4 +257,22 @@ export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer>
     throw error;
   }
   return server;
+}
+
+/**
+ * A private redis-server for the calling test file: started before its tests, killed after them.
+ * Returns a function giving the server's `redis://` URL (database 0), valid once beforeAll has run.
+ */
+export function usePrivateRedis(): () => string {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.kill();
+  });
+  return () => {
+    if (server === undefined) throw new Error('usePrivateRedis: the server is not started yet (use the URL inside a test or hook)');
+    return `redis://${REDIS_HOST}:${server.port}/0`;
+  };
 }
