@@ -15,6 +15,12 @@ export interface CacheReader {
   read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]>;
   /** How many keys the database holds (DBSIZE): an upper bound for progress estimates. */
   size(): Promise<number>;
+  /**
+   * `count` RANDOMKEY calls, pipelined (--sampling random), each awaiting `beforeCommand` per
+   * pipeline sent; the keys returned, repeats included, empty replies dropped. On a Cluster the
+   * calls are spread over the masters (or the shard's masters) in proportion to their DBSIZE.
+   */
+  randomKeys?(count: number, beforeCommand?: (calls: number) => Promise<void>): Promise<Buffer[]>;
   /** When reading a replica: how far behind its master it may be, ms; undefined on a master. */
   replicaLagMs?(): Promise<number | undefined>;
   /** Cluster: which nodes and slot ranges the scans covered (reported as `coverage`). */

@@ -41,6 +41,13 @@ export interface SourceLoader {
    * recent first, at most `limit`: an indexed range query on the family's table (table form only).
    */
   recentIds?(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]>;
+  /**
+   * Ids of about `count` rows picked at random from the family's table (--sampling source), the
+   * same ones again for the same `seed` where the database allows: PostgreSQL TABLESAMPLE
+   * (SYSTEM_ROWS when tsm_system_rows is installed) REPEATABLE(seed), MySQL random key ranges.
+   * Table form only. Also how many rows the table holds (estimate), for the planner.
+   */
+  sampleIds?(rule: FamilyRule, count: number, seed: number): Promise<{ ids: string[]; tableRows: number }>;
   /** Other sessions' active queries on the source, excluding the audit's own: how busy it is. */
   activity?(): Promise<number>;
   /**
