@@ -1,5 +1,6 @@
 import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
+import type { Shard } from '../core/shard.js';
 
 /** Reads a Redis keyspace, read-only. Implementations: standalone now; cluster and sentinel later. */
 export interface CacheReader {
@@ -21,6 +22,14 @@ export interface CacheReader {
    * calls are spread over the masters (or the shard's masters) in proportion to their DBSIZE.
    */
   randomKeys?(count: number, beforeCommand?: (calls: number) => Promise<void>): Promise<Buffer[]>;
+  /** Whether each key exists (EXISTS, pipelined; routed by slot on a Cluster). One boolean per key, in order. */
+  exists?(keys: readonly Buffer[]): Promise<boolean[]>;
+  /**
+   * `--shard i/N` on a Cluster: limits this reader's scans and random reads to the masters (or slot
+   * ranges) shard i owns, and returns which keys it owns, used instead of core/shard.ts ownsKey.
+   * Absent on standalone and Sentinel (every shard scans the one node and keeps its slots' keys).
+   */
+  restrictToShard?(shard: Shard): (raw: Buffer) => boolean;
   /** When reading a replica: how far behind its master it may be, ms; undefined on a master. */
   replicaLagMs?(): Promise<number | undefined>;
   /** Cluster: which nodes and slot ranges the scans covered (reported as `coverage`). */
