@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
 import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
 import { NORMALIZER_NAMES } from './normalizer-spec.js';
+import { rulesValidator } from './rules-ajv.js';
 import { closestMatch } from './suggest.js';
 import type { DataPath } from './yaml-document.js';
 
@@ -31,14 +31,9 @@ export function rulesSchema(): AnySchemaObject {
 
 function compiledSchema(): { schema: AnySchemaObject; validate: ValidateFunction } {
   if (compiled === undefined) {
-    const schema = JSON.parse(readFileSync(RULES_SCHEMA_URL, 'utf8')) as AnySchemaObject;
-    // verbose: errors carry their schema and data, which the messages below quote.
-    // strictTypes and strictRequired off: `if`/`then` subschemas without `type` or `properties`
-    // are idiomatic draft-07; strict mode still rejects misspelled keywords in the schema.
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-    // yaml-language-server shows this annotation in editors; we show it on the command line.
-    ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-    compiled = { schema, validate: ajv.compile(schema) };
+    const text = readFileSync(RULES_SCHEMA_URL, 'utf8');
+    const schema = JSON.parse(text) as AnySchemaObject;
+    compiled = { schema, validate: rulesValidator(text, schema) };
   }
   return compiled;
 }

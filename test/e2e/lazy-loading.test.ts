@@ -69,6 +69,29 @@ describe('a command loads only what it needs', () => {
     expect(packages.has('yaml')).toBe(true);
     for (const name of ['ioredis', 'pg', 'mysql2', 'node-sql-parser', 'libpg-query']) expect(packages.has(name), name).toBe(false);
   });
+  it('rules validate of a MySQL query loads its SQL parser (through require) and still no driver', async () => {
+    const rules = join(dir, 'mysql-query.yaml');
+    await writeFile(
+      rules,
+      [
+        'version: 1',
+        'sources:',
+        '  shop: { kind: mysql, url: "mysql://root@127.0.0.1:3306/shop" }',
+        'families:',
+        '  - name: product',
+        '    pattern: "product:{sku}"',
+        '    source: shop',
+        '    query: "SELECT sku, title FROM products WHERE sku IN (?)"',
+        '    ttl: 1h',
+      ].join('\n'),
+    );
+    const { code, packages } = await packagesLoaded(['rules', 'validate', rules]);
+    expect(code).toBe(0);
+    // The parser is loaded with require(): the import log must see CommonJS loads too, or the
+    // assertions of the other tests that it is not loaded would prove nothing.
+    expect(packages.has('node-sql-parser')).toBe(true);
+    for (const name of ['ioredis', 'pg', 'mysql2', 'libpg-query']) expect(packages.has(name), name).toBe(false);
+  });
 });
 
 describe('help without loading the commands', () => {

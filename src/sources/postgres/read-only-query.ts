@@ -5,6 +5,7 @@
  * `unnest($1::text[], $2::int[])`, `json_agg(x ORDER BY y)`, `FOR UPDATE`, dollar quoting), so it
  * cannot be the judge here.
  */
+import { setFlagsFromString } from 'node:v8';
 import type * as LibPgQuery from 'libpg-query';
 import { errorMessage } from '../errors.js';
 import { READ_ONLY_EXPECTED } from '../read-only-query.js';
@@ -60,9 +61,23 @@ function deniedFunction(name: string): boolean {
  */
 let postgresParser: Promise<typeof LibPgQuery> | undefined;
 
+/**
+ * Starts loading the parser now, so that its WebAssembly compiles on V8's background threads while
+ * the caller does other work (`rules validate` parses the YAML meanwhile). Idempotent.
+ */
+export function preloadPostgresParser(): Promise<typeof LibPgQuery> {
+  if (postgresParser === undefined) {
+    // Baseline (Liftoff) code only: the parser runs a few times per process, and V8's optimizing
+    // tier-up of its 1.7 MB module kept every such process alive 150-350 ms after its work was done
+    // (Node waits for the background compile jobs before exiting).
+    setFlagsFromString('--liftoff-only');
+    postgresParser = import('libpg-query');
+  }
+  return postgresParser;
+}
+
 export async function postgresReadOnlyProblem(sql: string): Promise<string | undefined> {
-  postgresParser ??= import('libpg-query');
-  const { parse } = await postgresParser;
+  const { parse } = await preloadPostgresParser();
   let tree: { stmts?: { stmt?: Record<string, unknown> }[] };
   try {
     tree = (await parse(sql)) as typeof tree;

@@ -1,19 +1,21 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadRulesFile } from '../../../src/config/load.js';
 
 /**
  * Checking the queries of a rules file loads what it needs and nothing more: no database driver
  * ever, the SQL parsers only for a postgres or mysql query, and libpg-query (a WebAssembly
- * module) only for a postgres one. Each mock records that its module was imported.
+ * module) only for a postgres one. Each mock records that its module was imported; node-sql-parser
+ * is loaded with require() (read-only-query.ts says why), which mocks do not see, so it is found in
+ * the CommonJS module cache.
  */
 const loaded = vi.hoisted(() => new Set<string>());
 vi.mock('libpg-query', async (original) => (loaded.add('libpg-query'), original()));
 // One dialect's build of node-sql-parser at a time (the MySQL one only when MariaDB's grammar refuses).
 vi.mock('node-sql-parser', async (original) => (loaded.add('node-sql-parser (all dialects)'), original()));
-vi.mock('node-sql-parser/build/mariadb.js', async (original) => (loaded.add('node-sql-parser'), original()));
 vi.mock('pg', async (original) => (loaded.add('pg'), original()));
 vi.mock('mysql2/promise', async (original) => (loaded.add('mysql2'), original()));
 vi.mock('../../../src/sources/read-only-query.js', async (original) => (loaded.add('read-only-query'), original()));
@@ -44,6 +46,7 @@ describe('loadRulesFile: what the query check loads', () => {
     const file = join(dir, name);
     await writeFile(file, SOURCES + families);
     await loadRulesFile(file, {});
+    if (Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('node-sql-parser/build/mariadb.js'))) loaded.add('node-sql-parser');
   }
 
   it('imports the policy only for a SQL query, and libpg-query only for a postgres one; never a driver', async () => {
