@@ -8,7 +8,7 @@ import type { Cluster } from 'ioredis';
 import type { CacheRead } from '../../core/observation.js';
 import type { RedisValueType } from '../../core/rule.js';
 import { ConnectionError } from '../../errors.js';
-import { formatRanges, mergeRanges, type Topology } from './topology.js';
+import { formatRanges, mergeRanges, type Shard as TopologyShard, type Topology } from './topology.js';
 import type { ClusterUrl } from './url.js';
 import { describeRedisError as describe, type RedisReaderOptions } from '../redis-standalone.js';
 import { ClusterBatchReader } from './batch-read.js';
@@ -16,6 +16,7 @@ import { summarizeCoverage, type ClusterCacheReader, type ClusterCoverage, type 
 import { causeOf, redact } from './failures.js';
 import { NodePool, type NodeReader } from './node-pool.js';
 import { ClusterRouter } from './router.js';
+import { clusterRandomKeys } from './random-keys.js';
 
 export class RedisClusterReader implements ClusterCacheReader {
   private readonly pool: NodePool;
@@ -58,7 +59,7 @@ export class RedisClusterReader implements ClusterCacheReader {
   async *scan(glob: string, count: number, beforeCommand?: () => Promise<void>): AsyncIterable<Buffer[]> {
     const record: ScanRecord = { nodes: [], finished: false };
     this.scans.push(record);
-    const plan = this.router.topology.shards.map((shard) => shard.ranges);
+    const plan = this.shardsToRead().map((shard) => shard.ranges);
     for (const ranges of plan) {
       const firstSlot = (ranges[0] as readonly [number, number])[0];
       for (;;) {
@@ -96,6 +97,16 @@ export class RedisClusterReader implements ClusterCacheReader {
     return this.batches.read(keys, type, maxValueBytes);
   }
 
+  /**
+   * `count` RANDOMKEY calls spread over the masters (reading from replicas: the node each shard is
+   * scanned on) in proportion to their DBSIZE; see random-keys.ts. Each node is resolved as a scan
+   * resolves it, so a failover that completed is followed and a lost node waited for once.
+   */
+  async randomKeys(count: number, beforeCommand?: (calls: number) => Promise<void>): Promise<Buffer[]> {
+    const nodes = await Promise.all(this.shardsToRead().map((shard) => this.router.scanNode((shard.ranges[0] as readonly [number, number])[0])));
+    return clusterRandomKeys(nodes, count, this.url, beforeCommand);
+  }
+
   /** Sum of DBSIZE over the masters. */
   async size(): Promise<number> {
     const sizes = await Promise.all(
@@ -110,6 +121,11 @@ export class RedisClusterReader implements ClusterCacheReader {
       }),
     );
     return sizes.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** The shards this reader lists and samples, in slot order. */
+  private shardsToRead(): readonly TopologyShard[] {
+    return this.router.topology.shards;
   }
 
   async close(): Promise<void> {
