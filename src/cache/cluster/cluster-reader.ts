@@ -97,6 +97,11 @@ export class RedisClusterReader implements ClusterCacheReader {
     return this.batches.read(keys, type, maxValueBytes);
   }
 
+  /** See ClusterBatchReader.exists: EXISTS routed by slot, one pipeline per node, MOVED followed; one boolean per key. */
+  exists(keys: readonly Buffer[]): Promise<boolean[]> {
+    return this.batches.exists(keys);
+  }
+
   /**
    * `count` RANDOMKEY calls spread over the masters (reading from replicas: the node each shard is
    * scanned on) in proportion to their DBSIZE; see random-keys.ts. Each node is resolved as a scan

@@ -94,7 +94,10 @@ describe('randomKeys on a Cluster', () => {
     expect(keys).toHaveLength(2500);
     expect(keys.every((k) => Buffer.isBuffer(k))).toBe(true);
     const perMaster = [0, 0, 0];
-    for (const key of keys) perMaster[masterOfSlot(calculateSlot(key))]++;
+    for (const key of keys) {
+      const m = masterOfSlot(calculateSlot(key));
+      perMaster[m] = (perMaster[m] ?? 0) + 1;
+    }
     expect(perMaster).toEqual([1875, 625, 0]);
     // RANDOMKEY picks across the node's keys: 1875 draws among 3000 keys give well over 1000 distinct ones.
     expect(new Set(keys.filter((k) => masterOfSlot(calculateSlot(k)) === 0).map(String)).size).toBeGreaterThan(1000);
@@ -115,5 +118,68 @@ describe('randomKeys on a Cluster', () => {
     const r = await reader();
     const delta = await callsDuring('randomkey', async () => expect(await r.randomKeys?.(0)).toEqual([]));
     expect([...delta.values()].every((n) => n === 0)).toBe(true);
+  });
+});
+
+describe('exists on a Cluster', () => {
+  it('answers one boolean per key in input order, one EXISTS per key on the node serving its slot', async () => {
+    const r = await reader();
+    const keys = [
+      Buffer.from(keyOn(0, 5)),
+      Buffer.from(keyOn(2, 1)), // the third master holds nothing
+      Buffer.from(keyOn(1, 999)),
+      Buffer.from(keyOn(1, 1000)), // never written
+      Buffer.from(keyOn(0, 2999)),
+      Buffer.concat([Buffer.from(`${P}{${tags[1] as string}}:`), Buffer.from([0xff, 0x00])]), // binary, absent
+      Buffer.from(keyOn(0, 5)), // asked twice
+    ];
+    let answers: boolean[] = [];
+    const delta = await callsDuring('exists', async () => {
+      answers = await (r.exists as NonNullable<ClusterCacheReader['exists']>)(keys);
+    });
+    expect(answers).toEqual([true, false, true, false, true, false, true]);
+    expect(shards.map((s) => delta.get(s.master))).toEqual([3, 3, 1]);
+    expect(await r.exists?.([])).toEqual([]);
+  });
+
+  it('reading from replicas, asks the replicas', async () => {
+    const r = await reader('replica');
+    const keys = [0, 1, 2].map((m) => Buffer.from(keyOn(m, 7)));
+    let answers: boolean[] = [];
+    const delta = await callsDuring('exists', async () => {
+      answers = await (r.exists as NonNullable<ClusterCacheReader['exists']>)(keys);
+    });
+    expect(answers).toEqual([true, true, false]);
+    expect(shards.map((s) => delta.get(s.replicas[0] as string))).toEqual([1, 1, 1]);
+    expect(shards.map((s) => delta.get(s.master))).toEqual([0, 0, 0]);
+  });
+
+  it('follows a slot that moved after the reader read the slot map (MOVED)', async () => {
+    const r = await reader();
+    const moving = Buffer.from('{smpmv}:a');
+    await cluster.admin.set(moving, 'x', 'EX', 600);
+    expect(await r.exists?.([moving])).toEqual([true]);
+    const slot = calculateSlot(moving);
+    const source = shards[masterOfSlot(slot)] as ShardInfo;
+    const target = shards.find((s) => s !== source) as ShardInfo;
+    const [src, dst] = [cluster.node(source.master), cluster.node(target.master)];
+    const [srcId, dstId] = [String(await src.call('CLUSTER', 'MYID')), String(await dst.call('CLUSTER', 'MYID'))];
+    const move = async (from: typeof src, to: typeof dst, toInfo: ShardInfo, fromId: string, toId: string, order: ShardInfo[]) => {
+      await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
+      await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+      const [host, port] = toInfo.master.split(':') as [string, string];
+      await from.call('MIGRATE', host, Number(port), '', 0, 5000, 'KEYS', moving);
+      for (const shard of order) await cluster.node(shard.master).call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+    };
+    const others = shards.filter((s) => s !== source && s !== target);
+    await move(src, dst, target, srcId, dstId, [target, source, ...others]);
+    try {
+      const delta = await callsDuring('exists', async () => expect(await r.exists?.([moving, Buffer.from(keyOn(0, 1))])).toEqual([true, true]));
+      // The old master answered MOVED for the moved key; the new one answered it.
+      expect(delta.get(target.master)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await move(dst, src, source, dstId, srcId, [source, target, ...others]);
+      await cluster.admin.del(moving);
+    }
   });
 });
