@@ -2,12 +2,16 @@
  * The Cluster reader's sampling primitives and --shard against a real cluster: 3 masters with one
  * replica each, started by this file on free loopback ports and killed in afterAll. Keys are
  * placed unevenly on purpose (by hash tag: 3000 on the first master, 1000 on the second, none on
- * the third), so that a spread that ignored key counts would show.
+ * the third), so that a spread that ignored key counts would show. The --shard tests run the
+ * built CLI (npm run build) against a throwaway `sc_<hex>` PostgreSQL schema, dropped afterwards.
  */
 import calculateSlot from 'cluster-key-slot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClusterReader, type ClusterCacheReader } from '../../../src/cache/redis-cluster.js';
+import { runCli } from '../../e2e/cli.js';
+import { makeTempDir, type TempDir } from '../helpers/audit-cli.js';
 import { commandCalls, startCluster, type ShardInfo, type TestCluster } from '../helpers/cluster.js';
+import { createPgSandbox, type Sandbox } from '../helpers/db.js';
 
 const P = 'smp:';
 const PLACED = [3000, 1000, 0];
@@ -28,6 +32,8 @@ function tagOn(index: number): string {
 }
 
 const keyOn = (master: number, i: number) => `${P}{${tags[master] as string}}:${i}`;
+
+const formatRanges = (ranges: readonly [number, number][]) => ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
 
 async function calls(address: string, command: string): Promise<number> {
   return (await commandCalls(cluster.node(address))).get(command) ?? 0;
@@ -114,6 +120,35 @@ describe('randomKeys on a Cluster', () => {
     expect(keys).toHaveLength(400);
   });
 
+  it('restricted to a shard, samples only the shard\'s masters, and its predicate keeps only the shard\'s keys', async () => {
+    const r = await reader();
+    const owns = (r.restrictToShard as NonNullable<ClusterCacheReader['restrictToShard']>)({ index: 1, count: 3 });
+    let keys: Buffer[] = [];
+    const delta = await callsDuring('randomkey', async () => {
+      keys = await (r.randomKeys as NonNullable<ClusterCacheReader['randomKeys']>)(300);
+    });
+    expect(shards.map((s) => delta.get(s.master))).toEqual([0, 300, 0]);
+    expect(keys.every((k) => masterOfSlot(calculateSlot(k)) === 1)).toBe(true);
+    expect(keys.every((k) => owns(k))).toBe(true);
+    expect([0, 1, 2].map((m) => owns(Buffer.from(keyOn(m, 1))))).toEqual([false, true, false]);
+    expect(await r.size()).toBe(1000);
+  });
+
+  it('restricted to shard 0 of 6 (half of the first master), samples that master and counts half its keys', async () => {
+    const r = await reader();
+    const owns = (r.restrictToShard as NonNullable<ClusterCacheReader['restrictToShard']>)({ index: 0, count: 6 });
+    const delta = await callsDuring('randomkey', () => (r.randomKeys as NonNullable<ClusterCacheReader['randomKeys']>)(100));
+    expect(shards.map((s) => delta.get(s.master))).toEqual([100, 0, 0]);
+    // Shards 0 and 3 share the first master, shard 0 the first half of its slots.
+    const first = shards[0]?.ranges[0] as [number, number];
+    const lastOwned = first[0] + Math.floor((first[1] - first[0] + 1) / 2) - 1;
+    expect(owns(Buffer.from(keyOn(0, 1)))).toBe(calculateSlot(keyOn(0, 1)) <= lastOwned);
+    expect(owns(Buffer.from(`{x}${lastOwned}`))).toBe(calculateSlot(`{x}${lastOwned}`) <= lastOwned);
+    expect(owns(Buffer.from(keyOn(1, 1)))).toBe(false);
+    // DBSIZE of the master scaled by the slots owned there (half), an estimate.
+    expect(await r.size()).toBe(Math.round((3000 * (lastOwned - first[0] + 1)) / (first[1] - first[0] + 1)));
+  });
+
   it('sends nothing for a count of 0', async () => {
     const r = await reader();
     const delta = await callsDuring('randomkey', async () => expect(await r.randomKeys?.(0)).toEqual([]));
@@ -182,4 +217,115 @@ describe('exists on a Cluster', () => {
       await cluster.admin.del(moving);
     }
   });
+});
+
+describe('--shard i/N on a Cluster (the built CLI)', () => {
+  const USERS = 900;
+  const SETTINGS = 60;
+  let pg: Sandbox;
+  let dir: TempDir;
+  let rules: string;
+
+  interface Report {
+    summary: Record<string, number>;
+    coverage?: { complete: boolean; slots?: string; nodes: { address: string; role: string; slots: string; complete: boolean }[] };
+  }
+
+  beforeAll(async () => {
+    pg = await createPgSandbox();
+    const users = pg.table('users');
+    await pg.exec(`CREATE TABLE ${users} (id int PRIMARY KEY, name text NOT NULL)`);
+    await pg.exec(`INSERT INTO ${users} SELECT i, 'user ' || i FROM generate_series(1, ${USERS}) AS i`);
+    // Keys all over the slots: most match, every 10th diverges, and some no family claims.
+    await Promise.all(
+      Array.from({ length: USERS }, (_, n) => {
+        const id = n + 1;
+        // A stale entry with no TTL is divergent (no-ttl); the rest match.
+        if (id % 10 === 0) return cluster.admin.set(`${P}user:${id}`, JSON.stringify({ id, name: 'old' }));
+        return cluster.admin.set(`${P}user:${id}`, JSON.stringify({ id, name: `user ${id}` }), 'EX', 900);
+      }),
+    );
+    await Promise.all(Array.from({ length: SETTINGS }, (_, n) => cluster.admin.set(`${P}user:${n + 1}:settings`, '{}', 'EX', 900)));
+    dir = await makeTempDir('shadowcheck-cluster-shard-');
+    rules = await dir.write(
+      'rules.yaml',
+      `version: 1
+sources:
+  main: { kind: postgres, url: "${pg.url}" }
+families:
+  - name: user
+    pattern: "${P}user:{id}"
+    source: main
+    table: ${users}
+    fields: [name]
+    ttl: 20m
+`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await pg?.drop();
+    await dir?.remove();
+  });
+
+  /** One audit run; the SCAN calls it sent to each master (INFO commandstats), in slot order. */
+  async function audit(extra: readonly string[]): Promise<{ report: Report; scans: number[] }> {
+    const before = await Promise.all(shards.map((s) => calls(s.master, 'scan')));
+    const result = await runCli(['audit', '--rules', rules, '--redis', cluster.url, '--all', '--confirm-delay', '0', '--format', 'json', ...extra], {}, 90_000);
+    const after = await Promise.all(shards.map((s) => calls(s.master, 'scan')));
+    if (result.stdout === '') throw new Error(`audit printed no report (exit ${String(result.code)}): ${result.stderr}`);
+    expect([0, 1], result.stderr).toContain(result.code);
+    return { report: JSON.parse(result.stdout) as Report, scans: after.map((n, i) => n - (before[i] as number)) };
+  }
+
+  const counts = (r: Report) => ({ sampled: r.summary['sampled'], divergent: r.summary['divergent'], unmatched: r.summary['unmatched'] });
+  const total = (reports: Report[]) => ({
+    sampled: reports.reduce((a, r) => a + (r.summary['sampled'] ?? 0), 0),
+    divergent: reports.reduce((a, r) => a + (r.summary['divergent'] ?? 0), 0),
+    unmatched: reports.reduce((a, r) => a + (r.summary['unmatched'] ?? 0), 0),
+  });
+  let whole: Report;
+
+  it('an unsharded run scans every master and judges every key (the reference)', async () => {
+    const run = await audit([]);
+    whole = run.report;
+    expect(counts(whole)).toEqual({ sampled: USERS, divergent: USERS / 10, unmatched: SETTINGS });
+    expect(run.scans.every((n) => n > 0)).toBe(true);
+    expect(whole.coverage?.slots).toBeUndefined();
+  }, 120_000);
+
+  it('--shard i/3: each shard scans only its own master, and the three add up to the unsharded run', async () => {
+    const reports: Report[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { report, scans } = await audit(['--shard', `${i}/3`]);
+      reports.push(report);
+      expect(scans.map((n) => n > 0), `SCAN calls per master for shard ${i}/3: ${scans.join(',')}`).toEqual([0, 1, 2].map((m) => m === i));
+      const own = shards[i] as ShardInfo;
+      expect(report.coverage).toMatchObject({ complete: true, slots: formatRanges(own.ranges) });
+      expect(report.coverage?.nodes).toEqual([{ address: own.master, role: 'master', slots: formatRanges(own.ranges), complete: true }]);
+      expect(report.summary['sampled']).toBeGreaterThan(0);
+    }
+    expect(total(reports)).toEqual(counts(whole));
+  }, 240_000);
+
+  it('--shard i/2: shard 0 takes the first and third masters, shard 1 the second; they add up', async () => {
+    const runs = [await audit(['--shard', '0/2']), await audit(['--shard', '1/2'])];
+    expect(runs.map((r) => r.scans.map((n) => n > 0))).toEqual([
+      [true, false, true],
+      [false, true, false],
+    ]);
+    expect(total(runs.map((r) => r.report))).toEqual(counts(whole));
+  }, 240_000);
+
+  it('--shard i/5: masters shared by slot halves (shards 0 and 3 on the first, 1 and 4 on the second); they add up', async () => {
+    const runs = [];
+    for (let i = 0; i < 5; i++) runs.push(await audit(['--shard', `${i}/5`]));
+    expect(runs.map((r) => r.scans.findIndex((n) => n > 0))).toEqual([0, 1, 2, 0, 1]);
+    expect(runs.map((r) => r.scans.filter((n) => n > 0).length)).toEqual([1, 1, 1, 1, 1]);
+    // Shards 0 and 3 split the first master's slots between them: contiguous halves.
+    const first = shards[0]?.ranges[0] as [number, number];
+    const half = first[0] + Math.floor((first[1] - first[0] + 1) / 2);
+    expect([runs[0]?.report.coverage?.slots, runs[3]?.report.coverage?.slots]).toEqual([`${first[0]}-${half - 1}`, `${half}-${first[1]}`]);
+    expect(total(runs.map((r) => r.report))).toEqual(counts(whole));
+  }, 300_000);
 });
