@@ -10,7 +10,7 @@ import { clusterSlotOwners, type Shard as AuditShard } from '../../core/shard.js
 import type { CacheRead } from '../../core/observation.js';
 import type { RedisValueType } from '../../core/rule.js';
 import { ConnectionError } from '../../errors.js';
-import { formatRanges, mergeRanges, SLOT_COUNT, type Shard as TopologyShard, type Topology } from './topology.js';
+import { formatRanges, mergeRanges, SLOT_COUNT, type Route, type Shard as TopologyShard, type Topology } from './topology.js';
 import type { ClusterUrl } from './url.js';
 import { describeRedisError as describe, type RedisReaderOptions } from '../redis-standalone.js';
 import { ClusterBatchReader } from './batch-read.js';
@@ -114,11 +114,26 @@ export class RedisClusterReader implements ClusterCacheReader {
   /**
    * `count` RANDOMKEY calls spread over the masters (reading from replicas: the node each shard is
    * scanned on) in proportion to their DBSIZE; see random-keys.ts. Each node is resolved as a scan
-   * resolves it, so a failover that completed is followed and a lost node waited for once.
+   * resolves it, so a failover that completed is followed and a lost node waited for once; a node
+   * lost mid-way is replaced once.
    */
   async randomKeys(count: number, beforeCommand?: (calls: number) => Promise<void>): Promise<Buffer[]> {
-    const nodes = await Promise.all(this.shardsToRead().map((shard) => this.router.scanNode((shard.ranges[0] as readonly [number, number])[0])));
-    return clusterRandomKeys(nodes, count, this.url, beforeCommand);
+    const targets = await Promise.all(
+      this.shardsToRead().map(async (shard) => {
+        const firstSlot = (shard.ranges[0] as readonly [number, number])[0];
+        return {
+          node: await this.router.scanNode(firstSlot),
+          replace: async (lost: NodeReader & Route, why: unknown) => {
+            this.pool.markDown(lost.address, describe(causeOf(why)));
+            this.pool.forget(lost);
+            // A blip: connect again at once; else wait (once) for a replica to take over.
+            await this.router.recover({ address: lost.address, role: lost.role, dropped: true });
+            return this.router.scanNode(firstSlot);
+          },
+        };
+      }),
+    );
+    return clusterRandomKeys(targets, count, this.url, beforeCommand);
   }
 
   /**

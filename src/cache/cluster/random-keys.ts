@@ -10,6 +10,7 @@ import { apportion } from '../../core/apportion.js';
 import { ConnectionError } from '../../errors.js';
 import { describeRedisError as describe } from '../redis-standalone.js';
 import { redact } from './failures.js';
+import { keyErrorMeaning } from './redirect.js';
 import type { NodeReader } from './node-pool.js';
 import type { Route } from './topology.js';
 import type { ClusterUrl } from './url.js';
@@ -26,33 +27,61 @@ export async function randomKeyPlan(nodes: readonly SampledNode[], count: number
   return nodes.map((node, i) => ({ node, keys: sizes[i] as number, calls: calls[i] as number }));
 }
 
-/** `count` RANDOMKEY calls spread over `nodes` by their DBSIZE; the keys returned (repeats kept, empty replies dropped). */
+/**
+ * A node to sample, and how to replace it should it be lost mid-way (the shard's next node, or the
+ * replica promoted in its place): `replace` marks it down and resolves the shard again.
+ */
+export interface SampledTarget {
+  node: SampledNode;
+  replace(lost: SampledNode, why: unknown): Promise<SampledNode>;
+}
+
+/** `count` RANDOMKEY calls spread over the targets by their DBSIZE; the keys returned (repeats kept, empty replies dropped). */
 export async function clusterRandomKeys(
-  nodes: readonly SampledNode[],
+  targets: readonly SampledTarget[],
   count: number,
   url: ClusterUrl,
   beforeCommand?: (calls: number) => Promise<void>,
 ): Promise<Buffer[]> {
-  if (count <= 0 || nodes.length === 0) return [];
-  const plan = await randomKeyPlan(nodes, count);
-  const perNode = await Promise.all(plan.map(({ node, calls }) => nodeRandomKeys(node, calls, url, beforeCommand)));
+  if (count <= 0 || targets.length === 0) return [];
+  const plan = await randomKeyPlan(
+    targets.map((t) => t.node),
+    count,
+  );
+  const perNode = await Promise.all(plan.map(({ calls }, i) => nodeRandomKeys(targets[i] as SampledTarget, calls, url, beforeCommand)));
   return perNode.flat();
 }
 
-async function nodeRandomKeys(node: SampledNode, calls: number, url: ClusterUrl, beforeCommand?: (calls: number) => Promise<void>): Promise<Buffer[]> {
+/**
+ * One node's share, pipeline by pipeline. A pipeline lost with its connection is sent again, once,
+ * to the node that replaces it (each RANDOMKEY stands alone, so nothing is counted twice); a second
+ * loss, or an error reply from the server (an ACL without RANDOMKEY, say), ends the call.
+ */
+async function nodeRandomKeys(target: SampledTarget, calls: number, url: ClusterUrl, beforeCommand?: (calls: number) => Promise<void>): Promise<Buffer[]> {
   const keys: Buffer[] = [];
+  let node = target.node;
+  let replaced = false;
   for (let sent = 0; sent < calls; ) {
     const n = Math.min(RANDOM_PIPELINE, calls - sent);
     if (beforeCommand !== undefined) await beforeCommand(n);
     const pipeline = node.client.pipeline();
     for (let i = 0; i < n; i++) pipeline.randomkeyBuffer();
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [error, key] of replies) {
-      if (error !== null) {
-        throw new ConnectionError(`RANDOMKEY failed on Redis Cluster node ${node.address} (${node.role}): ${redact(describe(error), url)}`, { cause: error });
-      }
-      if (Buffer.isBuffer(key)) keys.push(key);
+    let replies: [Error | null, unknown][];
+    try {
+      replies = (await pipeline.exec()) ?? [];
+    } catch (error) {
+      replies = [[error instanceof Error ? error : new Error(String(error)), null]];
     }
+    const failure = replies.find(([error]) => error !== null)?.[0];
+    if (failure !== undefined && failure !== null) {
+      if (!replaced && keyErrorMeaning(failure.message, node.address).kind === 'lost') {
+        replaced = true;
+        node = await target.replace(node, failure);
+        continue;
+      }
+      throw new ConnectionError(`RANDOMKEY failed on Redis Cluster node ${node.address} (${node.role}): ${redact(describe(failure), url)}`, { cause: failure });
+    }
+    for (const [, key] of replies) if (Buffer.isBuffer(key)) keys.push(key);
     sent += n;
   }
   return keys;

@@ -149,6 +149,38 @@ describe('randomKeys on a Cluster', () => {
     expect(await r.size()).toBe(Math.round((3000 * (lastOwned - first[0] + 1)) / (first[1] - first[0] + 1)));
   });
 
+  it('a node whose connection drops under a pipeline is connected again, and the pipeline sent there once more', async () => {
+    const r = await reader();
+    const randomKeys = async (n: number, before?: (calls: number) => Promise<void>) => (await r.randomKeys?.(n, before)) ?? [];
+    expect(await randomKeys(100)).toHaveLength(100);
+    // The reader's connections are cut just before its first pipelines go out.
+    let cut = false;
+    const cutFirst = async () => {
+      if (cut) return;
+      cut = true;
+      for (const shard of shards) await cluster.node(shard.master).call('CLIENT', 'KILL', 'SKIPME', 'yes', 'TYPE', 'normal');
+    };
+    let keys: Buffer[] = [];
+    const delta = await callsDuring('randomkey', async () => {
+      keys = await randomKeys(400, cutFirst);
+    });
+    expect(cut).toBe(true);
+    expect(keys).toHaveLength(400);
+    const perMaster = [0, 0, 0];
+    for (const key of keys) {
+      const m = masterOfSlot(calculateSlot(key));
+      perMaster[m] = (perMaster[m] ?? 0) + 1;
+    }
+    expect(perMaster).toEqual([300, 100, 0]);
+    // A pipeline the server ran before its connection was cut shows twice in its call count: the
+    // replies were lost, so it was sent again (each RANDOMKEY stands alone; no key is kept twice).
+    shards.forEach((s, m) => {
+      const share = [300, 100, 0][m] as number;
+      expect(delta.get(s.master)).toBeGreaterThanOrEqual(share);
+      expect(delta.get(s.master)).toBeLessThanOrEqual(2 * share);
+    });
+  });
+
   it('sends nothing for a count of 0', async () => {
     const r = await reader();
     const delta = await callsDuring('randomkey', async () => expect(await r.randomKeys?.(0)).toEqual([]));
