@@ -106,6 +106,15 @@ export class Tally {
     if (other.ttlAdvice !== null) this.adviseTtl(other.ttlAdvice.maxTtlMs, other.ttlAdvice.basedOnKeys);
   }
 
+  /**
+   * The two figures consistency is computed from, (match + within-ttl) and judged, without the
+   * histogram encoding `counters()` does: cheap enough to read between every batch.
+   */
+  consistencyCounts(): { consistent: number; judged: number } {
+    const { match, withinTtl, divergent } = this.counts;
+    return { consistent: match + withinTtl, judged: match + withinTtl + divergent };
+  }
+
   counters(): Counters {
     const { match, withinTtl, divergent, error, skipped } = this.counts;
     const judged = match + withinTtl + divergent;
@@ -236,9 +245,28 @@ const Z_95_ONE_SIDED = 1.6448536269514722;
  */
 export function wilsonLowerBound(successes: number, n: number): number | null {
   if (n === 0) return null;
+  // Exactly 0 at no successes: centre and margin are then equal, and their float difference is not.
+  if (successes <= 0) return 0;
+  const { centre, margin, scale } = wilsonTerms(successes, n);
+  return Math.max(0, (centre - margin) / scale);
+}
+
+/**
+ * Wilson score upper bound of a proportion, one-sided 95%: the mirror of `wilsonLowerBound`
+ * (0 of n gives z² / (n + z²)). `--until-confident` stops a family as failing once it is below the
+ * threshold.
+ */
+export function wilsonUpperBound(successes: number, n: number): number | null {
+  if (n === 0) return null;
+  if (successes >= n) return 1;
+  const { centre, margin, scale } = wilsonTerms(successes, n);
+  return Math.min(1, (centre + margin) / scale);
+}
+
+function wilsonTerms(successes: number, n: number): { centre: number; margin: number; scale: number } {
   const z2 = Z_95_ONE_SIDED * Z_95_ONE_SIDED;
   const p = successes / n;
   const centre = p + z2 / (2 * n);
   const margin = Z_95_ONE_SIDED * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return Math.max(0, (centre - margin) / (1 + z2 / n));
+  return { centre, margin, scale: 1 + z2 / n };
 }
