@@ -29,7 +29,7 @@ import type { ColumnTypes } from '../../core/column-type.js';
 import type { FamilyRule } from '../../core/rule.js';
 import { idParts, rowId } from '../../core/source-key.js';
 import { ConnectionCap } from '../connection-cap.js';
-import { UsageError } from '../../errors.js';
+import { requireSampleTable } from '../sample-ids.js';
 import { batchFailed, checkFailed, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
 import { classifyFailure, describeQueryError, isPgConnectionLimit } from './errors.js';
 import { lastResult, type PgClientLike, type PgPoolLike, type PgResultLike } from './pool-like.js';
@@ -211,10 +211,10 @@ export class PostgresLoader implements SourceLoader {
 
   /** --sampling source: random rows of the family's table (sample-ids.ts). */
   async sampleIds(rule: FamilyRule, count: number, seed: number): Promise<SampledIds> {
+    requireSampleTable(rule);
     try {
       return await this.inReadOnlyTransaction((client) => samplePgIds(client, rule, count, seed));
     } catch (error) {
-      if (error instanceof UsageError) throw error;
       throw this.batchError(rule, error);
     }
   }
@@ -285,6 +285,5 @@ export class PostgresLoader implements SourceLoader {
   private batchError(rule: FamilyRule, error: unknown): Error {
     return batchFailed(this.spec, rule.name, classifyFailure(error), error, this.timeoutMs, describeQueryError(error));
   }
-
 }
 
