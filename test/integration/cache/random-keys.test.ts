@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisReader } from '../../../src/cache/redis-standalone.js';
 import type { CacheReader } from '../../../src/cache/types.js';
-import { openTestDb, type TestDb } from '../helpers/redis.js';
+import { ConnectionError } from '../../../src/errors.js';
+import { createAclUser, openTestDb, type TestDb } from '../helpers/redis.js';
 
 let seeded: TestDb;
 let empty: TestDb;
@@ -60,6 +61,33 @@ describe('randomKeys', () => {
     // Spread over the keyspace: every tenth of the numbered keys is drawn.
     const tenths = new Set(names.filter((n) => n.startsWith('rk:')).map((n) => Math.floor(Number(n.slice(3)) / (KEYS / 10))));
     expect(tenths.size).toBe(10);
+  });
+
+  it('draws near-uniformly: 30,000 draws over 20 equal groups of keys pass a chi-square test at p = 0.001', async () => {
+    const counts = new Array<number>(20).fill(0);
+    for (const key of await reader.randomKeys!(30_000)) {
+      const text = key.toString('latin1');
+      if (text.startsWith('rk:')) counts[Math.floor((Number(text.slice(3)) * 20) / KEYS)]! += 1;
+    }
+    const total = counts.reduce((a, b) => a + b, 0);
+    const expected = total / 20;
+    const chiSquare = counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
+    // 43.82: the 0.999 quantile of chi-square with 19 degrees of freedom.
+    expect(chiSquare).toBeLessThan(43.82);
+  });
+
+  it('fails as a connection error naming the refusal when the ACL forbids RANDOMKEY', async () => {
+    const user = await createAclUser(seeded.redis, 'sc_norandom', ['~*', '+@all', '-@write', '-randomkey']);
+    const limited = await createRedisReader(user.url(5), { timeoutMs: 10_000 });
+    try {
+      const failure = await limited.randomKeys!(5).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ConnectionError);
+      expect((failure as Error).message).toMatch(/NOPERM/);
+      expect(await limited.exists!([Buffer.from('rk:1')])).toEqual([true]);
+    } finally {
+      await limited.close();
+      await user.drop();
+    }
   });
 
   it('returns a binary key name byte for byte', async () => {
