@@ -6,7 +6,9 @@ import { needsPilot, planSampling, type FamilyPlan, type SamplingMode } from '..
 import type { SourceLoader } from '../../sources/types.js';
 import type { Throttle } from '../throttle.js';
 import { runPilot, type Pilot } from './plan.js';
+import { randomDraw } from './random-draw.js';
 import { ScanPass } from './scan-pass.js';
+import { sourceDraw } from './source-draw.js';
 import type { FamilyDraw } from './types.js';
 import { untilConfident } from './until-confident.js';
 
@@ -72,14 +74,26 @@ export async function buildDraws(families: readonly FamilyRule[], ctx: DrawsCont
           { cache, families: ctx.allFamilies, throttle: ctx.throttle, onUnmatched: ctx.onUnmatched, isStopped: ctx.isStopped, ...(ctx.owns === undefined ? {} : { owns: ctx.owns }) },
           { sample: options.sample, seed: options.seed, batch: options.batch, scanCount: options.scanCount },
         );
-  const draws = families.map((rule, i) => drawFor(rule, plans[i] as FamilyPlan, pass));
+  const draws = families.map((rule, i) => drawFor(rule, plans[i] as FamilyPlan, pass, ctx, options));
   return { draws, plans, dbsize, ...(pass === undefined ? {} : { pass }), ...(pilot === undefined ? {} : { pilot }) };
 }
 
-function drawFor(rule: FamilyRule, plan: FamilyPlan, pass: ScanPass | undefined): FamilyDraw {
-  const draw = pass !== undefined && (plan.method === 'scan' || plan.method === 'all') ? pass.draw(rule) : undefined;
-  if (draw === undefined) throw new Error(`--sampling ${plan.method} is not available yet`);
-  // The planner's reason first, then what the draw adds (a shared pass, the bias).
+function drawFor(rule: FamilyRule, plan: FamilyPlan, pass: ScanPass | undefined, ctx: DrawsContext, options: DrawsOptions): FamilyDraw {
+  const common = { cache: ctx.cache, throttle: ctx.throttle, isStopped: ctx.isStopped, ...(ctx.owns === undefined ? {} : { owns: ctx.owns }) };
+  const sample = options.sample === 'all' ? 0 : options.sample;
+  let draw: FamilyDraw;
+  if (plan.method === 'random') {
+    draw = randomDraw(rule, common, { sample, batch: options.batch, maxCalls: plan.maxCalls ?? Math.max(sample * 10, 1) });
+  } else if (plan.method === 'source') {
+    const loader = ctx.loaders.get(rule.source);
+    if (loader === undefined) throw new Error(`no loader for source "${rule.source}"`);
+    draw = sourceDraw(rule, { ...common, loader }, { sample, batch: options.batch, seed: options.seed });
+  } else if (pass !== undefined) {
+    draw = pass.draw(rule);
+  } else {
+    throw new Error(`family "${rule.name}": planned to scan, but no scan pass was built`);
+  }
+  // The planner's reason first, then what the draw adds (a shared pass).
   return { ...draw, report: () => ({ ...draw.report(), why: joinWhy(plan.why, draw.report().why) }) };
 }
 
