@@ -48,6 +48,8 @@ const DEFAULT_QUEUED_BATCHES = 4;
  * so the same keyspace gives the same sample); with --all, each family's batches leave as the scan
  * fills them, and the scan waits while a family has `queuedBatches` waiting, so families are judged
  * concurrently in bounded memory. The scan starts when the first family asks for a batch.
+ * With --all, every family's batches must be read concurrently (run-audit judges them together):
+ * a family nobody reads holds the scan once its queue is full, until it is read or returned.
  */
 export class ScanPass {
   private readonly queues = new Map<string, FamilyQueue>();
