@@ -49,7 +49,8 @@ async function callsDuring(command: string, work: () => Promise<unknown>): Promi
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ masters: 3, replicas: 1 });
+  // A generous start-up bound: six redis-servers agreeing on a cluster is slow on a loaded machine.
+  cluster = await startCluster({ masters: 3, replicas: 1, timeoutMs: 90_000 });
   shards = await cluster.shards();
   for (let m = 0; m < 3; m++) tags.push(tagOn(m));
   for (let m = 0; m < 3; m++) {
@@ -66,7 +67,7 @@ beforeAll(async () => {
     const deadline = Date.now() + 20_000;
     while (Number(await replica.dbsize()) !== PLACED[master] && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await Promise.allSettled(toClose.map((r) => r.close()));
@@ -321,7 +322,8 @@ families:
   it('an unsharded run scans every master and judges every key (the reference)', async () => {
     const run = await audit([]);
     whole = run.report;
-    expect(counts(whole)).toEqual({ sampled: USERS, divergent: USERS / 10, unmatched: SETTINGS });
+    // Unmatched: every key no family covers, the hash-tagged keys of the randomKeys tests included.
+    expect(counts(whole)).toEqual({ sampled: USERS, divergent: USERS / 10, unmatched: SETTINGS + 4000 });
     expect(run.scans.every((n) => n > 0)).toBe(true);
     expect(whole.coverage?.slots).toBeUndefined();
   }, 120_000);
