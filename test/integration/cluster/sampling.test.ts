@@ -261,6 +261,7 @@ describe('--shard i/N on a Cluster (the built CLI)', () => {
 
   interface Report {
     summary: Record<string, number>;
+    families: { name: string; sampling?: { method: string; examined: number; redisCalls: number; notCached?: number } }[];
     coverage?: { complete: boolean; slots?: string; nodes: { address: string; role: string; slots: string; complete: boolean }[] };
   }
 
@@ -301,14 +302,17 @@ families:
     await dir?.remove();
   });
 
-  /** One audit run; the SCAN calls it sent to each master (INFO commandstats), in slot order. */
-  async function audit(extra: readonly string[]): Promise<{ report: Report; scans: number[] }> {
-    const before = await Promise.all(shards.map((s) => calls(s.master, 'scan')));
-    const result = await runCli(['audit', '--rules', rules, '--redis', cluster.url, '--all', '--confirm-delay', '0', '--format', 'json', ...extra], {}, 90_000);
-    const after = await Promise.all(shards.map((s) => calls(s.master, 'scan')));
+  /** One audit run (--all unless `sample` is given); the SCAN, RANDOMKEY and EXISTS calls it sent to each master, in slot order. */
+  async function audit(extra: readonly string[], sample?: number): Promise<{ report: Report; scans: number[]; randoms: number[]; exists: number[] }> {
+    const stats = () => Promise.all(shards.map(async (s) => commandCalls(cluster.node(s.master))));
+    const before = await stats();
+    const size = sample === undefined ? ['--all'] : ['--sample', String(sample)];
+    const result = await runCli(['audit', '--rules', rules, '--redis', cluster.url, ...size, '--confirm-delay', '0', '--format', 'json', ...extra], {}, 90_000);
+    const after = await stats();
     if (result.stdout === '') throw new Error(`audit printed no report (exit ${String(result.code)}): ${result.stderr}`);
     expect([0, 1], result.stderr).toContain(result.code);
-    return { report: JSON.parse(result.stdout) as Report, scans: after.map((n, i) => n - (before[i] as number)) };
+    const delta = (command: string) => after.map((m, i) => (m.get(command) ?? 0) - (before[i]?.get(command) ?? 0));
+    return { report: JSON.parse(result.stdout) as Report, scans: delta('scan'), randoms: delta('randomkey'), exists: delta('exists') };
   }
 
   const counts = (r: Report) => ({ sampled: r.summary['sampled'], divergent: r.summary['divergent'], unmatched: r.summary['unmatched'] });
@@ -362,4 +366,36 @@ families:
     expect([runs[0]?.report.coverage?.slots, runs[3]?.report.coverage?.slots]).toEqual([`${first[0]}-${half - 1}`, `${half}-${first[1]}`]);
     expect(total(runs.map((r) => r.report))).toEqual(counts(whole));
   }, 300_000);
+
+  it('--sampling random: RANDOMKEY only, spread over the masters by their key counts, no SCAN', async () => {
+    const sizes = await Promise.all(shards.map(async (sh) => Number(await cluster.node(sh.master).dbsize())));
+    const { report, scans, randoms } = await audit(['--sampling', 'random'], 100);
+    expect(report.families[0]?.sampling?.method).toBe('random');
+    expect(report.summary['sampled']).toBe(100);
+    expect(scans).toEqual([0, 0, 0]);
+    const sent = randoms.reduce((a, n) => a + n, 0);
+    expect(sent).toBeGreaterThan(100);
+    // Each call of every pipeline apportioned by DBSIZE: per master within a few calls of its share.
+    const all = sizes.reduce((a, n) => a + n, 0);
+    randoms.forEach((n, m) => expect(Math.abs(n - (sent * (sizes[m] as number)) / all), `RANDOMKEY on master ${m}: ${randoms.join(',')}`).toBeLessThanOrEqual(0.01 * sent + 10));
+  }, 120_000);
+
+  it('--sampling random --shard 1/3: RANDOMKEY only on the shard\'s master', async () => {
+    const { report, scans, randoms } = await audit(['--sampling', 'random', '--shard', '1/3'], 50);
+    expect(report.families[0]?.sampling?.method).toBe('random');
+    expect(report.summary['sampled']).toBe(50);
+    expect(scans).toEqual([0, 0, 0]);
+    expect(randoms.map((n) => n > 0)).toEqual([false, true, false]);
+  }, 120_000);
+
+  it('--sampling source: rows rendered into keys, EXISTS routed to the masters holding them', async () => {
+    const { report, scans, exists } = await audit(['--sampling', 'source', '--seed', '3'], 100);
+    expect(report.families[0]?.sampling?.method).toBe('source');
+    // Every user row has a cache entry: every row drawn is judged.
+    expect(report.summary['sampled']).toBe(100);
+    expect(report.families[0]?.sampling?.notCached ?? 0).toBe(0);
+    expect(scans).toEqual([0, 0, 0]);
+    expect(exists.every((n) => n > 0)).toBe(true);
+    expect(exists.reduce((a, n) => a + n, 0)).toBeGreaterThanOrEqual(100);
+  }, 120_000);
 });
