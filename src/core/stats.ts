@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import type { SamplingReport } from './sampling-plan.js';
 import { REASONS, REASONS_BY_VERDICT, type Judgement, type Reason } from './verdict.js';
 
 /** The counters of the report contract, for one family or for the whole run. */
@@ -36,6 +37,8 @@ export interface Counters {
 
 export interface FamilyCounters extends Counters {
   name: string;
+  /** How the family's keys were drawn (`--sampling`); absent in reports written before it existed. */
+  sampling?: SamplingReport;
 }
 
 // Ten years in ms: stale ages beyond that are clamped rather than resizing the histogram forever.
@@ -104,6 +107,15 @@ export class Tally {
     if (other.staleMax !== null) this.staleMax = Math.max(this.staleMax ?? 0, other.staleMax);
     this.unmatched += other.unmatched;
     if (other.ttlAdvice !== null) this.adviseTtl(other.ttlAdvice.maxTtlMs, other.ttlAdvice.basedOnKeys);
+  }
+
+  /**
+   * The two figures consistency is computed from, (match + within-ttl) and judged, without the
+   * histogram encoding `counters()` does: cheap enough to read between every batch.
+   */
+  consistencyCounts(): { consistent: number; judged: number } {
+    const { match, withinTtl, divergent } = this.counts;
+    return { consistent: match + withinTtl, judged: match + withinTtl + divergent };
   }
 
   counters(): Counters {
@@ -236,9 +248,28 @@ const Z_95_ONE_SIDED = 1.6448536269514722;
  */
 export function wilsonLowerBound(successes: number, n: number): number | null {
   if (n === 0) return null;
+  // Exactly 0 at no successes: centre and margin are then equal, and their float difference is not.
+  if (successes <= 0) return 0;
+  const { centre, margin, scale } = wilsonTerms(successes, n);
+  return Math.max(0, (centre - margin) / scale);
+}
+
+/**
+ * Wilson score upper bound of a proportion, one-sided 95%: the mirror of `wilsonLowerBound`
+ * (0 of n gives z² / (n + z²)). `--until-confident` stops a family as failing once it is below the
+ * threshold.
+ */
+export function wilsonUpperBound(successes: number, n: number): number | null {
+  if (n === 0) return null;
+  if (successes >= n) return 1;
+  const { centre, margin, scale } = wilsonTerms(successes, n);
+  return Math.min(1, (centre + margin) / scale);
+}
+
+function wilsonTerms(successes: number, n: number): { centre: number; margin: number; scale: number } {
   const z2 = Z_95_ONE_SIDED * Z_95_ONE_SIDED;
   const p = successes / n;
   const centre = p + z2 / (2 * n);
   const margin = Z_95_ONE_SIDED * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return Math.max(0, (centre - margin) / (1 + z2 / n));
+  return { centre, margin, scale: 1 + z2 / n };
 }

@@ -86,6 +86,35 @@ export class FakeCache implements CacheReader {
     return this.entries.size;
   }
 
+  /** RANDOMKEY calls sent, and a seeded pick so that a test's draw is the same every run. */
+  randomCalls = 0;
+  private randomState = 1;
+
+  /** Opt-in (`withRandomKeys`): a cache reader without RANDOMKEY leaves `randomKeys` undefined. */
+  randomKeys?: (count: number, beforeCommand?: (calls: number) => Promise<void>) => Promise<Buffer[]>;
+  exists?: (keys: readonly Buffer[]) => Promise<boolean[]>;
+
+  /** Gives this fake RANDOMKEY (uniform over the keys, seeded) and EXISTS. */
+  withRandomKeys(): this {
+    this.randomKeys = async (count, beforeCommand) => {
+      await beforeCommand?.(count);
+      this.randomCalls += count;
+      const keys = [...this.entries.keys()];
+      if (keys.length === 0) return [];
+      return Array.from({ length: count }, () => {
+        // xorshift32: deterministic, good enough to spread picks over a small keyspace.
+        let x = this.randomState;
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        this.randomState = x >>> 0;
+        return Buffer.from(keys[this.randomState % keys.length] as string);
+      });
+    };
+    this.exists = async (keys) => keys.map((k) => this.entries.has(k.toString()));
+    return this;
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -131,6 +160,19 @@ export class FakeSource implements SourceLoader {
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** Opt-in (`withSampleIds`): the first `count` ids of the family's table, in a seed-rotated order. */
+  sampleIds?: (rule: FamilyRule, count: number, seed: number) => Promise<{ ids: string[]; tableRows: number }>;
+
+  withSampleIds(): this {
+    this.sampleIds = async (rule, count, seed) => {
+      const ids = Object.keys(this.tables[rule.name] ?? {});
+      const start = ids.length === 0 ? 0 : seed % ids.length;
+      const rotated = [...ids.slice(start), ...ids.slice(0, start)];
+      return { ids: rotated.slice(0, count), tableRows: ids.length };
+    };
+    return this;
   }
 
   async close(): Promise<void> {}
