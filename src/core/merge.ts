@@ -5,6 +5,8 @@ import type { ShardMeta } from './shard.js';
 import type { Population, ReportFinding, ShardReport } from './report-document/index.js';
 import { Tally, type Counters } from './stats.js';
 import type { RunWarning } from './warning.js';
+import { mergeCoverage, withMergedSampling } from './merge-coverage.js';
+import type { KeyspaceCoverage } from './run-summary.js';
 
 /**
  * `shadowcheck merge`: N reports of `audit --shard i/N --format json` back into the one report an
@@ -34,6 +36,8 @@ export interface MergedReport extends Population {
   runWarnings: RunWarning[];
   /** The shards' failed source batches, those of one family with the same message summed (mergeSourceFailures). */
   sourceFailures: SourceFailure[];
+  /** The shards' keyspace coverage summed (merge-coverage.ts). */
+  keyspace?: KeyspaceCoverage;
 }
 
 /**
@@ -130,6 +134,9 @@ export function mergeReports(reports: readonly ShardReport[], mergerVersion: str
     runWarnings: unionOfWarnings(ordered.map((r) => r.runWarnings)),
     sourceFailures: mergeSourceFailures(ordered.map((r) => r.sourceFailures)),
   };
+  merged.families = withMergedSampling(merged.families, ordered.map((r) => r.families));
+  const keyspace = mergeCoverage(ordered.map((r) => r.keyspace));
+  if (keyspace !== undefined) merged.keyspace = keyspace;
   if (first.recent !== undefined) {
     merged.recent = { withinMs: first.recent.withinMs, ...mergePopulations(ordered, (r) => r.recent as Population, 'recent.') };
   }
@@ -153,6 +160,7 @@ export function mergedOutcome(merged: MergedReport): RunOutcome {
     ...(merged.abortReason === undefined ? {} : { abortReason: merged.abortReason }),
     warnings: merged.runWarnings,
     sourceFailures: merged.sourceFailures,
+    ...(merged.keyspace === undefined ? {} : { coverage: merged.keyspace }),
   };
 }
 

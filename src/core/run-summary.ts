@@ -30,6 +30,11 @@ export interface KeyspaceCoverage {
   unmatched: number;
   exact: boolean;
   basis: string;
+  /**
+   * The SCAN MATCH the count is limited to, when every scanning family shares a literal prefix
+   * (`app:*`): keys outside it were not listed, so not counted. Absent when the whole keyspace was.
+   */
+  scope?: string;
   /** The commonest prefixes of those keys (core/uncovered-prefixes.ts), most keys first. */
   uncoveredPrefixes: { prefix: string; keys: number }[];
 }

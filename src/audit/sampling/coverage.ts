@@ -24,7 +24,15 @@ export class UnmatchedCount {
 export function keyspaceCoverage(draws: Draws, unmatched: UnmatchedCount): KeyspaceCoverage {
   const { pass, pilot, dbsize } = draws;
   if (pass?.complete === true) {
-    return { unmatched: unmatched.keys, exact: true, basis: 'one full SCAN pass', uncoveredPrefixes: unmatched.prefixes.top(UNCOVERED_PREFIXES_LISTED) };
+    const prefixes = unmatched.prefixes.top(UNCOVERED_PREFIXES_LISTED);
+    if (pass.match === '*') return { unmatched: unmatched.keys, exact: true, basis: 'one full SCAN pass', uncoveredPrefixes: prefixes };
+    return {
+      unmatched: unmatched.keys,
+      exact: true,
+      basis: `one SCAN pass over ${pass.match}, the families' common prefix: keys outside it were not listed`,
+      scope: pass.match,
+      uncoveredPrefixes: prefixes,
+    };
   }
   if (pilot !== undefined && pilot.replies > 0) {
     const scale = dbsize / pilot.replies;

@@ -61,14 +61,17 @@ export class ScanPass {
   /** SCAN calls sent, and keys their replies held (before --shard filtering). */
   calls = 0;
   examined = 0;
-  /** Whether the pass listed the whole keyspace (it was not stopped). */
+  /** Whether the pass listed every key of its MATCH (it was not stopped). */
   complete = false;
+  /** The SCAN's MATCH: `*`, or the scanning families' common literal prefix followed by `*`. */
+  readonly match: string;
 
   constructor(
     scanning: readonly FamilyRule[],
     private readonly ctx: ScanPassContext,
     private readonly options: ScanPassOptions,
   ) {
+    this.match = commonPrefixGlob(scanning.map((f) => f.pattern.glob));
     for (const rule of scanning) {
       this.queues.set(rule.name, {
         rule,
@@ -137,7 +140,7 @@ export class ScanPass {
       await ctx.throttle.take(1);
     };
     try {
-      for await (const keys of ctx.cache.scan('*', options.scanCount, beforeScan)) {
+      for await (const keys of ctx.cache.scan(this.match, options.scanCount, beforeScan)) {
         await ctx.throttle.take(keys.length);
         this.examined += keys.length;
         for (const raw of keys) {
@@ -187,4 +190,35 @@ export class ScanPass {
       queue.wake?.();
     }
   }
+}
+
+const GLOB_SPECIAL = new Set(['*', '?', '[', ']', '\\']);
+
+/**
+ * The MATCH of one pass serving these globs: their longest common literal prefix (the text before
+ * a glob's first special character, escapes read) followed by `*`; `*` when they share none. When
+ * every family's keys start with `app:`, the pass lists only `app:*` (and unmatched counts the
+ * keys under it): the rest of the keyspace is no family's, and need not cross the network.
+ */
+export function commonPrefixGlob(globs: readonly string[]): string {
+  const literals = globs.map(literalPrefix);
+  let common = literals[0] ?? '';
+  for (const literal of literals.slice(1)) {
+    let i = 0;
+    while (i < common.length && i < literal.length && common[i] === literal[i]) i++;
+    common = common.slice(0, i);
+  }
+  if (common === '') return '*';
+  return `${[...common].map((c) => (GLOB_SPECIAL.has(c) ? `\\${c}` : c)).join('')}*`;
+}
+
+function literalPrefix(glob: string): string {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '\\' && i + 1 < glob.length) out += glob[++i] as string;
+    else if (GLOB_SPECIAL.has(c)) return out;
+    else out += c;
+  }
+  return out;
 }

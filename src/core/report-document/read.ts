@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.js';
 import type { SourceFailure } from '../gate.js';
 import type { ShardMeta } from '../shard.js';
+import type { KeyspaceCoverage } from '../run-summary.js';
 import type { Counters, FamilyCounters } from '../stats.js';
 import { REASONS_BY_VERDICT, VERDICTS, type Verdict } from '../verdict.js';
 import type { RunWarning } from '../warning.js';
@@ -38,6 +39,8 @@ export interface ShardReport extends Population {
   runWarnings: RunWarning[];
   /** The report's `sourceFailures`; empty when it had none (or was written before they were reported). */
   sourceFailures: SourceFailure[];
+  /** The keys no family covers, when the report states them (written after issue 16). */
+  keyspace?: KeyspaceCoverage;
 }
 
 /**
@@ -84,6 +87,8 @@ export function readShardReport(json: unknown, file: string): ShardReport {
     runWarnings: readWarnings(field('warnings'), fail),
     sourceFailures: readSourceFailures(field('sourceFailures'), new Set(population.families.map((f) => f.name)), fail),
   };
+  const keyspace = readKeyspace(field('coverage'));
+  if (keyspace !== undefined) report.keyspace = keyspace;
   if (field('abortReason') !== undefined) report.abortReason = string('abortReason', field('abortReason'));
   if (field('shard') !== undefined) report.shard = readShardMeta(field('shard'), fail);
   if (field('recent') !== undefined) {
@@ -182,4 +187,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function baselineFindingsOf(json: unknown): { key?: unknown; verdict?: unknown; reason?: unknown }[] | undefined {
   if (!isObject(json) || json['tool'] !== 'shadowcheck' || !Array.isArray(json['findings'])) return undefined;
   return json['findings'].filter(isObject);
+}
+
+/** `coverage`'s keyspace figures, when present and well formed; anything else is left out. */
+function readKeyspace(json: unknown): KeyspaceCoverage | undefined {
+  if (!isObject(json) || typeof json['unmatched'] !== 'number' || typeof json['exact'] !== 'boolean') return undefined;
+  const prefixes = Array.isArray(json['uncoveredPrefixes']) ? json['uncoveredPrefixes'] : [];
+  return {
+    unmatched: json['unmatched'],
+    exact: json['exact'],
+    basis: typeof json['basis'] === 'string' ? json['basis'] : '',
+    ...(typeof json['scope'] === 'string' ? { scope: json['scope'] } : {}),
+    uncoveredPrefixes: prefixes.flatMap((p: unknown) =>
+      isObject(p) && typeof p['prefix'] === 'string' && typeof p['keys'] === 'number' ? [{ prefix: p['prefix'], keys: p['keys'] }] : [],
+    ),
+  };
 }

@@ -146,7 +146,8 @@ async function shardFile(index: number): Promise<string> {
 
 /** Counters without the figures that move with the clock between two runs (stale ages, TTL advice). */
 function timeless(c: Counters): Omit<Counters, 'staleAgeMs' | 'staleAgeHistogram' | 'ttlAdvice'> & { staleAges: number; ttlAdviceKeys: number | null } {
-  const { staleAgeMs: _a, staleAgeHistogram, ttlAdvice, ...rest } = c;
+  // `sampling` states each run's own work (every shard scans the keyspace): not a population figure.
+  const { staleAgeMs: _a, staleAgeHistogram, ttlAdvice, sampling: _s, ...rest } = c as Counters & { sampling?: unknown };
   return {
     ...rest,
     staleAges: staleAgeHistogram === undefined ? -1 : hdr.decodeFromCompressedBase64(staleAgeHistogram, 'packed', false).totalCount,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScanPass, type ScanPassOptions } from '../../../src/audit/sampling/scan-pass.js';
+import { commonPrefixGlob, ScanPass, type ScanPassOptions } from '../../../src/audit/sampling/scan-pass.js';
 import type { KeyRef } from '../../../src/audit/key-batches.js';
 import { FakeCache, familiesOf, json } from './fakes/pipeline.js';
 
@@ -132,5 +132,27 @@ describe('ScanPass', () => {
     expect(items.some((k) => k.endsWith('2'))).toBe(false);
     expect(unmatched).not.toContain('tmp:12');
     expect(unmatched).toHaveLength(8);
+  });
+
+  it('MATCHes the families\' common literal prefix, and the whole keyspace when they share none', async () => {
+    expect(commonPrefixGlob(['app:user:*', 'app:item:*:x'])).toBe('app:*');
+    expect(commonPrefixGlob(['app:user:*'])).toBe('app:user:*');
+    expect(commonPrefixGlob(['user:*', 'item:*'])).toBe('*');
+    expect(commonPrefixGlob(['a\\*b:*', 'a\\*c:*'])).toBe('a\\**');
+    const [ONLY] = familiesOf(`
+  - name: item
+    pattern: "item:{id}"
+    source: main
+    table: items
+    key: id
+    fields: [v]
+    ttl: 300s
+`);
+    const cache = keyspace();
+    const pass = new ScanPass([ONLY as (typeof FAMILIES)[0]], { cache, families: FAMILIES, throttle: { take: async () => {} }, onUnmatched: () => {}, isStopped: () => false }, { sample: 'all', seed: 1, batch: 50, scanCount: 100 });
+    expect(pass.match).toBe('item:*');
+    expect(await collect(pass.draw(ONLY as (typeof FAMILIES)[0]).batches)).toHaveLength(40);
+    // Only the 40 item keys crossed the network.
+    expect(pass.examined).toBe(40);
   });
 });
