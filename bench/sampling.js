@@ -65,12 +65,31 @@ function freePort() {
   });
 }
 
-const loaderModule = `// Written by bench/sampling.js: every id has the row DEBUG POPULATE's value spells, at once.
+// The family sizes of the keyspace being measured reach the loader through this variable.
+const FAMILY_ROWS_ENV = 'SHADOWCHECK_BENCH_FAMILY_ROWS';
+const loaderModule = `// Written by bench/sampling.js: every id has the row DEBUG POPULATE's value spells, at once;
+// sampleIds (for --sampling source) draws distinct ids of the family's range, seeded.
 import { toBatch } from '${DIST_INDEX}';
+const familyRows = JSON.parse(process.env.${FAMILY_ROWS_ENV} ?? '{}');
 export default async function createLoader() {
   return {
     async load(rule, ids) {
       return toBatch(ids.map((id) => ({ id, v: 'value:' + id })), rule.key, Date.now());
+    },
+    async sampleIds(rule, count, seed) {
+      const rows = familyRows[rule.table] ?? 0;
+      let state = seed >>> 0;
+      const next = () => {
+        // mulberry32
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+      const ids = new Set();
+      while (ids.size < Math.min(count, rows)) ids.add(Math.floor(next() * rows));
+      return { ids: [...ids].map(String), tableRows: rows };
     },
     async close() {},
   };
@@ -109,9 +128,9 @@ function statsDiff(before, after) {
 let running; // the audit child, killed on SIGINT
 
 /** One `shadowcheck audit` run: exit code, wall ms, stdout, stderr. */
-function runCli(argv) {
+function runCli(argv, env = {}) {
   const started = performance.now();
-  const child = spawn(process.execPath, [...cliNodeFlags(), CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [...cliNodeFlags(), CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   running = child;
   let stdout = '';
   let stderr = '';
@@ -135,7 +154,8 @@ async function measure(redis, ctx, family, keys, method) {
   const argv = ['audit', '--rules', ctx.rules, '--redis', ctx.url, '--family', family.name, '--sample', String(SAMPLE), '--seed', String(SEED), '--format', 'ndjson'];
   if (method !== undefined) argv.push('--sampling', method);
   const before = await commandStats(redis);
-  const run = await runCli(argv);
+  const rows = Object.fromEntries(FAMILIES.map((f) => [f.name, familySize(keys, f.share)]));
+  const run = await runCli(argv, { [FAMILY_ROWS_ENV]: JSON.stringify(rows) });
   const redisUse = statsDiff(before, await commandStats(redis));
   if (run.code === 2 && /unknown option/i.test(run.stderr)) return { method, unavailable: true };
   if (run.code !== 0 && run.code !== 1) throw new Error(`audit ${argv.join(' ')} exited ${run.code}:\n${run.stderr}`);
