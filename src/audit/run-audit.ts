@@ -1,5 +1,4 @@
 import pLimit from 'p-limit';
-import { displayKey } from '../cache/key-name.js';
 import type { CacheReader } from '../cache/types.js';
 import { CachedFieldSample } from '../core/cached-fields.js';
 import type { FamilyRule } from '../core/rule.js';
@@ -12,10 +11,15 @@ import { ConnectionError } from '../errors.js';
 import type { SourceLoader } from '../sources/types.js';
 import { ConfirmationQueue } from './confirmations.js';
 import { confirmSuspects, judgeBatch, type BatchContext, type Suspect } from './judge-batch.js';
-import { keyBatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
+import { globMatches, type KeyBatchOptions, type KeyRef } from './key-batches.js';
+import { recentBatches } from './recent-batches.js';
 import { BatchSizer, BusyGate, RedisLatencyGate, ReplicaLagWatch, type LagProbe } from './governor.js';
 import type { AuditLog } from './log.js';
 import { createThrottle, type Throttle } from './throttle.js';
+import type { SamplingMode, SamplingReport } from '../core/sampling-plan.js';
+import type { KeyspaceCoverage } from '../core/run-summary.js';
+import { buildDraws, withUntilConfident } from './sampling/draws.js';
+import { keyspaceCoverage, UnmatchedCount } from './sampling/coverage.js';
 
 export interface AuditOptions extends KeyBatchOptions {
   /** Keys per second across the run, SCAN included; undefined for no cap. */
@@ -33,6 +37,13 @@ export interface AuditOptions extends KeyBatchOptions {
   targetQueryMs?: number;
   /** Pause while a replica read (Redis or a source) is further behind than this, ms. */
   maxReplicaLagMs?: number;
+  /** `--sampling`: how each family's keys are drawn; `auto` (the default) lets the planner choose. */
+  sampling?: SamplingMode;
+  /**
+   * `--until-confident`: stop judging a family once its consistency's 95% bounds decide this
+   * threshold (the family's `minConsistency` first); the run's `--min-consistency` when given.
+   */
+  untilConfident?: { minConsistency?: number };
 }
 
 export interface AuditInputs {
@@ -67,6 +78,10 @@ export interface AuditOutcome extends Population {
   warnings: RunWarning[];
   /** Batches whose source query failed as a whole, per family: the gate fails on them. */
   sourceFailures: SourceFailure[];
+  /** How each sampled family's keys were drawn, by family name. */
+  sampling: Map<string, SamplingReport>;
+  /** Keys no family covers: exact after a full SCAN pass, else estimated from a RANDOMKEY sample. */
+  keyspace: KeyspaceCoverage;
 }
 
 const DEFAULT_TARGET_QUERY_MS = 100;
@@ -85,25 +100,45 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
   const run = new Run(inputs, options);
   await run.watchSources();
   const sampled = newPopulation(inputs.families);
-  for (const rule of inputs.families) {
-    if (run.isStopped()) break;
-    const batches = keyBatches(
-      rule,
-      {
-        cache: inputs.cache,
-        families: inputs.allFamilies,
-        throttle: run.throttle,
-        isStopped: () => run.isStopped(),
-        // Counted in total and on the family whose SCAN glob returned the key.
-        onUnmatched: () => {
-          sampled.total.unmatched++;
-          (sampled.families.get(rule.name) as Tally).unmatched++;
-        },
+  const { shard } = options;
+  // On a Cluster, the reader itself keeps to the shard's masters; elsewhere keys are kept by slot.
+  const owns = shard === undefined ? undefined : (inputs.cache.restrictToShard?.(shard) ?? ((raw: Buffer) => ownsKey(shard, raw)));
+  const unmatched = new UnmatchedCount();
+  const planned = await buildDraws(
+    inputs.families,
+    {
+      cache: inputs.cache,
+      loaders: inputs.loaders,
+      allFamilies: inputs.allFamilies,
+      throttle: run.throttle,
+      ...(owns === undefined ? {} : { owns }),
+      isStopped: () => run.isStopped(),
+      // Counted in total, and on the first family (rules-file order) whose glob holds the key, so
+      // a per-family figure says which pattern leaves keys unclaimed.
+      onUnmatched: (key) => {
+        unmatched.add(key);
+        sampled.total.unmatched++;
+        const owner = inputs.allFamilies.find((f) => globMatches(f.pattern.glob, key));
+        const tally = owner === undefined ? undefined : sampled.families.get(owner.name);
+        if (tally !== undefined) tally.unmatched++;
       },
-      options,
-    );
-    await run.judgeAll(rule, batches, sampled);
+    },
+    { sampling: options.sampling ?? 'auto', sample: options.sample, seed: options.seed, batch: options.batch, scanCount: options.scanCount },
+  );
+  const draws = planned.draws.map((draw) => withUntilConfident(draw, sampled.families.get(draw.rule.name) as Tally, options.untilConfident));
+  if (options.sample === 'all') {
+    // One pass streams every family's keys: the families are judged together, sharing the slots.
+    await Promise.all(draws.map((draw) => run.judgeAll(draw.rule, draw.batches, sampled)));
+  } else {
+    for (const draw of draws) {
+      if (run.isStopped()) break;
+      await run.judgeAll(draw.rule, draw.batches, sampled);
+    }
   }
+  const sampling = new Map(draws.map((draw) => [draw.rule.name, draw.report()]));
+  const keyspace = keyspaceCoverage(planned, unmatched);
+  // An estimate replaces the count when no full pass listed the keyspace.
+  if (!keyspace.exact) sampled.total.unmatched = keyspace.unmatched;
 
   let recent: AuditOutcome['recent'];
   if (options.recentMs !== undefined) {
@@ -111,26 +146,11 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
     recent = { ...newPopulation(eligible), withinMs: options.recentMs };
     for (const rule of eligible) {
       if (run.isStopped()) break;
-      await run.judgeAll(rule, recentBatches(rule, run.loaderFor(rule), options, options.recentMs), recent, 'recent');
+      await run.judgeAll(rule, recentBatches(rule, run.loaderFor(rule), options, options.recentMs, owns), recent, 'recent');
     }
   }
   await run.settle();
-  return run.outcome(sampled, recent);
-}
-
-/** The keys of rows changed within `withinMs`, most recent first, at most one sample's worth. */
-async function* recentBatches(rule: FamilyRule, loader: SourceLoader, options: AuditOptions, withinMs: number): AsyncGenerator<KeyRef[]> {
-  if (loader.recentIds === undefined) return;
-  const limit = options.sample === 'all' ? 1_000_000 : options.sample;
-  const ids = await loader.recentIds(rule, withinMs, limit);
-  // An id that contains the separator renders to a key its own pattern would not claim: skip it.
-  // With --shard, a key another shard owns is that shard's to judge.
-  const refs = ids.flatMap((id) => {
-    const text = rule.pattern.render(id);
-    const raw = Buffer.from(text);
-    return rule.pattern.match(text) === id && (options.shard === undefined || ownsKey(options.shard, raw)) ? [{ raw, key: displayKey(raw), id }] : [];
-  });
-  for (let i = 0; i < refs.length; i += options.batch) yield refs.slice(i, i + options.batch);
+  return { ...run.outcome(sampled, recent), sampling, keyspace };
 }
 
 /** The state one audit run shares across families and populations. */
@@ -260,7 +280,18 @@ class Run {
     const judge = async (refs: KeyRef[]) => {
       batchesInFlight++;
       try {
-        const outcome = await this.slots(() => judgeBatch(rule, refs, ctx));
+        // A batch still waiting for a slot when the run stops is dropped: only those in flight finish.
+        // A failure stops the run before the slot passes on, so no waiting batch starts after it.
+        const outcome = await this.slots(async () => {
+          if (this.isStopped()) return undefined;
+          try {
+            return await judgeBatch(rule, refs, ctx);
+          } catch (error) {
+            this.fail(error);
+            throw error;
+          }
+        });
+        if (outcome === undefined) return;
         await record(outcome.findings);
         if (outcome.suspects.length > 0) confirmations.add(outcome.suspects);
       } finally {
@@ -301,11 +332,11 @@ class Run {
     await Promise.all(this.confirming);
   }
 
-  outcome(sampled: Population, recent: AuditOutcome['recent']): AuditOutcome {
+  outcome(sampled: Population, recent: AuditOutcome['recent']): Omit<AuditOutcome, 'sampling' | 'keyspace'> {
     // A lost connection ends the run with what was judged; anything else (a bug, an unwritable
     // report) is thrown to the caller.
     if (this.stop !== undefined && !(this.stop.error instanceof ConnectionError)) throw this.stop.error;
-    const outcome: AuditOutcome = { ...sampled, incomplete: this.isStopped(), warnings: this.warnings, sourceFailures: this.sourceFailures };
+    const outcome: Omit<AuditOutcome, 'sampling' | 'keyspace'> = { ...sampled, incomplete: this.isStopped(), warnings: this.warnings, sourceFailures: this.sourceFailures };
     const lags = this.lag?.observed() ?? {};
     if (Object.keys(lags).length > 0) outcome.replicaLagMs = lags;
     if (recent !== undefined) outcome.recent = recent;

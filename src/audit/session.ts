@@ -63,6 +63,7 @@ export async function performAudit(request: AuditRequest): Promise<number> {
       process.stderr.write(`shadowcheck: --recent skips family "${f.name}": it needs \`table\` and \`updatedAt\` to find recently changed rows\n`);
     }
   }
+  checkUntilConfident(request, families);
   const startedAt = new Date();
   const resources: { cache?: CacheReader; loaders: Map<string, SourceLoader> } = { loaders: new Map() };
   try {
@@ -155,7 +156,10 @@ async function auditAndReport(
       outcome.abortReason = `the scan did not list slots ${coverage.missing ?? '(unknown)'}`;
     }
     const summary = outcome.total.counters();
-    const familyCounters = families.map((f) => ({ name: f.name, ...(outcome.families.get(f.name)?.counters() ?? summary) }));
+    const familyCounters = families.map((f) => {
+      const sampling = outcome.sampling.get(f.name);
+      return { name: f.name, ...(outcome.families.get(f.name)?.counters() ?? summary), ...(sampling === undefined ? {} : { sampling }) };
+    });
     for (const f of familyCounters) {
       if (f.sampled === 0 && !outcome.incomplete) log.warn({ family: f.name }, 'no key matched the family pattern: check --redis, its logical database, and the pattern');
     }
@@ -177,7 +181,8 @@ async function auditAndReport(
         sourceFailures: outcome.sourceFailures,
         ...(request.audit.shard === undefined ? {} : { shard: shardMeta(request.audit.shard, request.config.families) }),
         ...(outcome.replicaLagMs === undefined ? {} : { replicaLagMs: outcome.replicaLagMs }),
-        ...(coverage === undefined ? {} : { coverage }),
+        // The Cluster scan's nodes and slots (when on a Cluster), then the keys no family covers.
+        coverage: { ...(coverage ?? {}), ...outcome.keyspace },
         ...(recent === undefined
           ? {}
           : {
@@ -201,6 +206,19 @@ async function auditAndReport(
   } finally {
     // After a commit there is nothing left to drop; after a failure, the temporary file goes.
     await output.discard();
+  }
+}
+
+/** `--until-confident` needs a threshold for every family it samples, checked before connecting. */
+function checkUntilConfident(request: AuditRequest, families: readonly FamilyRule[]): void {
+  const until = request.audit.untilConfident;
+  if (until === undefined) return;
+  if (request.audit.sample === 'all') throw new UsageError('--until-confident stops a sample early: it cannot be combined with --all');
+  const without = families.filter((f) => f.minConsistency === undefined);
+  if (until.minConsistency === undefined && without.length > 0) {
+    throw new UsageError(`--until-confident: family ${without.map((f) => `"${f.name}"`).join(', ')} has no minConsistency to be confident about`, {
+      hint: 'give the family a minConsistency in the rules file, or pass --min-consistency',
+    });
   }
 }
 

@@ -20,6 +20,9 @@ export interface PipelineLike {
   hgetallBuffer(key: Buffer): PipelineLike;
   pttl(key: Buffer): PipelineLike;
   call(command: string, ...args: (string | Buffer)[]): PipelineLike;
+  /** --sampling random / source (random-keys.ts). */
+  randomkeyBuffer(): PipelineLike;
+  exists(key: Buffer): PipelineLike;
 }
 
 export type Replies = [Error | null, unknown][];

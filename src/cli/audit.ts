@@ -22,6 +22,7 @@ import { createProgress } from './progress.js';
 import { addConnectionFlags, connectionFrom, type ConnectionFlags } from './connection-flags.js';
 import { beginOnStart, withInterrupt } from './interrupt.js';
 import { describeCommand } from './commands.js';
+import { SAMPLING_MODES, type SamplingMode } from '../core/sampling-plan.js';
 
 interface AuditFlags extends ConnectionFlags {
   rules: string;
@@ -50,6 +51,8 @@ interface AuditFlags extends ConnectionFlags {
   targetQueryMs: number;
   shard?: Shard;
   maxReplicaLag?: number;
+  sampling: SamplingMode;
+  untilConfident?: boolean;
 }
 
 export function registerAuditCommand(program: Command): void {
@@ -62,7 +65,13 @@ export function registerAuditCommand(program: Command): void {
     .option('--family <name>', 'audit only this family (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--sample <n>', 'judge a uniform sample of N matching keys per family', integer('--sample'), 1000)
     .addOption(new Option('--all', 'judge every matching key').conflicts('sample'))
-    .option('--seed <n>', 'seed for the sample, to pick the same keys again', integer('--seed'))
+    .addOption(
+      new Option('--sampling <method>', 'how each family\'s sample is drawn: a full SCAN, RANDOMKEY, random source rows, or auto (per family, the cheapest)')
+        .choices(SAMPLING_MODES)
+        .default('auto'),
+    )
+    .option('--until-confident', 'stop sampling a family once its 95% bounds decide its minConsistency (or --min-consistency); --sample stays the limit')
+    .option('--seed <n>', 'seed for the sample, to pick the same keys again (RANDOMKEY cannot be seeded)', integer('--seed'))
     .option('--rate <keys-per-s>', 'cap keys per second across the run, SCAN included', integer('--rate'))
     .option('--concurrency <n>', 'batches in flight at once', integer('--concurrency'), 4)
     .option('--batch <n>', 'keys per batch at most (one Redis read, one source query)', integer('--batch'), 500)
@@ -117,6 +126,8 @@ export function registerAuditCommand(program: Command): void {
             targetQueryMs: flags.targetQueryMs,
             ...(flags.maxReplicaLag === undefined ? {} : { maxReplicaLagMs: flags.maxReplicaLag }),
             ...(flags.shard === undefined ? {} : { shard: flags.shard }),
+            sampling: flags.sampling,
+            ...(flags.untilConfident === true ? { untilConfident: flags.minConsistency === undefined ? {} : { minConsistency: flags.minConsistency } } : {}),
           },
           timeoutMs: connection.timeoutMs,
           format: flags.format,

@@ -1,6 +1,6 @@
 import { ExitCode } from '../errors.js';
 import { errorRatio, evaluateGate, sourceFailureMessage, type GateInput, type GateOptions, type GateVerdict, type SourceFailure } from './gate.js';
-import type { RunSummary, ScanCoverage } from './run-summary.js';
+import type { RunCoverage, RunSummary } from './run-summary.js';
 import type { ShardMeta } from './shard.js';
 import type { Counters, FamilyCounters } from './stats.js';
 import type { RunWarning } from './warning.js';
@@ -31,7 +31,7 @@ export interface RunOutcome {
   warnings: readonly RunWarning[];
   sourceFailures: readonly SourceFailure[];
   shard?: ShardMeta;
-  coverage?: ScanCoverage;
+  coverage?: RunCoverage;
   replicaLagMs?: Record<string, number>;
 }
 

@@ -23,6 +23,21 @@ export interface ScanCoverage {
 }
 
 /**
+ * The keys of the keyspace no family covers (`unmatched`), in the report's `coverage`: exact after
+ * a full SCAN pass, else estimated from DBSIZE and a RANDOMKEY sample; `basis` says which.
+ */
+export interface KeyspaceCoverage {
+  unmatched: number;
+  exact: boolean;
+  basis: string;
+  /** The commonest prefixes of those keys (core/uncovered-prefixes.ts), most keys first. */
+  uncoveredPrefixes: { prefix: string; keys: number }[];
+}
+
+/** The report's `coverage`: the Cluster scan's nodes and slots when on a Cluster, and the keyspace's coverage. */
+export type RunCoverage = (ScanCoverage & Partial<KeyspaceCoverage>) | KeyspaceCoverage;
+
+/**
  * The concluded run: what every end-of-run sink (reporters, metrics) is given, and nothing more
  * (STYLE.md: don't hand reporters the world). Built once, by core/conclude.ts.
  */
@@ -37,8 +52,8 @@ export interface RunSummary {
   gate: GateResult;
   /** With --recent: the keys of rows changed within `withinMs`, counted apart from the sample. */
   recent?: { withinMs: number; summary: Counters; families: FamilyCounters[] };
-  /** Cluster: which nodes and slot ranges were scanned. */
-  coverage?: ScanCoverage;
+  /** Cluster: which nodes and slot ranges were scanned; and how many keys no family covers. */
+  coverage?: RunCoverage;
   /** Largest replication lag seen per replica read (redis, or a source's name), ms. */
   replicaLagMs?: Record<string, number>;
   /** True when the audit stopped early (lost connection, signal): the figures cover what was judged. */

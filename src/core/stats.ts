@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import type { SamplingReport } from './sampling-plan.js';
 import { REASONS, REASONS_BY_VERDICT, type Judgement, type Reason } from './verdict.js';
 
 /** The counters of the report contract, for one family or for the whole run. */
@@ -36,6 +37,8 @@ export interface Counters {
 
 export interface FamilyCounters extends Counters {
   name: string;
+  /** How the family's keys were drawn (`--sampling`); absent in reports written before it existed. */
+  sampling?: SamplingReport;
 }
 
 // Ten years in ms: stale ages beyond that are clamped rather than resizing the histogram forever.

@@ -8,6 +8,7 @@ import { sourceFailuresBesideGate } from './source-failures.js';
 import { formatPercent, humanMs, humanPttl, renderValue } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';
+import { samplingSentence, uncoveredPrefixes, unmatchedSentence } from './sampling-text.js';
 
 /** Keys listed with their diff; the rest are counted (the json format lists them all). */
 export const MARKDOWN_MAX_KEYS = 50;
@@ -82,6 +83,7 @@ function renderMarkdown(run: RunSummary, keys: FindingBuffer<KeyBlock>): string 
     ].join(' · '),
   );
   blocks.push(countsTable(run.families, run.summary));
+  blocks.push(...samplingBlocks(run));
   if (run.recent !== undefined) {
     blocks.push(`Keys of rows changed in the last ${humanMs(run.recent.withinMs)} (\`--recent\`), judged apart from the sample:`);
     blocks.push(countsTable(run.recent.families, run.recent.summary));
@@ -89,6 +91,15 @@ function renderMarkdown(run: RunSummary, keys: FindingBuffer<KeyBlock>): string 
   blocks.push('### By reason', reasonList(run.summary));
   blocks.push(...keysSection(keys));
   return `${blocks.join('\n\n')}\n`;
+}
+
+/** How each family was sampled, and the keys no family covers with their commonest prefixes. */
+function samplingBlocks(run: RunSummary): string[] {
+  const items = run.families.flatMap((f) => (f.sampling === undefined ? [] : [`- ${code(f.name, NAME_WIDTH)}: ${md(samplingSentence(f.sampling), WARNING_WIDTH)}`]));
+  if (items.length === 0) return [];
+  const prefixes = uncoveredPrefixes(run);
+  const coverage = md(unmatchedSentence(run), WARNING_WIDTH) + (prefixes.length === 0 ? '' : `; uncovered prefixes: ${prefixes.map((x) => `${code(x.prefix, NAME_WIDTH)} ${x.keys}`).join(', ')}`);
+  return [['**Sampling:**', ...items, `- ${coverage}`].join('\n')];
 }
 
 /**

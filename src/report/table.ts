@@ -7,6 +7,7 @@ import { sourceFailuresBesideGate } from './source-failures.js';
 import { escapeControl, formatPercent, humanMs, humanPttl, renderValue, safeText } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';
+import { samplingSentence, uncoveredPrefixes, unmatchedSentence } from './sampling-text.js';
 
 /** Rows of the findings table; the rest are counted (the json format lists them). */
 export const TABLE_MAX_ROWS = 50;
@@ -95,7 +96,7 @@ function renderTable(run: RunSummary, findings: FindingBuffer<Finding>, p: Palet
   }
   lines.push('');
   lines.push(summaryTable(run, p));
-  lines.push(`unmatched: ${run.summary.unmatched} key(s) matched no family`);
+  lines.push(...coverageLines(run, p));
   const reasons = reasonLine(run.summary, p);
   if (reasons !== undefined) lines.push(reasons);
   lines.push('95% ≥: the consistency this sample supports with 95% confidence (Wilson lower bound)');
@@ -112,6 +113,18 @@ function renderTable(run: RunSummary, findings: FindingBuffer<Finding>, p: Palet
   for (const f of sourceFailuresBesideGate(run)) lines.push(p.magenta(`source failure (not counted by this gate): ${escapeControl(f)}`));
   lines.push(gateLine(run, p));
   return `${lines.join('\n')}\n`;
+}
+
+/** How each family was sampled, then the keys no family covers and their commonest prefixes. */
+function coverageLines(run: RunSummary, p: Palette): string[] {
+  const lines: string[] = [];
+  for (const f of run.families) {
+    if (f.sampling !== undefined) lines.push(`sampling ${safeText(f.name, VALUE_WIDTH)}: ${safeText(samplingSentence(f.sampling), WARNING_WIDTH)}`);
+  }
+  lines.push(unmatchedSentence(run));
+  const prefixes = uncoveredPrefixes(run);
+  if (prefixes.length > 0) lines.push(p.dim(`  uncovered prefixes: ${prefixes.map((x) => `${safeText(x.prefix, VALUE_WIDTH)} ${x.keys}`).join(' · ')}`));
+  return lines;
 }
 
 /**

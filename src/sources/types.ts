@@ -45,9 +45,11 @@ export interface SourceLoader {
    * Ids of about `count` rows picked at random from the family's table (--sampling source), the
    * same ones again for the same `seed` where the database allows: PostgreSQL TABLESAMPLE
    * (SYSTEM_ROWS when tsm_system_rows is installed) REPEATABLE(seed), MySQL random key ranges.
-   * Table form only. Also how many rows the table holds (estimate), for the planner.
+   * Table form only. Also how many rows the table holds (estimate), for the planner, and how the
+   * rows were picked with that method's known limits, for the report (e.g. "TABLESAMPLE
+   * SYSTEM_ROWS: whole pages, not reproducible with --seed").
    */
-  sampleIds?(rule: FamilyRule, count: number, seed: number): Promise<{ ids: string[]; tableRows: number }>;
+  sampleIds?(rule: FamilyRule, count: number, seed: number): Promise<SampledIds>;
   /** Other sessions' active queries on the source, excluding the audit's own: how busy it is. */
   activity?(): Promise<number>;
   /**
@@ -58,6 +60,16 @@ export interface SourceLoader {
   /** When the source is a replica: how far behind its primary it is, ms; undefined on a primary. */
   replicaLagMs?(): Promise<number | undefined>;
   close(): Promise<void>;
+}
+
+/** What SourceLoader.sampleIds returns. */
+export interface SampledIds {
+  /** Ids spelled as rowId spells them (core/source-key.ts), distinct, at most the count asked. */
+  ids: string[];
+  /** How many rows the table holds: the catalog's estimate, or an exact count when it has none. */
+  tableRows: number;
+  /** How the rows were picked, and that method's known bias, in a sentence for the report. */
+  method?: string;
 }
 
 export interface LoaderOptions {

@@ -1,5 +1,6 @@
 import type { SourceFailure } from '../gate.js';
-import type { GateResult, RunSummary, ScanCoverage } from '../run-summary.js';
+import type { GateResult, RunCoverage, RunSummary } from '../run-summary.js';
+import type { SamplingReport } from '../sampling-plan.js';
 import type { ShardMeta } from '../shard.js';
 import type { Counters, FamilyCounters } from '../stats.js';
 import type { RunWarning } from '../warning.js';
@@ -25,7 +26,7 @@ export interface ReportDocument<Findings = readonly FindingJson[]> {
   findingsOmitted?: number;
   sourceFailures?: SourceFailure[];
   gate: GateResult;
-  coverage?: ScanCoverage;
+  coverage?: RunCoverage;
   replicaLagMs?: Record<string, number>;
   incomplete?: true;
   abortReason?: string;
@@ -104,7 +105,20 @@ function countersToJson(c: Counters): Counters {
 }
 
 function familyToJson(f: FamilyCounters): FamilyCounters {
-  return { name: f.name, ...countersToJson(f) };
+  return { name: f.name, ...countersToJson(f), ...(f.sampling === undefined ? {} : { sampling: samplingToJson(f.sampling) }) };
+}
+
+/** `families[].sampling`: how the family's keys were drawn (method, cost, bias), in contract order. */
+function samplingToJson(s: SamplingReport): SamplingReport {
+  return {
+    method: s.method,
+    examined: s.examined,
+    redisCalls: s.redisCalls,
+    ...(s.why === undefined ? {} : { why: s.why }),
+    ...(s.bias === undefined ? {} : { bias: s.bias }),
+    ...(s.notCached === undefined ? {} : { notCached: s.notCached }),
+    ...(s.stoppedEarly === undefined ? {} : { stoppedEarly: { afterKeys: s.stoppedEarly.afterKeys, because: s.stoppedEarly.because } }),
+  };
 }
 
 function gateToJson(g: GateResult): GateResult {

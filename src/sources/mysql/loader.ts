@@ -33,15 +33,17 @@ import { idParts, rowId } from '../../core/source-key.js';
 import { ConnectionCap } from '../connection-cap.js';
 import { batchFailed, checkFailed, errorCode, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
 import { ReadOnlyQueryGuard } from '../read-only-query.js';
+import { requireSampleTable } from '../sample-ids.js';
 import { mysqlReadOnlyProblem } from './read-only-query.js';
 import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from '../rows.js';
-import { SourceQueryError, type LoaderOptions, type SourceBatch, type SourceLoader } from '../types.js';
+import { SourceQueryError, type LoaderOptions, type SampledIds, type SourceBatch, type SourceLoader } from '../types.js';
 import { mysqlColumnTypes } from './column-types.js';
 import { classifyFailure, isMysqlConnectionLimit } from './errors.js';
 import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
 import { CLIENT_TIMEOUT_GRACE_MS, mysqlPoolSize, withQueryTimeout, type MysqlConnectionLike, type MysqlPoolLike } from './pool-like.js';
 import { timeoutSetting, type TimeoutMode } from './session.js';
 import { mysqlWriteAccess } from './write-access.js';
+import { sampleMysqlIds } from './sample-ids.js';
 
 /**
  * What the query's one `?` expands to: the ids (`IN ('1', '2')`), or for a composite key one
@@ -167,6 +169,18 @@ export class MysqlLoader implements SourceLoader {
     }
   }
 
+  /** --sampling source: random rows of the family's table (sample-ids.ts). */
+  async sampleIds(rule: FamilyRule, count: number, seed: number): Promise<SampledIds> {
+    requireSampleTable(rule);
+    try {
+      return await this.inReadOnlyTransaction((conn) =>
+        sampleMysqlIds(async (sql, values) => (await conn.query({ sql, values: values ?? [], timeout: this.clientTimeoutMs() }))[0] as Record<string, unknown>[], rule, count, seed),
+      );
+    } catch (error) {
+      throw this.batchError(rule, error);
+    }
+  }
+
   async check(rule: FamilyRule): Promise<ColumnTypes> {
     await this.guard.require(rule);
     let sql: string;
@@ -282,6 +296,5 @@ export class MysqlLoader implements SourceLoader {
   private batchError(rule: FamilyRule, error: unknown): Error {
     return batchFailed(this.spec, rule.name, classifyFailure(error), error, this.timeoutMs, errorMessage(error));
   }
-
 }
 

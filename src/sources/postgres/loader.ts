@@ -29,6 +29,7 @@ import type { ColumnTypes } from '../../core/column-type.js';
 import type { FamilyRule } from '../../core/rule.js';
 import { idParts, rowId } from '../../core/source-key.js';
 import { ConnectionCap } from '../connection-cap.js';
+import { requireSampleTable } from '../sample-ids.js';
 import { batchFailed, checkFailed, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
 import { classifyFailure, describeQueryError, isPgConnectionLimit } from './errors.js';
 import { lastResult, type PgClientLike, type PgPoolLike, type PgResultLike } from './pool-like.js';
@@ -40,7 +41,8 @@ import { parseUnknownArrays } from './type-parsers.js';
 import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { postgresReadOnlyProblem } from './read-only-query.js';
 import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.js';
-import type { LoaderOptions, SourceBatch, SourceLoader } from '../types.js';
+import type { LoaderOptions, SampledIds, SourceBatch, SourceLoader } from '../types.js';
+import { samplePgIds } from './sample-ids.js';
 
 export class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
@@ -207,6 +209,16 @@ export class PostgresLoader implements SourceLoader {
     }
   }
 
+  /** --sampling source: random rows of the family's table (sample-ids.ts). */
+  async sampleIds(rule: FamilyRule, count: number, seed: number): Promise<SampledIds> {
+    requireSampleTable(rule);
+    try {
+      return await this.inReadOnlyTransaction((client) => samplePgIds(client, rule, count, seed));
+    } catch (error) {
+      throw this.batchError(rule, error);
+    }
+  }
+
   /**
    * The family's own query with its parameters, or the batched SELECT over its table. One key
    * column: `$1` is the array of ids. Several: a query gets one array per column (`$1`, `$2`, ...,
@@ -273,6 +285,5 @@ export class PostgresLoader implements SourceLoader {
   private batchError(rule: FamilyRule, error: unknown): Error {
     return batchFailed(this.spec, rule.name, classifyFailure(error), error, this.timeoutMs, describeQueryError(error));
   }
-
 }
 

@@ -197,6 +197,23 @@ describe('reading from the replica (readFrom: replica)', () => {
   }, 30_000);
 });
 
+describe('random keys and EXISTS through redis+sentinel:// (--sampling random, source)', () => {
+  it('draws keys of the seeded plan with RANDOMKEY and checks them with EXISTS, on the replica when asked', async () => {
+    const before = await commandCalls(replicaAdmin, 'randomkey');
+    const reader = await createCacheReader(sentinelUrl, { timeoutMs: 5000, readFrom: 'replica' });
+    try {
+      const keys = await reader.randomKeys!(200);
+      expect(keys).toHaveLength(200);
+      const planned = new Set(plan.entries.map((e) => e.key));
+      expect(keys.map((k) => k.toString()).filter((k) => !planned.has(k))).toEqual([]);
+      expect(await reader.exists!([keys[0] as Buffer, Buffer.from('demo:no-such-key')])).toEqual([true, false]);
+    } finally {
+      await reader.close();
+    }
+    expect(await commandCalls(replicaAdmin, 'randomkey')).toBe(before + 200);
+  });
+});
+
 describe('sentinel failures are connection errors that say what failed', () => {
   it('an unknown master name: no sentinel knows it (exit 3)', async () => {
     const attempt = createCacheReader(`redis+sentinel://${REDIS_HOST}:${sentinel.port}/nosuchmaster`, { timeoutMs: 2000 });
