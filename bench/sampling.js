@@ -166,6 +166,8 @@ async function measure(redis, ctx, family, keys, method) {
   return {
     method: method ?? 'scan (default)',
     chosen: sampling?.method,
+    why: sampling?.why,
+    reported: sampling === undefined ? undefined : { examined: sampling.examined, redisCalls: sampling.redisCalls },
     sampled: ids.length,
     distinct: new Set(ids).size,
     match: lines.filter((l) => l.type === 'key' && l.verdict === 'match').length,
@@ -232,6 +234,10 @@ function printTable(results, startMs) {
   }
   const widths = head.map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
   for (const row of rows) out.push(row.map((cell, i) => String(cell).padEnd(i === row.length - 1 ? 0 : widths[i])).join('  ').trimEnd());
+  // The planner's reasons, as the report states them.
+  for (const r of results) {
+    for (const m of r.methods) if (m.why !== undefined) out.push(`${r.keys.toLocaleString('en')} ${r.family} ${m.method} -> ${m.chosen}: ${m.why}`);
+  }
   return out.join('\n');
 }
 
