@@ -63,6 +63,13 @@ export const SMALL_KEYSPACE_KEYS = 100_000;
 export const SMALL_KEYSPACE_SAMPLES = 20;
 /** auto picks `random` when its expected RANDOMKEY calls are at most this share of a full SCAN's keys. */
 export const RANDOM_COST_SHARE = 0.1;
+/**
+ * Beyond this many RANDOMKEY calls per sampled key, auto prefers random rows of the family's table
+ * when it has one (about two commands per key, whatever the family's share): RANDOMKEY's cost grows
+ * as 1 / share, and a pilot's estimate of a rare family's share is noisy (a 20M-key benchmark saw
+ * 1,014,500 calls, 43 s, where rows took 3.3 s).
+ */
+export const RANDOM_CALLS_PER_SAMPLE_BEFORE_SOURCE = 20;
 
 /** Whether auto needs the families' shares (a pilot) to choose: a large keyspace and a sample. */
 export function needsPilot(mode: SamplingMode, sample: number | 'all', dbsize: number, randomKeys: boolean): boolean {
@@ -130,10 +137,13 @@ function autoFamily(family: FamilyFacts, inputs: PlanInputs, sample: number, dbs
   }
   const held = `the family holds ~${percent(share)} of ${keys} keys`;
   const calls = expectedRandomCalls(sample, share, dbsize);
-  if (calls <= RANDOM_COST_SHARE * dbsize) {
+  const rareForRandom = family.sourceSampling && calls > RANDOM_CALLS_PER_SAMPLE_BEFORE_SOURCE * sample;
+  if (!rareForRandom && calls <= RANDOM_COST_SHARE * dbsize) {
     return { name, method: 'random', why: `${held}: about ${count(Math.ceil(calls))} RANDOMKEY calls instead of a SCAN of every key`, maxCalls: randomCallCap(sample, share, dbsize) };
   }
-  if (family.sourceSampling) return { name, method: 'source', why: `${held}, too rare for RANDOMKEY: random rows of its table` };
+  if (family.sourceSampling) {
+    return { name, method: 'source', why: `${held}, too rare for RANDOMKEY (${Number.isFinite(calls) ? `about ${count(Math.ceil(calls))} calls` : 'fewer keys than the sample'}): random rows of its table` };
+  }
   return { name, method: 'scan', why: `${held}, too rare for RANDOMKEY and without a table to sample rows from` };
 }
 

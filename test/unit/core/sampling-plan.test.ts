@@ -33,6 +33,15 @@ describe('planSampling', () => {
     expect(note?.why).toMatch(/without a table/);
   });
 
+  it('auto: rows of the table, not RANDOMKEY, once RANDOMKEY would take over 20 calls a key, even where a tenth of a SCAN allows it', () => {
+    // 20M keys: RANDOMKEY for a 0.1% family costs ~1M calls, under a tenth of the keyspace, but
+    // 1,000 calls per sampled key; a 2% family ~50 per key. Without a table RANDOMKEY stays.
+    const families: FamilyFacts[] = [RARE, { name: 'two', share: 0.02, sourceSampling: true }, { name: 'two-no-table', share: 0.02, sourceSampling: false }, COMMON];
+    const plans = plan({ dbsize: 20_000_000, families });
+    expect(plans.map((p) => p.method)).toEqual(['source', 'source', 'random', 'random']);
+    expect(plans[0]?.why).toContain('too rare for RANDOMKEY (about 1,025,866 calls)');
+  });
+
   it('auto: scan on a small keyspace, whatever the shares', () => {
     expect(plan({ dbsize: 100_000 }).map((p) => p.method)).toEqual(['scan', 'scan', 'scan']);
     // 20 samples' worth is small too.
