@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The node flags the CLI runs with: those on bin/shadowcheck.js's shebang line. */
-function cliNodeFlags() {
+export function cliNodeFlags() {
   const shebang = readFileSync(fileURLToPath(new URL('../bin/shadowcheck.js', import.meta.url)), 'utf8').split('\n')[0];
   return shebang.split(/\s+/).filter((part) => part.startsWith('--'));
 }

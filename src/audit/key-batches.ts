@@ -20,8 +20,9 @@ export interface KeyBatchOptions {
   scanCount: number;
   /**
    * Judge only the keys of this shard (`--shard i/N`, by Redis Cluster hash slot), so N processes
-   * judge disjoint parts of the keyspace. Each still SCANs every key; the others are dropped before
-   * sampling and before the unmatched count, so N shards' figures add up to one unsharded run's.
+   * judge disjoint parts of the keyspace. Each still SCANs every key (on a Cluster, only its own
+   * masters: cache.restrictToShard); the others are dropped before sampling and before the
+   * unmatched count, so N shards' figures add up to one unsharded run's.
    */
   shard?: Shard;
 }
@@ -47,10 +48,13 @@ export async function* keyBatches(rule: FamilyRule, ctx: KeyBatchContext, option
   // Each SCAN call takes one unit of --rate before it is sent (a keyspace where the family matches
   // nothing is still scanned at the rate), and each key it returns one more after.
   const beforeScan = () => ctx.throttle.take(1);
+  // A Cluster reader limits its scans to the shard's masters and says which keys the shard owns.
+  const { shard } = options;
+  const owns = shard === undefined ? undefined : (ctx.cache.restrictToShard?.(shard) ?? ((raw: Buffer) => ownsKey(shard, raw)));
   for await (const keys of ctx.cache.scan(rule.pattern.glob, options.scanCount, beforeScan)) {
     await ctx.throttle.take(keys.length);
     for (const raw of keys) {
-      if (options.shard !== undefined && !ownsKey(options.shard, raw)) continue;
+      if (owns !== undefined && !owns(raw)) continue;
       const text = keyMatchText(raw);
       const id = rule.pattern.match(text);
       if (id === undefined) {

@@ -14,7 +14,10 @@ export interface CacheReader {
   scan(glob: string, count: number, beforeCommand?: () => Promise<void>): AsyncIterable<Buffer[]>;
   /** Reads one batch: values that fit the size limit, with their PTTL. One CacheRead per key, in order. */
   read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]>;
-  /** How many keys the database holds (DBSIZE): an upper bound for progress estimates. */
+  /**
+   * How many keys the database holds (DBSIZE): an upper bound for progress estimates. On a Cluster
+   * after restrictToShard, only the shard's part (see RedisClusterReader.size).
+   */
   size(): Promise<number>;
   /**
    * `count` RANDOMKEY calls, pipelined (--sampling random), each awaiting `beforeCommand` per
@@ -44,4 +47,6 @@ export interface CacheCoverage {
   nodes: { address: string; role: 'master' | 'replica'; slots: string; complete: boolean }[];
   complete: boolean;
   missing?: string;
+  /** With --shard on a Cluster: the slots the shard owns (absent: all 16384). */
+  slots?: string;
 }

@@ -65,6 +65,79 @@ export function ownsKey(shard: Shard, key: Buffer | string): boolean {
   return shard.count <= 1 || shardOfKey(key, shard.count) === shard.index;
 }
 
+/** A Cluster master as the shard assignment sees it: the slot ranges it serves (inclusive). */
+export interface MasterSlots {
+  ranges: readonly (readonly [number, number])[];
+}
+
+/** What shard i of N takes of a Cluster: the masters it scans and the slots it owns. */
+export interface ClusterShardPart {
+  /** Indexes into the masters given, in the order of their lowest slot. */
+  masters: number[];
+  /** The slots it owns, merged ranges in slot order (inclusive). */
+  slots: [number, number][];
+}
+
+/**
+ * `--shard i/N` on a Redis Cluster: which masters each shard scans and which slots it owns, so
+ * that no shard SCANs a node another shard scans (when N <= masters) and the N shards' slots
+ * partition the keyspace exactly. Masters are taken in the order of their lowest slot, not the
+ * order given, so every process that read the same slot map assigns the same way.
+ * - N <= masters: shard i takes whole masters, every master j with j mod N = i.
+ * - N > masters: shard i takes one master, j = i mod M, and master j's slots (in slot order) are
+ *   cut into as many contiguous parts as shards share it, near-equal in slot count; the shards of
+ *   a master then all SCAN that master and each keeps its own part's keys. (A part may be empty
+ *   only when a master serves fewer slots than the shards that share it.)
+ * Slots no master serves are owned by no shard.
+ */
+export function clusterShardParts(masters: readonly MasterSlots[], count: number): ClusterShardPart[] {
+  const { owners, scanned } = assignSlots(masters, count);
+  const parts: ClusterShardPart[] = scanned.map((list) => ({ masters: list, slots: [] }));
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const shard = owners[slot] as number;
+    if (shard < 0) continue;
+    const ranges = (parts[shard] as ClusterShardPart).slots;
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last[1] === slot - 1) last[1] = slot;
+    else ranges.push([slot, slot]);
+  }
+  return parts;
+}
+
+/** Which shard owns each of the 16384 slots under clusterShardParts; -1 for a slot no master serves. */
+export function clusterSlotOwners(masters: readonly MasterSlots[], count: number): Int32Array {
+  return assignSlots(masters, count).owners;
+}
+
+/** The assignment itself: each slot's shard, and each shard's masters (see clusterShardParts). */
+function assignSlots(masters: readonly MasterSlots[], count: number): { owners: Int32Array; scanned: number[][] } {
+  const owners = new Int32Array(SLOT_COUNT).fill(-1);
+  const scanned: number[][] = Array.from({ length: count }, () => []);
+  const order = masters
+    .map((m, index) => ({ index, first: Math.min(...m.ranges.map(([from]) => from)) }))
+    .sort((a, b) => a.first - b.first || a.index - b.index);
+  const m = order.length;
+  order.forEach(({ index }, j) => {
+    const slots: number[] = [];
+    for (const [from, to] of (masters[index] as MasterSlots).ranges) for (let slot = from; slot <= to; slot++) slots.push(slot);
+    slots.sort((a, b) => a - b);
+    if (count <= m) {
+      (scanned[j % count] as number[]).push(index);
+      for (const slot of slots) owners[slot] = j % count;
+      return;
+    }
+    // Shards j, j + M, j + 2M... share master j, each a contiguous part of its slots.
+    const sharing = Math.ceil((count - j) / m);
+    for (let t = 0; t < sharing; t++) {
+      const shard = j + t * m;
+      (scanned[shard] as number[]).push(index);
+      const [lo, hi] = [Math.floor((t * slots.length) / sharing), Math.floor(((t + 1) * slots.length) / sharing)];
+      for (let k = lo; k < hi; k++) owners[slots[k] as number] = shard;
+    }
+  });
+  return { owners, scanned };
+}
+
 /**
  * What a sharded run's report carries so `shadowcheck merge` can check that the reports belong
  * together and re-run the gate without the rules file: which shard it is, a digest of the rules

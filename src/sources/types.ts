@@ -43,8 +43,10 @@ export interface SourceLoader {
   recentIds?(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]>;
   /**
    * Ids of about `count` rows picked at random from the family's table (--sampling source), the
-   * same ones again for the same `seed` where the database allows: PostgreSQL TABLESAMPLE
-   * (SYSTEM_ROWS when tsm_system_rows is installed) REPEATABLE(seed), MySQL random key ranges.
+   * same ones again for the same `seed` where the database allows: small tables ranked by a
+   * seeded hash of the key; PostgreSQL TABLESAMPLE BERNOULLI REPEATABLE(seed), or SYSTEM_ROWS (not
+   * seedable) on tables of a million rows and more when tsm_system_rows is installed; MySQL random
+   * points of an integer key, else a seeded hash threshold (see <kind>/sample-ids.ts).
    * Table form only. Also how many rows the table holds (estimate), for the planner, and how the
    * rows were picked with that method's known limits, for the report (e.g. "TABLESAMPLE
    * SYSTEM_ROWS: whole pages, not reproducible with --seed").

@@ -11,10 +11,44 @@ import { ConnectionError } from '../../errors.js';
 import { formatRanges, type Route } from './topology.js';
 import type { ClusterUrl } from './url.js';
 import { describeRedisError as describe } from '../redis-standalone.js';
-import { causeOf, NodeUnreachable, redact } from './failures.js';
+import { causeOf, NodeUnreachable, redact, withTimeout } from './failures.js';
+import type { NodeReader } from './node-pool.js';
+import { displayKey } from '../key-name.js';
 import type { NodePool } from './node-pool.js';
 import { groupByNode, isStuck, lostNodes, MAX_REDIRECTS, MAX_ROUNDS, noteKeyError, pendingKeys, type Pending } from './pending-keys.js';
 import type { ClusterRouter } from './router.js';
+
+/** A key's answer that is an error reply (or a lost connection): what a CacheRead error is. */
+export interface ErrorAnswer {
+  kind: 'error';
+  message: string;
+}
+
+/** A key's answer to a yes/no or value question other than a read: its value, or an error. */
+export type KeyAnswer<T> = { kind: 'value'; value: T } | ErrorAnswer;
+
+/** One node's part of a batch: an answer per key, in order; a lost node throws (NodeUnreachable or ConnectionError). */
+type NodeOp<R> = (node: NodeReader, keys: Buffer[]) => Promise<(R | ErrorAnswer)[]>;
+
+function isErrorAnswer(answer: { kind: string }): answer is ErrorAnswer {
+  return answer.kind === 'error';
+}
+
+/** EXISTS per key on one node, pipelined; a node that does not answer within `timeoutMs` is a lost connection. */
+async function existsOnNode(node: NodeReader, keys: Buffer[], timeoutMs: number): Promise<KeyAnswer<boolean>[]> {
+  const pipeline = node.client.pipeline();
+  for (const key of keys) pipeline.exists(key);
+  let replies: [Error | null, unknown][];
+  try {
+    replies = (await withTimeout(pipeline.exec(), timeoutMs)) ?? [];
+  } catch (error) {
+    throw new ConnectionError(describe(error), { cause: error });
+  }
+  return keys.map((_, i) => {
+    const [error, count] = replies[i] ?? [new Error('Connection is closed.'), undefined];
+    return error === null ? { kind: 'value', value: count === 1 } : { kind: 'error', message: error.message };
+  });
+}
 
 export class ClusterBatchReader {
   constructor(
@@ -34,8 +68,29 @@ export class ClusterBatchReader {
    * are then read on the new master (or the shard's other nodes), or become error reads. Each key
    * gets exactly one CacheRead. A cluster still down (CLUSTERDOWN) after `timeoutMs` ends the audit.
    */
-  async read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
-    const results = new Array<CacheRead>(keys.length);
+  read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
+    return this.perKey<CacheRead>(keys, (node, group) => node.reader.read(group, type, maxValueBytes));
+  }
+
+  /**
+   * EXISTS for each key, routed, grouped and retried exactly as `read` is (one pipeline per node,
+   * MOVED followed, a failover waited for). A key that still cannot be asked about ends the call
+   * with a ConnectionError: "absent" is an answer about the cache, and a node that did not answer
+   * gave none.
+   */
+  async exists(keys: readonly Buffer[]): Promise<boolean[]> {
+    const answers = await this.perKey<KeyAnswer<boolean>>(keys, (node, group) => existsOnNode(node, group, this.timeoutMs));
+    return answers.map((answer, i) => {
+      if (answer.kind === 'error') {
+        throw new ConnectionError(`Redis Cluster at ${this.url.redacted}: EXISTS ${displayKey(keys[i] as Buffer)} failed: ${answer.message}`);
+      }
+      return answer.value;
+    });
+  }
+
+  /** Runs a per-node operation over a batch of keys: one answer per key, in order (see read). */
+  private async perKey<R extends { kind: string }>(keys: readonly Buffer[], op: NodeOp<R>): Promise<(R | ErrorAnswer)[]> {
+    const results = new Array<R | ErrorAnswer>(keys.length);
     let pending = pendingKeys(keys);
     const deadline = Date.now() + this.timeoutMs;
     let pause = 50;
@@ -56,7 +111,7 @@ export class ClusterBatchReader {
           routed.push({ item, route });
         }
       }
-      await Promise.all(groupByNode(routed).map((group) => this.readGroup(group.route, group.items, type, maxValueBytes, results, again)));
+      await Promise.all(groupByNode(routed).map((group) => this.readGroup(group.route, group.items, op, results, again)));
       if (again.length === 0) break;
 
       if (again.some((item) => item.moved !== undefined)) await this.router.refresh(0);
@@ -82,22 +137,20 @@ export class ClusterBatchReader {
   }
 
   /** Reads one node's group; keys to try again (redirected, or their node lost) go to `again`. */
-  private async readGroup(
+  private async readGroup<R extends { kind: string }>(
     route: Route,
     items: Pending[],
-    type: RedisValueType,
-    maxValueBytes: number,
-    results: CacheRead[],
+    op: NodeOp<R>,
+    results: (R | ErrorAnswer)[],
     again: Pending[],
   ): Promise<void> {
-    let reads: CacheRead[];
+    let reads: (R | ErrorAnswer)[];
     try {
       const node = await this.pool.node(route.address, route.role);
       try {
-        reads = await node.reader.read(
+        reads = await op(
+          node,
           items.map((item) => item.key),
-          type,
-          maxValueBytes,
         );
       } catch (error) {
         this.pool.forget(node);
@@ -120,7 +173,7 @@ export class ClusterBatchReader {
     let answered = false;
     reads.forEach((read, n) => {
       const item = items[n] as Pending;
-      if (read.kind !== 'error') {
+      if (!isErrorAnswer(read)) {
         answered = true;
         results[item.index] = read;
         return;

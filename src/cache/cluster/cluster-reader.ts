@@ -4,11 +4,13 @@
  * elsewhere: connections in node-pool.ts, slot map and failover in router.ts, batches in
  * batch-read.ts; this class wires them together and owns the order of a scan.
  */
+import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
+import { clusterSlotOwners, type Shard as AuditShard } from '../../core/shard.js';
 import type { CacheRead } from '../../core/observation.js';
 import type { RedisValueType } from '../../core/rule.js';
 import { ConnectionError } from '../../errors.js';
-import { formatRanges, mergeRanges, type Topology } from './topology.js';
+import { formatRanges, mergeRanges, SLOT_COUNT, type Route, type Shard as TopologyShard, type Topology } from './topology.js';
 import type { ClusterUrl } from './url.js';
 import { describeRedisError as describe, type RedisReaderOptions } from '../redis-standalone.js';
 import { ClusterBatchReader } from './batch-read.js';
@@ -16,12 +18,19 @@ import { summarizeCoverage, type ClusterCacheReader, type ClusterCoverage, type 
 import { causeOf, redact } from './failures.js';
 import { NodePool, type NodeReader } from './node-pool.js';
 import { ClusterRouter } from './router.js';
+import { clusterRandomKeys } from './random-keys.js';
+
+function slotCount(ranges: readonly (readonly [number, number])[]): number {
+  return ranges.reduce((sum, [from, to]) => sum + to - from + 1, 0);
+}
 
 export class RedisClusterReader implements ClusterCacheReader {
   private readonly pool: NodePool;
   private readonly router: ClusterRouter;
   private readonly batches: ClusterBatchReader;
   private readonly scans: ScanRecord[] = [];
+  /** Set by restrictToShard: the slots this process owns (1 per owned slot) and as ranges. */
+  private restriction: { owned: Uint8Array; slots: [number, number][] } | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -44,7 +53,7 @@ export class RedisClusterReader implements ClusterCacheReader {
   }
 
   coverage(): ClusterCoverage {
-    return summarizeCoverage(this.scans, this.pool.readFrom);
+    return summarizeCoverage(this.scans, this.pool.readFrom, this.restriction?.slots);
   }
 
   /**
@@ -58,12 +67,13 @@ export class RedisClusterReader implements ClusterCacheReader {
   async *scan(glob: string, count: number, beforeCommand?: () => Promise<void>): AsyncIterable<Buffer[]> {
     const record: ScanRecord = { nodes: [], finished: false };
     this.scans.push(record);
-    const plan = this.router.topology.shards.map((shard) => shard.ranges);
+    const plan = this.shardsToRead().map((shard) => shard.ranges);
     for (const ranges of plan) {
       const firstSlot = (ranges[0] as readonly [number, number])[0];
       for (;;) {
         const node = await this.router.scanNode(firstSlot);
-        const entry = { address: node.address, role: node.role, slots: formatRanges(ranges), complete: false, ranges };
+        const listed = this.ownedPart(ranges);
+        const entry = { address: node.address, role: node.role, slots: formatRanges(listed), complete: false, ranges: listed };
         record.nodes.push(entry);
         let yielded = false;
         try {
@@ -96,20 +106,101 @@ export class RedisClusterReader implements ClusterCacheReader {
     return this.batches.read(keys, type, maxValueBytes);
   }
 
-  /** Sum of DBSIZE over the masters. */
+  /** See ClusterBatchReader.exists: EXISTS routed by slot, one pipeline per node, MOVED followed; one boolean per key. */
+  exists(keys: readonly Buffer[]): Promise<boolean[]> {
+    return this.batches.exists(keys);
+  }
+
+  /**
+   * `count` RANDOMKEY calls spread over the masters (reading from replicas: the node each shard is
+   * scanned on) in proportion to their DBSIZE; see random-keys.ts. Each node is resolved as a scan
+   * resolves it, so a failover that completed is followed and a lost node waited for once; a node
+   * lost mid-way is replaced once.
+   */
+  async randomKeys(count: number, beforeCommand?: (calls: number) => Promise<void>): Promise<Buffer[]> {
+    const targets = await Promise.all(
+      this.shardsToRead().map(async (shard) => {
+        const firstSlot = (shard.ranges[0] as readonly [number, number])[0];
+        return {
+          node: await this.router.scanNode(firstSlot),
+          replace: async (lost: NodeReader & Route, why: unknown) => {
+            this.pool.markDown(lost.address, describe(causeOf(why)));
+            this.pool.forget(lost);
+            // A blip: connect again at once; else wait (once) for a replica to take over.
+            await this.router.recover({ address: lost.address, role: lost.role, dropped: true });
+            return this.router.scanNode(firstSlot);
+          },
+        };
+      }),
+    );
+    return clusterRandomKeys(targets, count, this.url, beforeCommand);
+  }
+
+  /**
+   * Sum of DBSIZE over the masters. After restrictToShard, over the shard's masters only; a master
+   * whose slots are split between shards counts in proportion to the slots this shard owns there
+   * (an estimate: keys are spread over slots by hash, but hash tags can skew it).
+   */
   async size(): Promise<number> {
     const sizes = await Promise.all(
-      this.router.topology.shards.map(async (shard) => {
+      this.shardsToRead().map(async (shard) => {
         let node: NodeReader;
         try {
           node = await this.pool.node(shard.master, 'master');
         } catch (error) {
           throw new ConnectionError(`cannot reach Redis Cluster node ${shard.master}: ${redact(describe(error), this.url)}`, { cause: error });
         }
-        return node.reader.size();
+        const keys = await node.reader.size();
+        const all = slotCount(shard.ranges);
+        const owned = slotCount(this.ownedPart(shard.ranges));
+        return owned === all ? keys : Math.round((keys * owned) / all);
       }),
     );
     return sizes.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * `--shard i/N` on a Cluster (core/shard.ts clusterShardParts): from now on this reader scans and
+   * samples only the masters (or the one master's slot part) shard i owns by the slot map as read
+   * now, and the predicate returned says which keys it owns, by slot. The predicate, not the node
+   * list, is what keeps the N shards' keys disjoint: should slots move later, a master may be
+   * scanned by two shards, but each key is still kept by exactly one.
+   */
+  restrictToShard(shard: AuditShard): (raw: Buffer) => boolean {
+    const owners = clusterSlotOwners(this.router.topology.shards, shard.count);
+    const owned = new Uint8Array(SLOT_COUNT);
+    const slots: [number, number][] = [];
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      if (owners[slot] !== shard.index) continue;
+      owned[slot] = 1;
+      const last = slots[slots.length - 1];
+      if (last !== undefined && last[1] === slot - 1) last[1] = slot;
+      else slots.push([slot, slot]);
+    }
+    this.restriction = { owned, slots };
+    return (raw) => owned[calculateSlot(raw)] === 1;
+  }
+
+  /** The shards this reader lists and samples, in slot order. */
+  private shardsToRead(): readonly TopologyShard[] {
+    const shards = this.router.topology.shards;
+    return this.restriction === undefined ? shards : shards.filter((shard) => this.ownedPart(shard.ranges).length > 0);
+  }
+
+  /** The part of `ranges` this process owns: all of it unless restrictToShard said otherwise. */
+  private ownedPart(ranges: readonly (readonly [number, number])[]): [number, number][] {
+    const owned = this.restriction?.owned;
+    if (owned === undefined) return ranges.map(([from, to]) => [from, to]);
+    const part: [number, number][] = [];
+    for (const [from, to] of ranges) {
+      for (let slot = from; slot <= to; slot++) {
+        if (owned[slot] !== 1) continue;
+        const last = part[part.length - 1];
+        if (last !== undefined && last[1] === slot - 1) last[1] = slot;
+        else part.push([slot, slot]);
+      }
+    }
+    return part;
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export interface ClusterCoverage {
   complete: boolean;
   /** The slot ranges some scan did not list (a node lost mid-scan, a scan cut short); absent when complete. */
   missing?: string;
+  /** With --shard on a Cluster: the slots this shard owns, all a complete scan lists (absent: all 16384). */
+  slots?: string;
 }
 
 export interface ClusterNodeCoverage {
@@ -40,8 +42,16 @@ export interface ScanRecord {
   finished: boolean;
 }
 
-/** Merges the scans' records per node and role, nodes in slot order, with the slots left out. */
-export function summarizeCoverage(scans: readonly ScanRecord[], readFrom: 'master' | 'replica'): ClusterCoverage {
+/**
+ * Merges the scans' records per node and role, nodes in slot order, with the slots left out of
+ * `expected` (every slot, unless --shard limits the run to some).
+ */
+export function summarizeCoverage(
+  scans: readonly ScanRecord[],
+  readFrom: 'master' | 'replica',
+  expected: readonly (readonly [number, number])[] = [[0, SLOT_COUNT - 1]],
+): ClusterCoverage {
+  const sharded = !(expected.length === 1 && expected[0]?.[0] === 0 && expected[0][1] === SLOT_COUNT - 1);
   const byNode = new Map<string, { address: string; role: NodeRole; ranges: [number, number][]; complete: boolean }>();
   const missing: [number, number][] = [];
   for (const scan of scans) {
@@ -54,7 +64,7 @@ export function summarizeCoverage(scans: readonly ScanRecord[], readFrom: 'maste
     }
     if (!scan.finished) {
       const listed = mergeRanges(scan.nodes.filter((n) => n.complete).flatMap((n) => n.ranges));
-      missing.push(...subtractRanges([[0, SLOT_COUNT - 1]], listed));
+      missing.push(...subtractRanges(expected, listed));
     }
   }
   const nodes = [...byNode.values()]
@@ -67,5 +77,6 @@ export function summarizeCoverage(scans: readonly ScanRecord[], readFrom: 'maste
     nodes,
     complete,
     ...(complete ? {} : { missing: formatRanges(mergeRanges(missing)) }),
+    ...(sharded ? { slots: formatRanges(expected) } : {}),
   };
 }

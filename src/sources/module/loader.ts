@@ -67,6 +67,7 @@ export const createModuleLoader: SourceLoaderFactory = async (spec, options) => 
 class ModuleLoader implements SourceLoader {
   check?: (rule: FamilyRule) => Promise<ColumnTypes | void>;
   recentIds?: (rule: FamilyRule, withinMs: number, limit: number) => Promise<string[]>;
+  sampleIds?: (rule: FamilyRule, count: number, seed: number) => Promise<{ ids: string[]; tableRows: number }>;
   activity?: () => Promise<number>;
   replicaLagMs?: () => Promise<number | undefined>;
   private closing: Promise<void> | undefined;
@@ -77,9 +78,10 @@ class ModuleLoader implements SourceLoader {
     private readonly path: string,
     private readonly timeoutMs: number,
   ) {
-    const { check, recentIds, activity, replicaLagMs } = inner;
+    const { check, recentIds, sampleIds, activity, replicaLagMs } = inner;
     if (typeof check === 'function') this.check = (rule) => this.checkFamily(rule, check);
     if (typeof recentIds === 'function') this.recentIds = (rule, withinMs, limit) => this.loadRecentIds(rule, withinMs, limit, recentIds);
+    if (typeof sampleIds === 'function') this.sampleIds = (rule, count, seed) => this.loadSampleIds(rule, count, seed, sampleIds);
     if (typeof activity === 'function') this.activity = () => this.call(activity, []).then((n) => Number(n));
     if (typeof replicaLagMs === 'function') {
       this.replicaLagMs = () => this.call(replicaLagMs, []).then((lag) => (lag === undefined || lag === null ? undefined : Number(lag)));
@@ -141,6 +143,21 @@ class ModuleLoader implements SourceLoader {
       throw new SourceQueryError(`family "${rule.name}": ${this.where()}: recentIds() returned ${describeValue(ids)}, not an array of ids`, { timeout: false });
     }
     return ids.map((id) => String(id));
+  }
+
+  /** `--sampling source` with a module: its sampleIds answer, checked to be `{ ids: [...], tableRows: n }`. */
+  private async loadSampleIds(rule: FamilyRule, count: number, seed: number, sampleIds: (...args: never[]) => unknown): Promise<{ ids: string[]; tableRows: number }> {
+    let answer: unknown;
+    try {
+      answer = await this.call(sampleIds, [rule, count, seed]);
+    } catch (error) {
+      throw this.batchError(rule, error);
+    }
+    const { ids, tableRows } = (typeof answer === 'object' && answer !== null ? answer : {}) as { ids?: unknown; tableRows?: unknown };
+    if (!Array.isArray(ids) || typeof tableRows !== 'number' || !Number.isFinite(tableRows) || tableRows < 0) {
+      throw new SourceQueryError(`family "${rule.name}": ${this.where()}: sampleIds() returned ${describeValue(answer)}, not { ids: [...], tableRows: n }`, { timeout: false });
+    }
+    return { ids: ids.map((id) => String(id)), tableRows };
   }
 
   /** Calls one of the user's methods with the loader as `this`; a synchronous throw becomes a rejection. */

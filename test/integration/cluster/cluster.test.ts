@@ -323,15 +323,21 @@ describe('an audit of the demo plan', () => {
     // The rows (and the standalone copy of the cache) through the demo's own seeding, on db 1 of
     // the throwaway server; the cluster copy written entry by entry, as seedRedis does.
     await seedDemo(plan, { redisUrl: `redis://127.0.0.1:${solo.port}/1`, postgresUrl: PG_URL, mysqlUrl: MYSQL_URL, schema });
+    await seedClusterCopy();
+  }, 60_000);
+
+  /** Writes the plan's entries to the cluster, as seedRedis does; again, their TTLs start over. */
+  async function seedClusterCopy(): Promise<void> {
     await Promise.all(
       plan.entries.map(async (entry) => {
+        await cluster.admin.del(entry.key);
         if (entry.kind === 'string') await cluster.admin.set(entry.key, entry.value);
         else if (entry.kind === 'hash') await cluster.admin.hset(entry.key, entry.value);
         else await cluster.admin.rpush(entry.key, ...entry.value);
         if (entry.ttlS !== null) await cluster.admin.pexpire(entry.key, entry.ttlS * 1000);
       }),
     );
-  }, 60_000);
+  }
 
   afterAll(async () => {
     const client = new pg.Client({ connectionString: PG_URL });
@@ -354,18 +360,34 @@ describe('an audit of the demo plan', () => {
   }
 
   it('gives every key the same verdict through the cluster as through a standalone server: the planted ones', async () => {
+    // The cluster also holds the reader tests' keys (rt:*, some expiring): no family covers them.
+    const readerKeys = async () => {
+      let n = 0;
+      for (const shard of await cluster.shards()) {
+        for await (const keys of cluster.node(shard.master).scanBufferStream({ match: `${P}*`, count: 1000 })) n += (keys as Buffer[]).length;
+      }
+      return n;
+    };
+    const readerKeysBefore = await readerKeys();
     const viaCluster = await audit(cluster.url);
+    const readerKeysAfter = await readerKeys();
     const viaStandalone = await audit(`redis://127.0.0.1:${solo.port}/1`);
     expect(viaCluster.code, viaCluster.stderr).toBe(ExitCode.gateFailed);
     expect(viaStandalone.code, viaStandalone.stderr).toBe(ExitCode.gateFailed);
     // Every key once (parseNdjson throws on a key reported twice), the same keys, the same verdicts.
     expect(Object.fromEntries([...viaCluster.verdicts].sort())).toEqual(Object.fromEntries([...viaStandalone.verdicts].sort()));
     // The counters agree too (stale ages and TTL advice grow with the clock between the two runs).
-    const counters = ({ staleAgeHistogram: _h, staleAgeMs: _s, ttlAdvice: _t, ...rest }: Record<string, unknown>) => rest;
+    // `unmatched` counts every key of the keyspace no family covers (issue 16), so it differs: the
+    // cluster also holds the reader keys, the standalone database the demo seed's owner key.
+    const counters = ({ staleAgeHistogram: _h, staleAgeMs: _s, ttlAdvice: _t, unmatched: _u, ...rest }: Record<string, unknown>) => rest;
     expect(counters(viaCluster.report.summary.summary as unknown as Record<string, unknown>)).toEqual(
       counters(viaStandalone.report.summary.summary as unknown as Record<string, unknown>),
     );
-    expect(viaCluster.report.summary.summary.unmatched).toBe(1);
+    // The plan's one unmatched key, and the reader keys (some may expire during the run).
+    const beyondPlan = viaCluster.report.summary.summary.unmatched - 1;
+    expect(beyondPlan).toBeLessThanOrEqual(readerKeysBefore);
+    expect(beyondPlan).toBeGreaterThanOrEqual(readerKeysAfter);
+    expect(readerKeysAfter).toBeGreaterThan(3000);
     // ... and they are the plan's, so the comparison is not between two equally wrong runs.
     const planned = new Map<string, string>();
     for (const entry of plan.entries) {
@@ -378,6 +400,17 @@ describe('an audit of the demo plan', () => {
 
   it('with --read-from replica, judges the same from the replicas, and sends no read to a master', async () => {
     const shards = await cluster.shards();
+    // Some entries live under a minute: on a loaded machine the runs before this one can outlast
+    // them. Written again, and the replicas given time to hold them all, before the run.
+    await seedClusterCopy();
+    await waitFor(
+      async () => {
+        for (const s of shards) if (Number(await cluster.node(s.replicas[0] as string).dbsize()) !== Number(await cluster.node(s.master).dbsize())) return false;
+        return true;
+      },
+      20_000,
+      'the replicas to hold every key of their masters',
+    );
     const reads = ['scan', 'getrange', 'hlen', 'hgetall', 'pttl', 'strlen', 'type', 'get', 'eval_ro', 'evalsha_ro'];
     const calls = async (address: string) => {
       const stats = await commandCalls(cluster.node(address));

@@ -209,18 +209,29 @@ describe('the wrapped loader', () => {
     const bare = await open(loaderModule('return { rows: new Map(), nowMs: Date.now() };'));
     expect(bare.check).toBeUndefined();
     expect(bare.recentIds).toBeUndefined();
+    expect(bare.sampleIds).toBeUndefined();
     expect(bare.activity).toBeUndefined();
     expect(bare.replicaLagMs).toBeUndefined();
     const full = await open(
       loaderModule(
         'return { rows: new Map(), nowMs: Date.now() };',
-        'async check() {}, async recentIds(rule, withinMs, limit) { return [1, 2].slice(0, limit); }, async activity() { return 3; }, async replicaLagMs() { return undefined; },',
+        'async check() {}, async recentIds(rule, withinMs, limit) { return [1, 2].slice(0, limit); }, async sampleIds(rule, count, seed) { return { ids: [seed, 8].slice(0, count), tableRows: 50 }; }, async activity() { return 3; }, async replicaLagMs() { return undefined; },',
       ),
     );
     await expect(full.check?.(RULE)).resolves.toBeUndefined();
     await expect(full.recentIds?.(RULE, 60_000, 1)).resolves.toEqual(['1']);
+    await expect(full.sampleIds?.(RULE, 2, 7)).resolves.toEqual({ ids: ['7', '8'], tableRows: 50 });
     await expect(full.activity?.()).resolves.toBe(3);
     await expect(full.replicaLagMs?.()).resolves.toBeUndefined();
+  });
+
+  it('a sampleIds() answer of the wrong shape fails as a SourceQueryError naming the module', async () => {
+    const loader = await open(loaderModule('return { rows: new Map(), nowMs: 0 };', 'async sampleIds() { return [1, 2]; },'));
+    const error = await loader.sampleIds?.(RULE, 2, 1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceQueryError);
+    expect((error as Error).message).toContain('sampleIds() returned');
+    expect((error as Error).message).toContain('not { ids: [...], tableRows: n }');
+    await loader.close();
   });
 
   it('declared column types pass through load() and check(); a wrong declaration names the column', async () => {

@@ -72,4 +72,19 @@ describe('keyBatches', () => {
     expect(shards.every((s) => s.length > 0 && s.length < 40)).toBe(true);
     expect(shards.flat().sort()).toEqual([...keys].sort());
   });
+
+  it('--shard i/N on a reader that restricts itself (a Cluster): asks it once, before the scan, and keeps the keys its predicate owns', async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => `item:${i}`);
+    const cache = new FakeCache(keys.map((k) => [k, entry]));
+    const asked: { index: number; count: number }[] = [];
+    const restricting = Object.assign(cache, {
+      restrictToShard: (shard: { index: number; count: number }) => {
+        asked.push(shard);
+        return (raw: Buffer) => Number(raw.toString().slice('item:'.length)) % 2 === 0;
+      },
+    });
+    const kept = (await collect(ITEM, restricting, { shard: { index: 1, count: 5 } })).batches.flat().map((r) => r.key);
+    expect(asked).toEqual([{ index: 1, count: 5 }]);
+    expect(kept.sort()).toEqual(['item:0', 'item:2', 'item:4', 'item:6', 'item:8']);
+  });
 });

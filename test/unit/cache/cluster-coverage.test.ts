@@ -67,3 +67,21 @@ describe('summarizeCoverage', () => {
     expect(summarizeCoverage([lostC, lostA], 'master').missing).toBe('0-5460,10923-16383');
   });
 });
+
+describe('summarizeCoverage with --shard', () => {
+  it('expects only the shard\'s slots: its one node complete means the run is complete, and says which slots', () => {
+    const scan: ScanRecord = { nodes: [node('n2:7001', 'master', SHARD_B)], finished: true };
+    expect(summarizeCoverage([scan], 'master', SHARD_B)).toEqual({
+      readFrom: 'master',
+      scans: 1,
+      nodes: [{ address: 'n2:7001', role: 'master', slots: '5461-10922', complete: true }],
+      complete: true,
+      slots: '5461-10922',
+    });
+  });
+
+  it('names the shard\'s slots left out when its scan was cut short, not the other shards\'', () => {
+    const scan: ScanRecord = { nodes: [node('n1:7000', 'master', [[0, 2729]], false)], finished: false };
+    expect(summarizeCoverage([scan], 'master', [[0, 2729]])).toMatchObject({ complete: false, missing: '0-2729', slots: '0-2729' });
+  });
+});

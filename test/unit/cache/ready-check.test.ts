@@ -1,5 +1,5 @@
 /**
- * The reader's ready check (quietReadyCheck in src/cache/redis-standalone.ts) against a fake Redis
+ * The reader's ready check (quietReadyCheck in src/cache/ready-check.ts) against a fake Redis
  * speaking RESP on a loopback port: it still waits while the server is loading its data, and an
  * ACL user that may not run INFO connects without ioredis printing anything to the console.
  */
