@@ -72,7 +72,14 @@ export async function buildDraws(families: readonly FamilyRule[], ctx: DrawsCont
       : new ScanPass(
           scanning,
           { cache, families: ctx.allFamilies, throttle: ctx.throttle, onUnmatched: ctx.onUnmatched, isStopped: ctx.isStopped, ...(ctx.owns === undefined ? {} : { owns: ctx.owns }) },
-          { sample: options.sample, seed: options.seed, batch: options.batch, scanCount: options.scanCount },
+          {
+            sample: options.sample,
+            seed: options.seed,
+            batch: options.batch,
+            scanCount: options.scanCount,
+            // A --family run lists only its families' common prefix; a run of every family, the keyspace.
+            commonPrefixOnly: families.length < ctx.allFamilies.length,
+          },
         );
   const draws = families.map((rule, i) => drawFor(rule, plans[i] as FamilyPlan, pass, ctx, options));
   return { draws, plans, dbsize, ...(pass === undefined ? {} : { pass }), ...(pilot === undefined ? {} : { pilot }) };

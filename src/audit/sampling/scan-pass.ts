@@ -26,6 +26,11 @@ export interface ScanPassOptions {
   scanCount: number;
   /** `--all`: batches a family may have waiting before the scan pauses for it (backpressure). */
   queuedBatches?: number;
+  /**
+   * List only the scanning families' common prefix (commonPrefixGlob) instead of the whole
+   * keyspace: for `--family` runs, whose coverage then says its scope.
+   */
+  commonPrefixOnly?: boolean;
 }
 
 /** One family's side of the pass: its batches waiting to be judged, and who is waiting on them. */
@@ -71,7 +76,7 @@ export class ScanPass {
     private readonly ctx: ScanPassContext,
     private readonly options: ScanPassOptions,
   ) {
-    this.match = commonPrefixGlob(scanning.map((f) => f.pattern.glob));
+    this.match = options.commonPrefixOnly === true ? commonPrefixGlob(scanning.map((f) => f.pattern.glob)) : '*';
     for (const rule of scanning) {
       this.queues.set(rule.name, {
         rule,
@@ -198,7 +203,8 @@ const GLOB_SPECIAL = new Set(['*', '?', '[', ']', '\\']);
  * The MATCH of one pass serving these globs: their longest common literal prefix (the text before
  * a glob's first special character, escapes read) followed by `*`; `*` when they share none. When
  * every family's keys start with `app:`, the pass lists only `app:*` (and unmatched counts the
- * keys under it): the rest of the keyspace is no family's, and need not cross the network.
+ * keys under it). Used for `--family` runs: a run of every family lists the whole keyspace, so
+ * that `unmatched` counts every key no family covers.
  */
 export function commonPrefixGlob(globs: readonly string[]): string {
   const literals = globs.map(literalPrefix);

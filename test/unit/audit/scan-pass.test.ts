@@ -149,7 +149,7 @@ describe('ScanPass', () => {
     ttl: 300s
 `);
     const cache = keyspace();
-    const pass = new ScanPass([ONLY as (typeof FAMILIES)[0]], { cache, families: FAMILIES, throttle: { take: async () => {} }, onUnmatched: () => {}, isStopped: () => false }, { sample: 'all', seed: 1, batch: 50, scanCount: 100 });
+    const pass = new ScanPass([ONLY as (typeof FAMILIES)[0]], { cache, families: FAMILIES, throttle: { take: async () => {} }, onUnmatched: () => {}, isStopped: () => false }, { sample: 'all', seed: 1, batch: 50, scanCount: 100, commonPrefixOnly: true });
     expect(pass.match).toBe('item:*');
     expect(await collect(pass.draw(ONLY as (typeof FAMILIES)[0]).batches)).toHaveLength(40);
     // Only the 40 item keys crossed the network.
