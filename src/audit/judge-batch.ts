@@ -6,7 +6,7 @@ import { idsNeedingRows, observationsOf, type SourceOutcome } from '../core/obse
 import type { FamilyRule } from '../core/rule.js';
 import type { Finding, Judgement } from '../core/verdict.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
-import type { KeyRef } from './key-batches.js';
+import type { KeyRef } from './key-ref.js';
 import type { AuditLog } from './log.js';
 import type { Throttle } from './throttle.js';
 

@@ -1,7 +1,7 @@
 import { displayKey } from '../cache/key-name.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { SourceLoader } from '../sources/types.js';
-import type { KeyRef } from './key-batches.js';
+import type { KeyRef } from './key-ref.js';
 import type { AuditOptions } from './run-audit.js';
 
 /** The keys of rows changed within `withinMs`, most recent first, at most one sample's worth. */

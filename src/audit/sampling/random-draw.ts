@@ -10,7 +10,7 @@
 import { displayKey, keyMatchText } from '../../cache/key-name.js';
 import type { CacheReader } from '../../cache/types.js';
 import type { FamilyRule } from '../../core/rule.js';
-import type { KeyRef } from '../key-batches.js';
+import type { KeyRef } from '../key-ref.js';
 import type { Throttle } from '../throttle.js';
 import type { FamilyDraw, SamplingReport } from './types.js';
 

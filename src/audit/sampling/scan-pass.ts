@@ -1,7 +1,7 @@
 import type { CacheReader } from '../../cache/types.js';
 import { displayKey, keyMatchText } from '../../cache/key-name.js';
 import type { FamilyRule } from '../../core/rule.js';
-import type { KeyRef } from '../key-batches.js';
+import type { KeyRef } from '../key-ref.js';
 import { Reservoir } from '../reservoir.js';
 import type { Throttle } from '../throttle.js';
 import type { FamilyDraw, SamplingReport } from './types.js';

@@ -1,7 +1,7 @@
 import type { FamilyRule } from '../../core/rule.js';
 import type { Tally } from '../../core/stats.js';
 import type { SamplingReport } from '../../core/sampling-plan.js';
-import type { KeyRef } from '../key-batches.js';
+import type { KeyRef } from '../key-ref.js';
 
 // The method and the report are declared in the pure core (the report document carries them);
 // re-exported here, where the draws and their consumers have always imported them.

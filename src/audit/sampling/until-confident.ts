@@ -1,6 +1,6 @@
 import { confidentVerdict } from '../../core/early-stop.js';
 import type { Tally } from '../../core/stats.js';
-import type { KeyRef } from '../key-batches.js';
+import type { KeyRef } from '../key-ref.js';
 import type { FamilyDraw, SamplingReport } from './types.js';
 
 /**

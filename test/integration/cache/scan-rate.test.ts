@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyBatches } from '../../../src/audit/key-batches.js';
+import { ScanPass } from '../../../src/audit/sampling/scan-pass.js';
 import { createThrottle, type Throttle } from '../../../src/audit/throttle.js';
 import { createRedisReader } from '../../../src/cache/redis-standalone.js';
 import type { CacheReader } from '../../../src/cache/types.js';
@@ -9,7 +9,8 @@ import type { FamilyRule } from '../../../src/core/rule.js';
 import { REDIS_HOST, startRedisServer, type RedisServer } from '../helpers/redis.js';
 
 // --rate counts every command sent: a SCAN call that returns no key of the family still takes its
-// turn, so a keyspace where the family matches nothing is not scanned at full speed.
+// turn, so a keyspace where the family matches nothing is not scanned at full speed. The pass
+// MATCHes the family's prefix (as a --family run does), so that every reply here is empty.
 
 let server: RedisServer;
 let admin: Redis;
@@ -39,7 +40,8 @@ async function scanCalls(): Promise<number> {
 async function drain(throttle: Throttle): Promise<number> {
   let batches = 0;
   const ctx = { cache: reader, families: [rule], throttle, onUnmatched: () => {}, isStopped: () => false };
-  for await (const batch of keyBatches(rule, ctx, { sample: 'all', seed: 1, batch: 100, scanCount: 100 })) batches += batch.length;
+  const pass = new ScanPass([rule], ctx, { sample: 'all', seed: 1, batch: 100, scanCount: 100, commonPrefixOnly: true });
+  for await (const batch of pass.draw(rule).batches) batches += batch.length;
   return batches;
 }
 

@@ -5,7 +5,7 @@
  * (INFO commandstats).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KeyRef } from '../../../src/audit/key-batches.js';
+import type { KeyRef } from '../../../src/audit/key-ref.js';
 import { randomDraw } from '../../../src/audit/sampling/random-draw.js';
 import { sourceDraw } from '../../../src/audit/sampling/source-draw.js';
 import { createThrottle } from '../../../src/audit/throttle.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { confirmSuspects, judgeBatch, type BatchContext } from '../../../src/audit/judge-batch.js';
-import type { KeyRef } from '../../../src/audit/key-batches.js';
+import type { KeyRef } from '../../../src/audit/key-ref.js';
 import { SILENT_LOG } from '../../../src/audit/log.js';
 import type { FamilyRule } from '../../../src/core/rule.js';
 import { SourceQueryError } from '../../../src/sources/types.js';

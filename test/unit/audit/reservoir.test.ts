@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Reservoir } from '../../../src/audit/reservoir.js';
-import { globMatches } from '../../../src/audit/key-batches.js';
+import { globMatches } from '../../../src/audit/key-ref.js';
 
 describe('Reservoir', () => {
   it('keeps everything while the stream is shorter than the sample', () => {

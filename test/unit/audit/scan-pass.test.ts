@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commonPrefixGlob, ScanPass, type ScanPassOptions } from '../../../src/audit/sampling/scan-pass.js';
-import type { KeyRef } from '../../../src/audit/key-batches.js';
+import type { KeyRef } from '../../../src/audit/key-ref.js';
 import { FakeCache, familiesOf, json } from './fakes/pipeline.js';
 
 // The one SCAN pass that serves every scanning family: which keys each family gets, what is

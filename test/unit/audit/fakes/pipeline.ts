@@ -1,4 +1,4 @@
-import { globMatches } from '../../../../src/audit/key-batches.js';
+import { globMatches } from '../../../../src/audit/key-ref.js';
 import { SILENT_LOG } from '../../../../src/audit/log.js';
 import { runAudit, type AuditOptions, type AuditOutcome } from '../../../../src/audit/run-audit.js';
 import type { CacheReader } from '../../../../src/cache/types.js';

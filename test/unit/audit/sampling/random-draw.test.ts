@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomDraw } from '../../../../src/audit/sampling/random-draw.js';
-import type { KeyRef } from '../../../../src/audit/key-batches.js';
+import type { KeyRef } from '../../../../src/audit/key-ref.js';
 import { FakeKeyspace, recordingThrottle, rule } from './fakes.js';
 
 const users = rule('user', 'user:{id}');

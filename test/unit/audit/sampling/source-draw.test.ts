@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyRef } from '../../../../src/audit/key-batches.js';
+import type { KeyRef } from '../../../../src/audit/key-ref.js';
 import { sourceDraw } from '../../../../src/audit/sampling/source-draw.js';
 import { FakeKeyspace, FakeTable, recordingThrottle, rule } from './fakes.js';
 

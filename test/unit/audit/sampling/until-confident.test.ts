@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyRef } from '../../../../src/audit/key-batches.js';
+import type { KeyRef } from '../../../../src/audit/key-ref.js';
 import type { FamilyDraw, SamplingReport } from '../../../../src/audit/sampling/types.js';
 import { untilConfident } from '../../../../src/audit/sampling/until-confident.js';
 import type { FamilyRule } from '../../../../src/core/rule.js';
