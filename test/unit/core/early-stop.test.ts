@@ -34,6 +34,15 @@ describe('confidentVerdict', () => {
     expect(confidentVerdict(268, 268, 0.99)).toBe('passes');
   });
 
+  it('never passes on a handful of keys, however low the threshold (the divergent count needs a sample)', () => {
+    expect(confidentVerdict(1, 1, 0)).toBeUndefined();
+    expect(confidentVerdict(3, 3, 0.5)).toBeUndefined();
+    expect(confidentVerdict(29, 29, 0.5)).toBeUndefined();
+    expect(confidentVerdict(30, 30, 0.5)).toBe('passes');
+    // Failing early stays allowed: a family already below its threshold fails on what it showed.
+    expect(confidentVerdict(0, 3, 0.5)).toBe('fails');
+  });
+
   it('fails once the upper bound is below the threshold', () => {
     expect(confidentVerdict(80, 100, 0.9)).toBe('fails');
     expect(confidentVerdict(8, 10, 0.9)).toBeUndefined();
