@@ -41,6 +41,8 @@ export function mergeSampling(perShard: readonly (SamplingReport | undefined)[])
   if (first === undefined) return undefined;
   const methods = [...new Set(known.map((s) => s.method))];
   const notCached = known.reduce((n, s) => n + (s.notCached ?? 0), 0);
+  // Each short shard's shortfall, summed: a merged report must not hide that a shard drew too few.
+  const shorts = known.flatMap((s) => (s.short === undefined ? [] : [s.short]));
   return {
     method: first.method,
     examined: known.reduce((n, s) => n + s.examined, 0),
@@ -48,6 +50,15 @@ export function mergeSampling(perShard: readonly (SamplingReport | undefined)[])
     why: methods.length === 1 ? `merged from ${known.length} shards` : `merged from ${known.length} shards drawn by ${methods.join(', ')}`,
     ...(first.bias === undefined ? {} : { bias: first.bias }),
     ...(known.some((s) => s.notCached !== undefined) ? { notCached } : {}),
+    ...(shorts.length === 0
+      ? {}
+      : {
+          short: {
+            asked: shorts.reduce((n, s) => n + s.asked, 0),
+            drawn: shorts.reduce((n, s) => n + s.drawn, 0),
+            because: `${shorts.length} of ${known.length} shards drew short: ${shorts[0]?.because ?? ''}`,
+          },
+        }),
   };
 }
 

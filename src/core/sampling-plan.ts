@@ -27,6 +27,12 @@ export interface SamplingReport {
   notCached?: number;
   /** `--until-confident`: the keys judged when the bound was decided, and which way. */
   stoppedEarly?: { afterKeys: number; because: 'passes' | 'fails' };
+  /**
+   * The draw ended with fewer keys than `--sample` asked for a reason other than the family
+   * holding fewer (RANDOMKEY's call limit reached, sampled rows without a cache entry): the
+   * report must say the sample is short, since the gate judged only `drawn` keys.
+   */
+  short?: { asked: number; drawn: number; because: string };
   /** Why the planner chose this method, e.g. "family holds ~10% of 5,000,000 keys". */
   why?: string;
 }

@@ -38,6 +38,7 @@ export const RANDOMKEY_BIAS =
 export function randomDraw(rule: FamilyRule, ctx: RandomDrawContext, options: { sample: number; batch: number; maxCalls: number }): FamilyDraw {
   let examined = 0;
   let calls = 0;
+  let short: SamplingReport['short'];
   const batchSize = Math.max(1, Math.floor(options.batch));
 
   async function* batches(): AsyncGenerator<KeyRef[]> {
@@ -71,11 +72,19 @@ export function randomDraw(rule: FamilyRule, ctx: RandomDrawContext, options: { 
       }
     }
     if (pending.length > 0) yield pending;
+    // Reached only when the draw ran out (not when a consumer left early): a stopped run says so itself.
+    if (seen.size < options.sample && !ctx.isStopped()) {
+      short = {
+        asked: options.sample,
+        drawn: seen.size,
+        because: calls >= options.maxCalls ? `${calls} RANDOMKEY calls (the limit for this family's estimated share) found no more of its keys` : 'the keyspace answered no key',
+      };
+    }
   }
 
   return {
     rule,
     batches: batches(),
-    report: (): SamplingReport => ({ method: 'random', examined, redisCalls: calls, bias: RANDOMKEY_BIAS }),
+    report: (): SamplingReport => ({ method: 'random', examined, redisCalls: calls, bias: RANDOMKEY_BIAS, ...(short === undefined ? {} : { short }) }),
   };
 }

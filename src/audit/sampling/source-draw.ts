@@ -39,6 +39,8 @@ export function sourceDraw(rule: FamilyRule, ctx: SourceDrawContext, options: { 
   let existsCalls = 0;
   let notCached = 0;
   let method: string | undefined;
+  let short: SamplingReport['short'];
+  let tableEnded = false;
   const batchSize = Math.max(1, Math.floor(options.batch));
 
   async function* batches(): AsyncGenerator<KeyRef[]> {
@@ -81,9 +83,16 @@ export function sourceDraw(rule: FamilyRule, ctx: SourceDrawContext, options: { 
         }
       }
       // Fewer rows than asked: the table has no more to give.
-      if (drawn.ids.length < want) break;
+      if (drawn.ids.length < want) {
+        tableEnded = true;
+        break;
+      }
     }
     if (pending.length > 0) yield pending;
+    // Reached only when the draw ran out (not when a consumer left early): a stopped run says so itself.
+    if (kept < options.sample && !ctx.isStopped()) {
+      short = { asked: options.sample, drawn: kept, because: `${notCached} of ${examined} sampled rows had no cache entry${tableEnded ? ', and the table had no more rows' : ''}` };
+    }
   }
 
   return {
@@ -95,6 +104,7 @@ export function sourceDraw(rule: FamilyRule, ctx: SourceDrawContext, options: { 
       redisCalls: existsCalls,
       bias: method === undefined ? ORPHAN_BIAS : `${ORPHAN_BIAS}; ${method}`,
       notCached,
+      ...(short === undefined ? {} : { short }),
     }),
   };
 }

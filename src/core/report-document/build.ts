@@ -117,6 +117,7 @@ function samplingToJson(s: SamplingReport): SamplingReport {
     ...(s.why === undefined ? {} : { why: s.why }),
     ...(s.bias === undefined ? {} : { bias: s.bias }),
     ...(s.notCached === undefined ? {} : { notCached: s.notCached }),
+    ...(s.short === undefined ? {} : { short: { asked: s.short.asked, drawn: s.short.drawn, because: s.short.because } }),
     ...(s.stoppedEarly === undefined ? {} : { stoppedEarly: { afterKeys: s.stoppedEarly.afterKeys, because: s.stoppedEarly.because } }),
   };
 }

@@ -30,6 +30,18 @@ describe('sampling and coverage in the reports', () => {
     expect(text).not.toContain('\u001b[2J');
   });
 
+  it('table and json: a short sample states how many keys of how many asked, and merge keeps it', async () => {
+    const short = { asked: 1000, drawn: 3, because: '997 of 1000 sampled rows had no cache entry' };
+    const run = sampledRun();
+    const shortRun = { ...run, families: run.families.map((f) => ({ ...f, sampling: { method: 'source' as const, examined: 1000, redisCalls: 1000, notCached: 997, short } })) };
+    expect(await renderReport('table', FINDINGS, { run: shortRun })).toContain('sampling item: source, 1,000 keys examined in 1,000 Redis calls; SHORT SAMPLE: drew only 3 of the 1,000 keys asked');
+    const doc = JSON.parse(await renderReport('json', FINDINGS, { run: shortRun })) as { families: { sampling: { short: unknown } }[] };
+    expect(doc.families[0]?.sampling.short).toEqual(short);
+    const { mergeSampling } = await import('../../../src/core/merge-coverage.js');
+    const merged = mergeSampling([{ method: 'random', examined: 10, redisCalls: 10 }, { method: 'source', examined: 1000, redisCalls: 1000, short }]);
+    expect(merged?.short).toEqual({ asked: 1000, drawn: 3, because: `1 of 2 shards drew short: ${short.because}` });
+  });
+
   it('markdown: a sampling block with the coverage line', async () => {
     const text = await renderReport('markdown', FINDINGS, { run: sampledRun() });
     expect(text).toContain('**Sampling:**\n- `item`: random');

@@ -68,6 +68,14 @@ describe('randomDraw', () => {
     expect(draw.report().redisCalls).toBe(1000);
     expect(got.length).toBeLessThan(11);
     expect(got.every((k) => k.key.startsWith('user:'))).toBe(true);
+    // The gate judged only these keys: the report must say the sample is short, and why.
+    expect(draw.report().short).toEqual({ asked: 100, drawn: got.length, because: expect.stringContaining('1000 RANDOMKEY calls') as unknown });
+  });
+
+  it('reports no shortfall when the sample was reached', async () => {
+    const draw = randomDraw(users, { cache: keyspace(), throttle: recordingThrottle(), isStopped: () => false }, { sample: 50, batch: 100, maxCalls: 100_000 });
+    expect((await collect(draw.batches)).flat()).toHaveLength(50);
+    expect(draw.report().short).toBeUndefined();
   });
 
   it('keeps only the keys this shard owns', async () => {

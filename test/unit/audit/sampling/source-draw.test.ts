@@ -67,6 +67,15 @@ describe('sourceDraw', () => {
     expect(keys.map((k) => Number(k.id)).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(loader.requests).toHaveLength(1);
     expect(draw.report()).toMatchObject({ examined: 30, redisCalls: 30, notCached: 10 });
+    expect(draw.report().short).toEqual({ asked: 100, drawn: 20, because: '10 of 30 sampled rows had no cache entry, and the table had no more rows' });
+  });
+
+  it('says the sample is short when no sampled row is cached (an empty or evicted cache judges nothing)', async () => {
+    const cache = cacheOf(1000, () => false);
+    const loader = new FakeTable(1000);
+    const draw = sourceDraw(users, { cache, loader, throttle: recordingThrottle(), isStopped: () => false }, { sample: 100, batch: 50, seed: 1 });
+    expect((await collect(draw.batches)).flat()).toEqual([]);
+    expect(draw.report().short).toEqual({ asked: 100, drawn: 0, because: '100 of 100 sampled rows had no cache entry' });
   });
 
   it('skips an id whose key its pattern would not claim back, and keys another shard owns', async () => {
