@@ -104,6 +104,31 @@ describe('sampling methods through the pipeline', () => {
     expect(run.outcome.families.get('big')?.counters().judged).toBeLessThan(300);
   });
 
+  // --all judges every family together from one pass that waits for a full queue: a judge that
+  // throws, or an aborted run, must end the pass and the run, never leave it waiting (a hang here
+  // fails the test by its timeout).
+  it('--all: a family whose judge throws ends the whole run (no family left waiting on the pass)', async () => {
+    const { cache, source } = keyspace(300, 600);
+    source.beforeAnswer = (_ids, call) => {
+      if (call === 3) throw new Error('judge bug');
+    };
+    await expect(auditFakes({ families: FAMILIES, cache, source, options: { sample: 'all', batch: 10, scanCount: 10 } })).rejects.toThrow('judge bug');
+    // Stopped soon after the failure: far fewer queries than the 40 batches of the two families.
+    expect(source.loads.length).toBeLessThan(10);
+  });
+
+  it('--all: an aborted run ends, incomplete, with the pass not complete and unmatched not called exact', async () => {
+    const { cache, source } = keyspace(300, 600);
+    const abort = new AbortController();
+    source.beforeAnswer = (_ids, call) => {
+      if (call === 3) abort.abort();
+    };
+    const run = await auditFakes({ families: FAMILIES, cache, source, signal: abort.signal, options: { sample: 'all', batch: 10, scanCount: 10 } });
+    expect(run.outcome.incomplete).toBe(true);
+    expect(run.outcome.keyspace.exact).toBe(false);
+    expect(source.loads.length).toBeLessThan(10);
+  });
+
   it('--until-confident without a threshold for a family is a usage error naming it', async () => {
     const { cache, source } = keyspace(10, 0);
     await expect(auditFakes({ families: FAMILIES, cache, source, options: { sample: 10, untilConfident: {} } })).rejects.toThrow(/family "rare"/);
