@@ -113,7 +113,13 @@ export function gateInputOf(outcome: Omit<RunOutcome, 'kind' | 'version' | 'star
     incomplete: outcome.incomplete,
     families: outcome.families.map((f) => {
       const min = outcome.minConsistency[f.name];
-      return { name: f.name, counters: f, ...(min === undefined ? {} : { minConsistency: min }) };
+      const short = f.sampling?.short;
+      return {
+        name: f.name,
+        counters: f,
+        ...(min === undefined ? {} : { minConsistency: min }),
+        ...(short !== undefined && short.drawn === 0 ? { drewNothing: `${short.asked} keys asked, none drawn: ${short.because}` } : {}),
+      };
     }),
     warnings: outcome.warnings,
     sourceFailures: outcome.sourceFailures,

@@ -20,6 +20,11 @@ export interface FamilyGateInput {
   counters: Counters;
   /** The rule's own `minConsistency`, which overrides the run-wide one for this family. */
   minConsistency?: number;
+  /**
+   * The family's draw expected keys and judged none (a `random` or `source` draw that came back
+   * short with 0 keys: every sampled row uncached, or RANDOMKEY's call limit hit), and why.
+   */
+  drewNothing?: string;
 }
 
 export interface GateInput {
@@ -118,6 +123,14 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateVerdic
   // turn a deploy gate green. `--fail-on none` (a shard whose gate is left to merge) opts out.
   if (options.failOn !== 'none' && input.incomplete !== true && summary.sampled === 0 && (input.recent?.counters.sampled ?? 0) === 0) {
     failures.push('no key was judged: no family pattern matched a key (check --redis, its logical database, and the patterns)');
+  }
+
+  // A family whose rows exist but whose draw judged none compared nothing: the run's other
+  // families must not turn the gate green for it (a wrong pattern or an emptied cache).
+  if (options.failOn !== 'none' && input.incomplete !== true) {
+    for (const family of input.families) {
+      if (family.drewNothing !== undefined && family.counters.sampled === 0) failures.push(`family ${family.name}: no key was judged (${family.drewNothing}; check the pattern and --redis)`);
+    }
   }
 
   const ratio = errorRatio(summary);

@@ -47,6 +47,19 @@ describe('concludeRun', () => {
     expect(c.run).toMatchObject({ version: '1.2.3', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1500, incomplete: false });
   });
 
+  it('a family whose source draw found no sampled row cached fails the gate, though another family passed', () => {
+    const empty = counters({});
+    const short = { asked: 1000, drawn: 0, because: '10000 of 10000 sampled rows had no cache entry' };
+    const run = outcome({ match: 10 }, { families: [{ name: 'user', ...counters({ match: 10 }) }, { name: 'rare', ...empty, sampling: { method: 'source', examined: 10_000, redisCalls: 10_000, notCached: 10_000, short } }] });
+    const c = concludeRun(run, GATE);
+    expect(c.exitCode).toBe(ExitCode.gateFailed);
+    expect(c.run.gate.failures).toEqual([`family rare: no key was judged (1000 keys asked, none drawn: ${short.because}; check the pattern and --redis)`]);
+    // A shard whose gate is left to merge opts out, and a draw that judged some keys is only short.
+    expect(concludeRun(run, { ...GATE, failOn: 'none' }).run.gate.passed).toBe(true);
+    const some = { ...run, families: [{ name: 'rare', ...counters({ match: 3 }), sampling: { method: 'source' as const, examined: 10_000, redisCalls: 10_000, short: { ...short, drawn: 3 } } }] };
+    expect(concludeRun(some, GATE).run.gate.passed).toBe(true);
+  });
+
   it('a divergent key fails the gate: exit 1, no notice (the report states the gate)', () => {
     const c = concludeRun(outcome({ match: 9, divergent: 1 }), GATE);
     expect(c.exitCode).toBe(ExitCode.gateFailed);
