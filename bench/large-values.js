@@ -7,12 +7,12 @@
 // hold, and to one batch of --batch small values measured in the same run (the baseline).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { auditAll } from './audit-child.js';
+import { freePort } from './free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,16 +28,6 @@ const BATCH = Number(args.batch);
 const CONCURRENCY = Number(args.concurrency);
 const PG_URL = process.env.SHADOWCHECK_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 
 

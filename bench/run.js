@@ -21,7 +21,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +28,7 @@ import { Redis } from 'ioredis';
 import { auditAll, modulesOnly } from './audit-child.js';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { freePort } from './free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -71,16 +71,6 @@ async function clearRedis(redis) {
   } while (cursor !== '0');
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The bench's own redis-server, or the shared one's database when SHADOWCHECK_BENCH_REDIS_URL says so. */
 async function startRedis(dir) {

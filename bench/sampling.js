@@ -21,7 +21,6 @@
 // print as not available.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { cliNodeFlags } from './audit-child.js';
 import { uniformity } from './chi-square.js';
+import { freePort } from './free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,16 +54,6 @@ const DIST_INDEX = pathToFileURL(fileURLToPath(new URL('../dist/index.js', impor
 const log = (line) => process.stderr.write(`${line}\n`);
 const familySize = (keys, share) => Math.round(keys * share);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // The family sizes of the keyspace being measured reach the loader through this variable.
 const FAMILY_ROWS_ENV = 'SHADOWCHECK_BENCH_FAMILY_ROWS';
