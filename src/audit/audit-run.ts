@@ -79,7 +79,7 @@ export class AuditRun {
   }
 
   /** Judges every batch of one family into `population`, at most `concurrency` at a time. */
-  async judgeAll(rule: FamilyRule, batches: AsyncIterable<KeyRef[]>, population: Population, tag?: 'recent'): Promise<void> {
+  async judgeAll(rule: FamilyRule, batches: AsyncIterable<KeyRef[]>, population: Population, tag?: 'recent', settled?: (keys: number) => void): Promise<void> {
     const { options } = this;
     const tally = population.families.get(rule.name) as Tally;
     const sizer = new BatchSizer(options.targetQueryMs ?? DEFAULT_TARGET_QUERY_MS, options.batch, options.maxValueBytes);
@@ -159,6 +159,7 @@ export class AuditRun {
         if (outcome.suspects.length > 0) confirmations.add(outcome.suspects);
       } finally {
         batchesInFlight--;
+        settled?.(refs.length);
       }
     };
     // Memory stays bounded: a few batches beyond the running ones, and a cap on suspects held.

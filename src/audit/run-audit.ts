@@ -120,11 +120,11 @@ export async function runAudit(inputs: AuditInputs, options: AuditOptions): Prom
   const draws = planned.draws.map((draw) => withUntilConfident(draw, sampled.families.get(draw.rule.name) as Tally, options.untilConfident));
   if (options.sample === 'all') {
     // One pass streams every family's keys: the families are judged together, sharing the slots.
-    await Promise.all(draws.map((draw) => run.judgeAll(draw.rule, draw.batches, sampled)));
+    await Promise.all(draws.map((draw) => run.judgeAll(draw.rule, draw.batches, sampled, undefined, draw.settled?.bind(draw))));
   } else {
     for (const draw of draws) {
       if (run.isStopped()) break;
-      await run.judgeAll(draw.rule, draw.batches, sampled);
+      await run.judgeAll(draw.rule, draw.batches, sampled, undefined, draw.settled?.bind(draw));
     }
   }
   const sampling = new Map(draws.map((draw) => [draw.rule.name, draw.report()]));

@@ -34,7 +34,7 @@ export function samplingSentence(s: SamplingReport): string {
   const parts = [`${s.method}, ${s.examined.toLocaleString('en-US')} keys examined in ${s.redisCalls.toLocaleString('en-US')} Redis calls`];
   if (s.short !== undefined) parts.push(`SHORT SAMPLE: drew only ${s.short.drawn.toLocaleString('en-US')} of the ${s.short.asked.toLocaleString('en-US')} keys asked (${s.short.because})`);
   if (s.notCached !== undefined && s.notCached > 0) parts.push(`${s.notCached} sampled rows had no cache entry (not judged)`);
-  if (s.stoppedEarly !== undefined) parts.push(`stopped after ${s.stoppedEarly.afterKeys} judged keys: the bound already ${s.stoppedEarly.because}`);
+  if (s.stoppedEarly !== undefined) parts.push(`stopped early: the bound already ${s.stoppedEarly.because} after ${s.stoppedEarly.afterKeys} judged keys (the keys then in flight were judged too)`);
   const notes = [s.why, s.bias].filter((t): t is string => t !== undefined && t !== '');
   return notes.length === 0 ? parts.join('; ') : `${parts.join('; ')} (${notes.join('; ')})`;
 }

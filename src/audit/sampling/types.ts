@@ -13,6 +13,11 @@ export interface FamilyDraw {
   batches: AsyncIterable<KeyRef[]>;
   /** Read after the batches are exhausted. */
   report(): SamplingReport;
+  /**
+   * Told, for the keys of each batch handed out, that their first judgement is over (judged, failed
+   * or dropped), so a draw can pace itself on what is decided (`--until-confident`).
+   */
+  settled?(keys: number): void;
 }
 
 /** What a draw may ask of the running audit: whether to stop early (`--until-confident`). */

@@ -165,6 +165,16 @@ describe('shadowcheck audit --sampling', () => {
     expect(report.keys.filter((k) => k.key.startsWith('item:'))).toHaveLength(100);
   }, 120_000);
 
+  it('--until-confident stops early at the default --batch too, and judges at most 100 keys past its decision', async () => {
+    // A new user saw `stopped after 568 judged keys` with all 1,000 judged: with --batch 500 the
+    // whole sample was in flight before the first verdict.
+    const { report, stderr } = await audit(['--sampling', 'scan', '--family', 'item', '--sample', '2000', '--until-confident']);
+    const stopped = report.sampling.get('item')?.stoppedEarly;
+    expect(stopped?.because, stderr).toBe('passes');
+    expect(report.keys.length).toBeLessThan(2000);
+    expect(report.keys.length).toBeLessThanOrEqual((stopped?.afterKeys ?? 0) + 100);
+  });
+
   it('--until-confident stops the family once its bound clears minConsistency', async () => {
     const { report, stderr } = await audit(['--sampling', 'random', '--family', 'item', '--sample', '2000', '--batch', '50', '--until-confident']);
     const sampling = report.sampling.get('item');

@@ -29,10 +29,13 @@ function fakeDraw(count: number, size: number) {
   return { draw, state };
 }
 
-/** Judges each batch as it arrives (no batch in flight), with `verdictOf(index)` per key. */
+/** Judges each batch as it arrives (no batch in flight), with `verdictOf(index)` per key, and reports it settled. */
 async function judgeAll(draw: FamilyDraw, tally: Tally, verdictOf: (index: number) => Judgement): Promise<number> {
   let index = 0;
-  for await (const batch of draw.batches) for (const _ of batch) tally.add(verdictOf(index++));
+  for await (const batch of draw.batches) {
+    for (const _ of batch) tally.add(verdictOf(index++));
+    draw.settled?.(batch.length);
+  }
   return index;
 }
 
@@ -85,17 +88,46 @@ describe('untilConfident', () => {
     expect(wrapped.report()).toEqual({ method: 'random', examined: 200, redisCalls: 45 });
   });
 
-  it('decides on the tally as it stands: verdicts still in flight are not counted yet', async () => {
-    const { draw, state } = fakeDraw(100, 50);
+  it('decides on the tally as it stands: verdicts still in flight are not counted yet, and at most 100 keys are in flight', async () => {
+    const { draw, state } = fakeDraw(20, 500);
     const tally = new Tally();
     const wrapped = untilConfident(draw, tally, 0.99);
-    // The consumer judges each batch one pull late (one batch in flight), so the stop comes a batch later.
-    let pending: KeyRef[] = [];
+    // Judged concurrently, as the pipeline does: each batch settles a few turns after it is taken.
+    let taken = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const judging: Promise<void>[] = [];
     for await (const batch of wrapped.batches) {
-      for (const _ of pending) tally.add(match);
-      pending = batch;
+      taken += batch.length;
+      inFlight += batch.length;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      judging.push(
+        new Promise<void>((resolve) => setTimeout(resolve, 2)).then(() => {
+          for (const _ of batch) tally.add(match);
+          inFlight -= batch.length;
+          wrapped.settled?.(batch.length);
+        }),
+      );
     }
-    expect(state.pulled).toBe(7);
-    expect(wrapped.report().stoppedEarly).toEqual({ afterKeys: 300, because: 'passes' });
+    await Promise.all(judging);
+    const stopped = wrapped.report().stoppedEarly;
+    expect(stopped?.because).toBe('passes');
+    // A --batch of 500 goes out 50 keys at a time, at most 100 undecided: the stop comes near the
+    // 268 keys that clear 99%, not after a whole sample of batches.
+    expect(mostInFlight).toBeLessThanOrEqual(100);
+    expect(stopped?.afterKeys).toBeGreaterThanOrEqual(268);
+    expect(taken).toBeLessThanOrEqual((stopped?.afterKeys ?? 0) + 100);
+    expect(state.pulled).toBe(1);
+  });
+
+  it('a consumer that never reports settled keys is paced slowly, not hung', async () => {
+    const { draw } = fakeDraw(1, 150);
+    const tally = new Tally();
+    const wrapped = untilConfident(draw, tally, 0.99);
+    let taken = 0;
+    const started = Date.now();
+    for await (const batch of wrapped.batches) taken += batch.length;
+    expect(taken).toBe(150);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 });
