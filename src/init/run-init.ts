@@ -115,7 +115,7 @@ function footer(sampled: Sampled, leftOut: readonly LeftOut[]): string[] {
   }
   if (sampled.uncovered.length > 0) {
     const total = sampled.uncovered.reduce((n, u) => n + u.count, 0);
-    lines.push(`Keys no family covers (${total} of ${sampled.scan.keys.length} scanned; an audit counts them as unmatched only under a family's SCAN glob):`);
+    lines.push(`Keys no family covers (${total} of ${sampled.scan.keys.length} scanned; an audit counts each of them as unmatched):`);
     for (const u of sampled.uncovered.slice(0, MAX_FOOTER_LINES)) {
       lines.push(`  ${u.shape}  ${u.count} ${u.count === 1 ? 'key' : 'keys'}${u.count > 1 ? `, like ${u.example}` : ''}: ${u.reason}`);
     }

@@ -8,7 +8,7 @@ import { sourceFailuresBesideGate } from './source-failures.js';
 import { formatPercent, humanMs, humanPttl, renderValue } from './text-format.js';
 import type { Reporter, ReporterContext, ReporterFactory, RunSummary } from './types.js';
 import { writeChunk } from './write.js';
-import { samplingSentence, uncoveredPrefixes, unmatchedSentence } from './sampling-text.js';
+import { keyspaceOf, samplingSentence, uncoveredPrefixes, unmatchedSentence } from './sampling-text.js';
 
 /** Keys listed with their diff; the rest are counted (the json format lists them all). */
 export const MARKDOWN_MAX_KEYS = 50;
@@ -79,7 +79,7 @@ function renderMarkdown(run: RunSummary, keys: FindingBuffer<KeyBlock>): string 
       `shadowcheck ${code(run.version)}`,
       `started ${code(run.startedAt)}`,
       `duration ${humanMs(run.durationMs)}`,
-      `unmatched keys: ${run.summary.unmatched}`,
+      `unmatched keys: ${keyspaceOf(run)?.exact === false ? '~' : ''}${run.summary.unmatched}`,
     ].join(' · '),
   );
   blocks.push(countsTable(run.families, run.summary));

@@ -256,8 +256,13 @@ function ttlAdviceLines(run: RunSummary): string[] {
     f.ttlAdvice === null
       ? []
       : [
-          `TTL advice ${safeText(f.name, VALUE_WIDTH)}: a TTL of at most ${humanMs(f.ttlAdvice.maxTtlMs)} would have kept every ` +
-            `observed stale window within the budget (from ${f.ttlAdvice.basedOnKeys} stale key(s))`,
+          f.ttlAdvice.maxTtlMs <= 0
+            ? // A stale window already over the budget at the write itself (a repopulation race, a
+              // missed invalidation) is not a TTL's to shorten: no advice would be a number.
+              `TTL advice ${safeText(f.name, VALUE_WIDTH)}: no TTL would have kept every observed stale window within the budget ` +
+              `(from ${f.ttlAdvice.basedOnKeys} stale key(s)): some were stale past it regardless of their TTL (a missed invalidation or a repopulation race)`
+            : `TTL advice ${safeText(f.name, VALUE_WIDTH)}: a TTL of at most ${humanMs(f.ttlAdvice.maxTtlMs)} would have kept every ` +
+              `observed stale window within the budget (from ${f.ttlAdvice.basedOnKeys} stale key(s))`,
         ],
   );
 }

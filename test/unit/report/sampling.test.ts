@@ -47,6 +47,11 @@ describe('sampling and coverage in the reports', () => {
     expect(text).toContain('**Sampling:**\n- `item`: random');
     expect(text).toContain('10\\,234 keys examined');
     expect(text).toContain('`session:` ~1,000');
+    // The header's figure is the estimate too, and says so as the body does.
+    expect(text).toContain('unmatched keys: ~1234');
+    const exact = await renderReport('markdown', FINDINGS, { run: sampledRun({ coverage: { unmatched: 1234, exact: true, basis: 'one full SCAN pass', uncoveredPrefixes: [] } }) });
+    expect(exact).toContain('unmatched keys: 1234');
+    expect(exact).not.toContain('unmatched keys: ~');
   });
 
   it('json: families[].sampling and coverage, in the document and ndjson\'s summary line', async () => {
