@@ -404,40 +404,32 @@ describe('table reporter: versions', () => {
 });
 
 describe('table reporter: honest figures', () => {
-  it('gives no TTL as advice when some stale window was over the budget whatever the TTL', async () => {
-    const f: Finding = { key: 'p:1', family: 'product', verdict: 'divergent', reason: 'stale-repopulated', step: 7, ttlAdviceMs: 0, staleAgeMs: 1000, diff: [] };
+  /** The run summary of one product finding, with this gate. */
+  function runOf(f: Finding, gate: RunSummary['gate']): RunSummary {
     const t = new Tally();
     t.add(f);
-    const run: RunSummary = {
+    return {
       version: '0.1.0',
       startedAt: '2024-05-01T12:00:00.000Z',
       durationMs: 10,
       target: { redis: 'redis://127.0.0.1:6379/0' },
       summary: t.counters(),
       families: [{ name: 'product', ...t.counters() }],
-      gate: { passed: false, failures: ['divergent 1 > max 0'] },
+      gate,
       incomplete: false,
     };
-    const text = await runReporter('table', [f], { run });
+  }
+
+  it('gives no TTL as advice when some stale window was over the budget whatever the TTL', async () => {
+    const f: Finding = { key: 'p:1', family: 'product', verdict: 'divergent', reason: 'stale-repopulated', step: 7, ttlAdviceMs: 0, staleAgeMs: 1000, diff: [] };
+    const text = await runReporter('table', [f], { run: runOf(f, { passed: false, failures: ['divergent 1 > max 0'] }) });
     expect(text).toContain('TTL advice product: no TTL would have kept every observed stale window within the budget (from 1 stale key(s))');
     expect(text).not.toContain('at most 0ms');
   });
 
   it('shows the lower bound column, TTL advice per family and the baseline split', async () => {
     const f: Finding = { key: 'p:1', family: 'product', verdict: 'within-ttl', reason: 'ttl-bounded', step: 7, ttlAdviceMs: 120_000, staleAgeMs: 1000, diff: [] };
-    const t = new Tally();
-    t.add(f);
-    const run: RunSummary = {
-      version: '0.1.0',
-      startedAt: '2024-05-01T12:00:00.000Z',
-      durationMs: 10,
-      target: { redis: 'redis://127.0.0.1:6379/0' },
-      summary: t.counters(),
-      families: [{ name: 'product', ...t.counters() }],
-      gate: { passed: true, failures: [], baseline: { file: 'base.json', knownDivergent: 3, newDivergent: 0 } },
-      incomplete: false,
-    };
-    const text = await runReporter('table', [f], { run });
+    const text = await runReporter('table', [f], { run: runOf(f, { passed: true, failures: [], baseline: { file: 'base.json', knownDivergent: 3, newDivergent: 0 } }) });
     expect(text).toContain('95% ≥');
     expect(text).toContain('TTL advice product: a TTL of at most 2m would have kept every observed stale window within the budget (from 1 stale key(s))');
     expect(text).toContain('gate: PASSED (baseline base.json: 3 known, 0 new divergent)');
