@@ -44,7 +44,9 @@ export interface SentinelUrl {
   redacted: string;
 }
 
-const SENTINEL_URL = /^(rediss?)\+sentinel:\/\/(?:([^@/?#]*)@)?([^/?#]*)(?:\/([^/?#]*))?(?:\/([^/?#]*))?\/?(?:\?([^#]*))?$/i;
+// The credentials end at the last '@' of the authority, as WHATWG URL reads them: a password holding
+// an unencoded '@' is still a password, never part of a sentinel address (which errors print).
+const SENTINEL_URL = /^(rediss?)\+sentinel:\/\/(?:([^/?#]*)@)?([^/?#]*)(?:\/([^/?#]*))?(?:\/([^/?#]*))?\/?(?:\?([^#]*))?$/i;
 const QUERY_PARAMS = new Set(['sentinelPassword', 'sentinelUsername']);
 
 /**
@@ -90,7 +92,7 @@ export function parseSentinelUrl(url: string): SentinelUrl {
 }
 
 function parseAddress(text: string, usage: (problem: string) => UsageError): SentinelAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d*))?$/.exec(text);
+  const match = /^(?:\[([^\]]+)\]|([^:[\]@\s]+))(?::(\d*))?$/.exec(text);
   // Never quoted: a text that is no host:port is most often the rest of a password holding an
   // unencoded ',' or '@' that split the host list there.
   if (match === null) throw usage(`a sentinel address is not host:port (a password holding "," "@" "/" or "#" must be percent-encoded); ${PERCENT_ENCODE_HINT}`);

@@ -275,6 +275,13 @@ describe('parseSentinelUrl', () => {
     expect(url.redacted).not.toMatch(/s%40cret|s@cret|=sp\b/);
   });
 
+  it('a password holding an unencoded @ ends at the last @, as WHATWG URL reads it: no part of it becomes a sentinel address', () => {
+    // Found by the CLI fuzz test: `Wv4Jy@127.0.0.1` was read as a host, and the connection error printed it.
+    const url = parseSentinelUrl('redis+sentinel://:Qz7Kx@Wv4Jy@127.0.0.1:1/0');
+    expect(url).toMatchObject({ password: 'Qz7Kx@Wv4Jy', sentinels: [{ host: '127.0.0.1', port: 1 }], masterName: '0' });
+    expect(url.redacted).toBe('redis+sentinel://:***@127.0.0.1:1/0');
+  });
+
   it('rediss+sentinel is TLS; a password without a user is kept', () => {
     const url = parseSentinelUrl('rediss+sentinel://:pw@h1:1/m');
     expect(url).toMatchObject({ secure: true, password: 'pw', db: 0 });
