@@ -10,19 +10,11 @@ import { compilePattern } from '../../../src/config/key-pattern.js';
 import { UsageError } from '../../../src/errors.js';
 import { createSourceLoader } from '../../../src/sources/index.js';
 import type { SourceLoader } from '../../../src/sources/types.js';
+import { CHI2_19_P001, chiSquareOverRows } from '../helpers/chi-square.js';
 import { createMysqlSandbox, familyRule, type Sandbox } from '../helpers/db.js';
 
 const ROWS = 20000;
 
-/** Pearson's chi-square of the row numbers over `buckets` equal ranges of 1..ROWS. */
-function chiSquare(numbers: readonly number[], buckets = 20): number {
-  const counts = new Array<number>(buckets).fill(0);
-  for (const n of numbers) counts[Math.min(buckets - 1, Math.floor(((n - 1) * buckets) / ROWS))]! += 1;
-  const expected = numbers.length / buckets;
-  return counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
-}
-/** Chi-square with 19 degrees of freedom exceeds this with probability 0.001. */
-const CHI2_19_P001 = 43.82;
 
 describe('mysql sampleIds', () => {
   let sandbox: Sandbox;
@@ -71,8 +63,8 @@ describe('mysql sampleIds', () => {
     expect(first.ids.every((id) => /^\d+$/.test(id) && Number(id) >= 1 && Number(id) <= ROWS)).toBe(true);
     expect(again.ids).toEqual(first.ids);
     expect(other.ids).not.toEqual(first.ids);
-    expect(chiSquare(first.ids.map(Number))).toBeLessThan(CHI2_19_P001);
-    expect(chiSquare(other.ids.map(Number))).toBeLessThan(CHI2_19_P001);
+    expect(chiSquareOverRows(first.ids.map(Number), ROWS)).toBeLessThan(CHI2_19_P001);
+    expect(chiSquareOverRows(other.ids.map(Number), ROWS)).toBeLessThan(CHI2_19_P001);
   });
 
   it('spells a bigint key beyond 2^53 exactly', async () => {
@@ -95,7 +87,7 @@ describe('mysql sampleIds', () => {
     const rowNumbers = first.ids.map((id) => Math.floor(Number(id) / 1000));
     expect(rowNumbers.every((n, i) => Number(first.ids[i]) === n * 1000 + (n % 7))).toBe(true);
     // Gaps here are all ~1000 wide: the draw is near-uniform.
-    expect(chiSquare(rowNumbers)).toBeLessThan(CHI2_19_P001);
+    expect(chiSquareOverRows(rowNumbers, ROWS)).toBeLessThan(CHI2_19_P001);
   });
 
   it('keeps text-keyed rows by a seeded hash threshold: the count, reproducible, uniform', async () => {
@@ -106,7 +98,7 @@ describe('mysql sampleIds', () => {
     expect(new Set(first.ids).size).toBe(500);
     expect(first.ids.every((id) => /^c-\d+$/.test(id))).toBe(true);
     expect(again.ids).toEqual(first.ids);
-    expect(chiSquare(first.ids.map((id) => Number(id.slice(2))))).toBeLessThan(CHI2_19_P001);
+    expect(chiSquareOverRows(first.ids.map((id) => Number(id.slice(2))), ROWS)).toBeLessThan(CHI2_19_P001);
   });
 
   it('ranks a small table by a seeded hash, and returns every row of a table with fewer rows than asked', async () => {

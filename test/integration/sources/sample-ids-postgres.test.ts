@@ -11,17 +11,9 @@ import { compilePattern } from '../../../src/config/key-pattern.js';
 import { UsageError } from '../../../src/errors.js';
 import { createSourceLoader } from '../../../src/sources/index.js';
 import type { SourceLoader } from '../../../src/sources/types.js';
+import { CHI2_19_P001, chiSquareOverRows } from '../helpers/chi-square.js';
 import { createPgSandbox, familyRule, PG_URL, type Sandbox } from '../helpers/db.js';
 
-/** Pearson's chi-square of the ids over `buckets` equal ranges of 1..rows. */
-function chiSquare(ids: readonly string[], rows: number, buckets: number): number {
-  const counts = new Array<number>(buckets).fill(0);
-  for (const id of ids) counts[Math.min(buckets - 1, Math.floor(((Number(id) - 1) * buckets) / rows))]! += 1;
-  const expected = ids.length / buckets;
-  return counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
-}
-/** Chi-square with 19 degrees of freedom exceeds this with probability 0.001. */
-const CHI2_19_P001 = 43.82;
 
 describe('postgres sampleIds', () => {
   let sandbox: Sandbox;
@@ -60,8 +52,8 @@ describe('postgres sampleIds', () => {
     expect(first.ids.every((id) => /^\d+$/.test(id) && Number(id) >= 1 && Number(id) <= 20000)).toBe(true);
     expect(again.ids).toEqual(first.ids);
     expect(other.ids).not.toEqual(first.ids);
-    expect(chiSquare(first.ids, 20000, 20)).toBeLessThan(CHI2_19_P001);
-    expect(chiSquare(other.ids, 20000, 20)).toBeLessThan(CHI2_19_P001);
+    expect(chiSquareOverRows(first.ids.map(Number), 20000)).toBeLessThan(CHI2_19_P001);
+    expect(chiSquareOverRows(other.ids.map(Number), 20000)).toBeLessThan(CHI2_19_P001);
   });
 
   it('ranks a small table by a seeded hash: exact count, reproducible, text keys spelled as stored', async () => {

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { commonPrefixGlob, ScanPass, type ScanPassOptions } from '../../../src/audit/sampling/scan-pass.js';
 import type { KeyRef } from '../../../src/audit/key-ref.js';
-import { FakeCache, familiesOf, json } from './fakes/pipeline.js';
+import { FakeCache, familiesOf, ITEM_FAMILY_YAML, json } from './fakes/pipeline.js';
 
 // The one SCAN pass that serves every scanning family: which keys each family gets, what is
 // unmatched, how many SCAN calls it takes, and that --all keeps memory bounded.
-const FAMILIES = familiesOf(`
-  - name: item
-    pattern: "item:{id}"
-    source: main
-    table: items
-    key: id
-    fields: [v]
-    ttl: 300s
-  - name: note
+const FAMILIES = familiesOf(`${ITEM_FAMILY_YAML}  - name: note
     pattern: "note:{id}"
     source: main
     table: notes
