@@ -1,7 +1,7 @@
 import type { CacheReader } from '../cache/types.js';
 import { awaitsConfirmation, classifyObservation, confirmJudgement } from '../core/classify.js';
 import { boundFinding } from '../core/bounded-finding.js';
-import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
+import type { CacheRead, CacheValue, Observation, ScoredMember, SourceRead } from '../core/observation.js';
 import { idsNeedingRows, observationsOf, type SourceOutcome } from '../core/observe.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { Finding, Judgement } from '../core/verdict.js';
@@ -128,9 +128,23 @@ export function valueBytes(reads: readonly CacheRead[]): number {
   let bytes = 0;
   for (const read of reads) {
     if (read.kind !== 'present') continue;
-    if (Buffer.isBuffer(read.value)) bytes += read.value.length;
-    else for (const field in read.value) bytes += field.length + (read.value[field] as Buffer).length;
+    bytes += cacheValueBytes(read.value);
   }
+  return bytes;
+}
+
+/** The bytes a cached value holds: a string's, a hash's field names and values, a collection's elements (and scores). */
+export function cacheValueBytes(value: CacheValue): number {
+  if (Buffer.isBuffer(value)) return value.length;
+  let bytes = 0;
+  if (Array.isArray(value)) {
+    for (const element of value as readonly (Buffer | ScoredMember)[]) {
+      bytes += Buffer.isBuffer(element) ? element.length : element.member.length + element.score.length;
+    }
+    return bytes;
+  }
+  const map = value as Readonly<Record<string, Buffer>>;
+  for (const field in map) bytes += field.length + (map[field] as Buffer).length;
   return bytes;
 }
 

@@ -1,9 +1,10 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CodecName, FamilyRule, NormalizerSpec, PathNormalizer, RedisValueType } from '../core/rule.js';
+import { COLLECTION_TYPES, type ChildQuery, type CodecName, type FamilyRule, type ManyRows, type NormalizerSpec, type PathNormalizer, type RedisValueType, type Tolerance } from '../core/rule.js';
 import { parseDuration } from './duration.js';
 import { compilePattern } from './key-pattern.js';
 import { normalizerTexts, parseNormalizePath, parseNormalizer } from './normalizer-spec.js';
+import { parseOrderBy, parseTolerance } from './order-by.js';
 import type { RulesConfig, SourceKind, SourceSpec } from './types.js';
 
 /** The rules data as the schema guarantees it (only used after validation found no problem). */
@@ -35,6 +36,26 @@ export interface RawFamily {
   redact?: string[];
   negativeMarker?: string;
   minConsistency?: number;
+  rows?: 'one' | 'many';
+  orderBy?: string;
+  limit?: number;
+  member?: string;
+  score?: string;
+  ordered?: boolean;
+  tolerance?: number | string | Record<string, number | string>;
+  children?: Record<string, RawChild>;
+}
+
+export interface RawChild {
+  query?: string;
+  table?: string;
+  key: string | string[];
+  orderBy?: string;
+  limit?: number;
+  member?: string;
+  ordered?: boolean;
+  fields?: string[];
+  exclude?: string[];
 }
 
 export interface RawRules {
@@ -67,12 +88,16 @@ function compileFamily(raw: RawFamily): FamilyRule {
   const pattern = compilePattern(raw.pattern);
   const ttlMs = duration(raw.ttl);
   const { normalize, normalizePaths } = compileNormalize(raw);
+  const type = raw.type ?? 'string';
+  const collection = COLLECTION_TYPES.includes(type);
+  const many = raw.rows === 'many' ? compileMany(raw, type === 'list' || type === 'string') : undefined;
+  const tolerance = raw.tolerance === undefined ? undefined : compileTolerance(raw.tolerance);
   return {
     name: raw.name,
     pattern,
-    type: raw.type ?? 'string',
+    type,
     // The schema's enum is the list of codecs; this cast is the one place the two meet.
-    codec: (raw.codec ?? 'json') as CodecName,
+    codec: (raw.codec ?? (collection ? 'raw' : 'json')) as CodecName,
     ...(raw.fieldCodecs === undefined ? {} : { fieldCodecs: raw.fieldCodecs as Record<string, CodecName> }),
     source: raw.source,
     ...(raw.query === undefined ? {} : { query: raw.query }),
@@ -90,7 +115,45 @@ function compileFamily(raw: RawFamily): FamilyRule {
     redact: raw.redact ?? [],
     ...(raw.negativeMarker === undefined ? {} : { negativeMarker: raw.negativeMarker }),
     ...(raw.minConsistency === undefined ? {} : { minConsistency: raw.minConsistency }),
+    ...(many === undefined ? {} : { many }),
+    ...(raw.children === undefined ? {} : { children: Object.entries(raw.children).map(([name, child]) => compileChild(name, child)) }),
+    ...(tolerance === undefined ? {} : { tolerance }),
   };
+}
+
+/** `ordered` defaults to true where order exists (a list, a cached array); sets and sorted sets have none. */
+function compileMany(raw: Pick<RawFamily, 'orderBy' | 'limit' | 'member' | 'score' | 'ordered'>, orderable: boolean): ManyRows {
+  return {
+    ordered: orderable && raw.ordered !== false,
+    ...(raw.orderBy === undefined ? {} : { orderBy: parseOrderBy(raw.orderBy) }),
+    ...(raw.limit === undefined ? {} : { limit: raw.limit }),
+    ...(raw.member === undefined ? {} : { member: raw.member }),
+    ...(raw.score === undefined ? {} : { score: raw.score }),
+  };
+}
+
+function compileChild(name: string, raw: RawChild): ChildQuery {
+  return {
+    name,
+    ...compileMany(raw, true),
+    key: typeof raw.key === 'string' ? [raw.key] : raw.key,
+    ...(raw.query === undefined ? {} : { query: raw.query }),
+    ...(raw.table === undefined ? {} : { table: raw.table }),
+    ...(raw.fields === undefined ? {} : { fields: raw.fields }),
+    ...(raw.exclude === undefined ? {} : { exclude: raw.exclude }),
+  };
+}
+
+/** A scalar applies to every compared field (`*`); a map names the fields. */
+function compileTolerance(raw: NonNullable<RawFamily['tolerance']>): Record<string, Tolerance> {
+  const entries = typeof raw === 'object' ? Object.entries(raw) : [['*', raw] as const];
+  const out: Record<string, Tolerance> = {};
+  for (const [field, value] of entries) {
+    const tolerance = parseTolerance(value);
+    if (tolerance === undefined) throw new Error(`invalid tolerance "${String(value)}" after validation`);
+    define(out, field, tolerance);
+  }
+  return out;
 }
 
 /**

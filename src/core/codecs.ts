@@ -4,8 +4,10 @@
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { brotliJsonCodec, gzipJsonCodec } from './codec-compressed.js';
+import { decodeCollection, MEMBERS_FIELD } from './codec-collection.js';
 import { msgpackCodec } from './codec-msgpack.js';
 import { jsonTypeName, parseJsonText, setField } from './json-text.js';
+import type { CacheValue } from './observation.js';
 import type { CodecName, FamilyRule } from './rule.js';
 
 export type DecodeResult = { ok: true; payload: Record<string, unknown> } | { ok: false; error: string };
@@ -98,6 +100,14 @@ function decodeHash(
   return { ok: true, payload };
 }
 
+/** A string caching a `rows: many` family holds an array (JSON `[...]`, a MessagePack array): its elements are the members. */
+function decodeArrayString(bytes: Buffer, codec: Codec): DecodeResult {
+  const parsed = codec.parseValue(bytes);
+  if (!parsed.ok) return parsed;
+  if (!Array.isArray(parsed.value)) return { ok: false, error: `expected an array (the family has rows: many), got ${jsonTypeName(parsed.value)}` };
+  return { ok: true, payload: { [MEMBERS_FIELD]: parsed.value } };
+}
+
 /** At most this many leading bytes are shown in an error of a binary codec. */
 const PREVIEW_BYTES = 16;
 
@@ -117,17 +127,20 @@ function withPreview(result: DecodeResult, bytes: Buffer, redact: readonly strin
  * most 16 leading bytes as hex, unless the family redacts fields.
  */
 export function decodeCacheValue(
-  rule: Pick<FamilyRule, 'type' | 'codec' | 'fields'> & Partial<Pick<FamilyRule, 'redact' | 'fieldCodecs'>>,
-  value: Buffer | Readonly<Record<string, Buffer>>,
+  rule: Pick<FamilyRule, 'type' | 'codec' | 'fields'> & Partial<Pick<FamilyRule, 'redact' | 'fieldCodecs' | 'many'>>,
+  value: CacheValue,
 ): DecodeResult {
   try {
     const isBytes = Buffer.isBuffer(value);
-    if (rule.type === 'hash') {
-      return isBytes ? { ok: false, error: 'expected a hash, got a string value' } : decodeHash(value, rule.fieldCodecs ?? {}, rule.redact);
-    }
-    if (!isBytes) return { ok: false, error: 'expected a string value, got a hash' };
     const codec: Codec | undefined = CODECS[rule.codec];
     if (codec === undefined) return { ok: false, error: `unknown codec "${String(rule.codec)}"` };
+    if (rule.type === 'list' || rule.type === 'set' || rule.type === 'zset') return decodeCollection(rule, value, codec.parseValue);
+    if (Array.isArray(value)) return { ok: false, error: `expected a ${rule.type} value, got a collection` };
+    if (rule.type === 'hash') {
+      return isBytes ? { ok: false, error: 'expected a hash, got a string value' } : decodeHash(value as Readonly<Record<string, Buffer>>, rule.fieldCodecs ?? {}, rule.redact);
+    }
+    if (!isBytes) return { ok: false, error: 'expected a string value, got a hash' };
+    if (rule.many !== undefined) return decodeArrayString(value, codec);
     const result = codec.decode(value, rule.fields);
     return codec.previewBytes === true ? withPreview(result, value, rule.redact) : result;
   } catch (error) {

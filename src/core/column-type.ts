@@ -31,7 +31,12 @@ export type ColumnKind =
   /** An array of `element` (pg arrays, of any element type: enums and domains included). */
   | 'array'
   /** Anything else: compared by the driver-aware rules of compare.ts (valuesEqual). */
-  | 'other';
+  | 'other'
+  /**
+   * Rows of another query nested in this field (`rows: many`, `children:`): an array of records,
+   * each column of its own type (`columns`), compared as a collection (core/collection-diff.ts).
+   */
+  | 'rows';
 
 export interface ColumnType {
   kind: ColumnKind;
@@ -39,6 +44,8 @@ export interface ColumnType {
   name: string;
   /** For `array`: the element type. */
   element?: ColumnType;
+  /** For `rows`: the nested rows' columns. */
+  columns?: ColumnTypes;
 }
 
 /** The result columns of a batch or of a zero-row check, by name, in the order the source returns them. */

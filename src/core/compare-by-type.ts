@@ -52,6 +52,8 @@ export function equalByType(type: ColumnType | undefined, cache: unknown, source
     case 'text':
     case 'other':
       return valuesEqual(cache, source);
+    case 'rows':
+      return rowsEqual(type, cache, source, zone);
   }
 }
 
@@ -172,4 +174,25 @@ function arrayEqual(element: ColumnType | undefined, cache: unknown, source: unk
     if (!equalByType(element, items[i], source[i], zone)) return false;
   }
   return true;
+}
+
+/**
+ * Nested rows (a child query's, core/collection-diff.ts) equal a cached array element by element,
+ * each field by its own column's type. The collection rules of a family (order, identity by
+ * member) are applied by diffField, which knows the rule; this is the structural fallback.
+ */
+function rowsEqual(type: ColumnType, cache: unknown, source: unknown, zone: string | undefined): boolean {
+  if (!Array.isArray(cache) || !Array.isArray(source) || cache.length !== source.length) return false;
+  const columns = type.columns ?? {};
+  return source.every((row, i) => {
+    const element: unknown = cache[i];
+    if (typeof row !== 'object' || row === null || typeof element !== 'object' || element === null) return valuesEqual(element, row);
+    const r = row as Readonly<Record<string, unknown>>;
+    const e = element as Readonly<Record<string, unknown>>;
+    const names = new Set([...Object.keys(r), ...Object.keys(e)]);
+    for (const name of names) {
+      if (!equalByType(Object.hasOwn(columns, name) ? columns[name] : undefined, e[name], r[name], zone)) return false;
+    }
+    return true;
+  });
 }

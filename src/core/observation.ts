@@ -4,13 +4,25 @@ import type { ColumnTypes } from './column-type.js';
  * Everything read for one key, from both sides, as plain values. The edges (cache readers,
  * source loaders) fill this in; the core judges it without doing any I/O.
  */
+/** One member of a sorted set with its score as Redis spells it (`10`, `1.5`, `inf`, `-inf`). */
+export interface ScoredMember {
+  member: Buffer;
+  score: string;
+}
+
+/**
+ * A cached value: a Buffer for strings, a field map for hashes, the elements in Redis order for
+ * lists and sets (LRANGE, SMEMBERS), the members in score order for sorted sets (ZRANGE WITHSCORES).
+ */
+export type CacheValue = Buffer | Readonly<Record<string, Buffer>> | readonly Buffer[] | readonly ScoredMember[];
+
 export type CacheRead =
-  /** The key existed. `value` is a Buffer for strings, a field map for hashes. */
-  | { kind: 'present'; redisType: string; value: Buffer | Readonly<Record<string, Buffer>>; pttlMs: number }
+  /** The key existed. */
+  | { kind: 'present'; redisType: string; value: CacheValue; pttlMs: number }
   /** The key disappeared between sampling and reading (PTTL -2 or nil). */
   | { kind: 'gone' }
-  /** Not fetched: STRLEN/HLEN said it is over the size limit. */
-  | { kind: 'too-large'; redisType: string; size: number; unit: 'bytes' | 'fields' }
+  /** Not fetched: STRLEN/HLEN/LLEN/SCARD/ZCARD said it is over the size limit. */
+  | { kind: 'too-large'; redisType: string; size: number; unit: 'bytes' | 'fields' | 'elements' }
   | { kind: 'error'; message: string };
 
 export type SourceRead =

@@ -1,5 +1,5 @@
 import type { ColumnTypes } from './column-type.js';
-import type { CacheRead, Observation, SourceRead } from './observation.js';
+import type { CacheRead, CacheValue, Observation, SourceRead } from './observation.js';
 import type { FamilyRule } from './rule.js';
 
 /**
@@ -124,7 +124,7 @@ export function observationsOf(rule: Pick<FamilyRule, 'type' | 'key'>, inputs: O
 }
 
 /** Whether the raw value is the rule's negative marker (SEMANTICS.md step 2: it is not decoded). */
-export function isNegativeMarker(rule: Pick<FamilyRule, 'negativeMarker'>, value: Buffer | Readonly<Record<string, Buffer>>): boolean {
+export function isNegativeMarker(rule: Pick<FamilyRule, 'negativeMarker'>, value: CacheValue): boolean {
   const marker = rule.negativeMarker;
   return marker !== undefined && Buffer.isBuffer(value) && value.length === Buffer.byteLength(marker) && value.toString('utf8') === marker;
 }

@@ -2,7 +2,9 @@
  * A key family after the rules file has been loaded, validated and compiled.
  * The core judges observations against this shape; it never sees YAML.
  */
-export type RedisValueType = 'string' | 'hash';
+export type RedisValueType = 'string' | 'hash' | 'list' | 'set' | 'zset';
+/** Redis types that hold a collection of elements; a family of one of them has `rows: many`. */
+export const COLLECTION_TYPES: readonly RedisValueType[] = ['list', 'set', 'zset'];
 export type CodecName = 'json' | 'raw' | 'msgpack' | 'gzip-json' | 'brotli-json';
 
 /** A named normalizer from the rules file (`decimal:2` becomes `{ name: 'decimal', places: 2 }`). */
@@ -47,6 +49,55 @@ export interface KeyPattern {
   render(id: string): string;
 }
 
+/**
+ * `rows: many`: the key stands for many source rows (a user's last 20 orders, a board's scores),
+ * loaded per key in `orderBy` order, at most `limit` per key, and compared as one collection
+ * (core/collection-diff.ts). Also the shape of each child query's rows (ChildQuery).
+ */
+export interface ManyRows {
+  /** Per-key order of the rows, as parsed from `orderBy: "created_at DESC, id"`. Absent: no order. */
+  orderBy?: readonly OrderTerm[];
+  /** At most this many rows per key (the cache keeps the first `limit` in `orderBy` order). */
+  limit?: number;
+  /**
+   * The source column each element stands for: the value of a `codec: raw` element (an id in a
+   * LIST or SET, a ZSET member), or the identity of a document element (matched by it, not by
+   * position). Absent for documents compared by position.
+   */
+  member?: string;
+  /** type: zset: the source column holding each member's score. */
+  score?: string;
+  /** Compared in order (lists, JSON arrays) or as a set (`ordered: false`; always for set and zset). */
+  ordered: boolean;
+}
+
+export interface OrderTerm {
+  column: string;
+  descending: boolean;
+  /** NULLS FIRST / NULLS LAST when written; else the database's default. */
+  nulls?: 'first' | 'last';
+}
+
+/**
+ * A child query of a document built from several tables (`children:` in the rules file): its rows
+ * are loaded for the same ids as the family's row (its `key` columns hold the parent's key values)
+ * and nest under the parent as the array field `name`, compared by their own column types.
+ */
+export interface ChildQuery extends ManyRows {
+  /** The field of the cached document that holds these rows, e.g. `variants`. */
+  name: string;
+  table?: string;
+  query?: string;
+  /** Child columns holding the parent's key values, one per placeholder. */
+  key: readonly string[];
+  /** Compared fields of each child row; absent: every field of either side except `exclude`. */
+  fields?: readonly string[];
+  exclude?: readonly string[];
+}
+
+/** How far a number may lag and still equal its source (counters kept with INCR): `5`, or `1%` of the source value. */
+export type Tolerance = { kind: 'absolute'; amount: string } | { kind: 'relative'; ratio: number };
+
 export interface FamilyRule {
   name: string;
   pattern: KeyPattern;
@@ -77,6 +128,12 @@ export interface FamilyRule {
   redact: readonly string[];
   negativeMarker?: string;
   minConsistency?: number;
+  /** `rows: many`: the key maps to many source rows, compared as a collection. Absent: one row per key. */
+  many?: ManyRows;
+  /** Child queries nesting rows under the family's row (a document built from several tables). */
+  children?: readonly ChildQuery[];
+  /** Numeric fields allowed to lag, by field (`*`: every compared field, and a zset's scores). */
+  tolerance?: Readonly<Record<string, Tolerance>>;
   /**
    * The time zone of the family's source (`timezone:` in the rules file; IANA name or `+02:00`):
    * zone-less timestamps, in the cache and in zone-less columns, are wall-clock times there. UTC when absent.

@@ -45,7 +45,8 @@ function toSample(key: string, id: string, read: CacheRead | undefined): ValueSa
   switch (read.kind) {
     case 'present':
       if (read.redisType !== 'string' && read.redisType !== 'hash') return { key, id, redisType: read.redisType };
-      return { key, id, redisType: read.redisType, value: read.value, pttlMs: read.pttlMs };
+      if (Array.isArray(read.value)) return { key, id, redisType: read.redisType };
+      return { key, id, redisType: read.redisType, value: read.value as Buffer | Readonly<Record<string, Buffer>>, pttlMs: read.pttlMs };
     case 'gone':
       return { key, id, redisType: 'gone' };
     case 'too-large':

@@ -100,7 +100,7 @@ describe('broken rules files', () => {
       [16, 5, 'order'],
     ]);
     expect(error.message).toContain('4 problems in the rules file:');
-    expect(error.problems[0]?.message).toBe('"type" must be one of: string, hash (got "list")');
+    expect(error.problems[0]?.message).toBe('"type" must be one of: string, hash, list, set, zset (got "stream")');
     expect(error.problems[1]?.message).toBe('unknown source "orders"; defined sources: main');
     expect(error.problems[2]?.message).toContain('add one to the bare number 5');
     expect(error.problems[3]?.message).toContain('unknown key "colour"');

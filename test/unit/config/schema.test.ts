@@ -39,7 +39,7 @@ describe('rules/rules.schema.json', () => {
     const family = (schema.definitions as Record<string, SchemaNode>).family as SchemaNode;
     const properties = family.properties as Record<string, SchemaNode>;
     expect(properties.codec?.enum).toEqual(['json', 'raw', 'msgpack', 'gzip-json', 'brotli-json']);
-    expect(properties.type?.enum).toEqual(['string', 'hash']);
+    expect(properties.type?.enum).toEqual(['string', 'hash', 'list', 'set', 'zset']);
   });
 
   it('accepts a minimal rules file', () => {
