@@ -132,15 +132,22 @@ describe.each(['script', 'pipeline'] as const)('collection reads (%s reader)', (
     expect(await fetchCalls()).toBe(before);
   });
 
-  it('a zset or set of many short members just under the element limit is read, not taken for too large', async () => {
+  it('a list, set or zset of many short members, exactly at the element limit, is read whole, not taken for too large', async () => {
     const members = Array.from({ length: 1024 }, (_, i) => `member-${i}`);
-    await admin.del(key('many'), key('manyset'));
+    await admin.del(key('many'), key('manyset'), key('manylist'));
     await admin.zadd(key('many'), ...members.flatMap((m, i) => [String(i / 4), m]));
     await admin.sadd(key('manyset'), ...members);
-    const [zset, set] = [...(await reader().read([key('many')], 'zset', LIMIT_BYTES)), ...(await reader().read([key('manyset')], 'set', LIMIT_BYTES))];
+    await admin.rpush(key('manylist'), ...members);
+    const [zset, set, list] = [
+      ...(await reader().read([key('many')], 'zset', LIMIT_BYTES)),
+      ...(await reader().read([key('manyset')], 'set', LIMIT_BYTES)),
+      ...(await reader().read([key('manylist')], 'list', LIMIT_BYTES)),
+    ];
     expect((present(zset).value as ScoredMember[]).length).toBe(1024);
     expect((present(zset).value as ScoredMember[])[3]?.score).toBe('0.75');
+    expect((present(zset).value as ScoredMember[])[1023]?.member.toString()).toBe('member-1023');
     expect((present(set).value as Buffer[]).length).toBe(1024);
+    expect((present(list).value as Buffer[]).map(String)).toEqual(members);
   });
 
   it('another type is present with its real type (a list read as a zset), for the classifier to skip', async () => {
