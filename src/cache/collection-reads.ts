@@ -136,7 +136,13 @@ export async function readCollections(run: PipelineRunner, keys: readonly Buffer
         results[i] = { kind: 'gone' };
         return;
       }
-      const value = type === 'zset' ? scoredMembers(flat) : flat;
+      let value: Buffer[] | ScoredMember[];
+      try {
+        value = type === 'zset' ? scoredMembers(flat) : flat;
+      } catch (parseError) {
+        results[i] = { kind: 'error', message: (parseError as Error).message };
+        return;
+      }
       const bytes = elementBytes(value);
       if (value.length > limit) grown.push(i);
       else if (bytes > maxValueBytes) results[i] = { kind: 'too-large', redisType: type, size: bytes, unit: 'bytes' };

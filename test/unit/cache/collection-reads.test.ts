@@ -129,6 +129,28 @@ describe('readCollections between its steps', () => {
     ]);
   });
 
+  it('a ZRANGE WITHSCORES reply that does not pair up is that key\'s error read, not a crash of the batch', async () => {
+    const { run } = scriptedRunner([
+      [
+        [null, 1],
+        [null, 1],
+      ],
+      [
+        [null, 50],
+        [null, 50],
+      ],
+      [
+        [null, [b('m')]],
+        [null, -1],
+        [null, [b('n'), b('2')]],
+        [null, -1],
+      ],
+    ]);
+    const reads = await readCollections(run, [b('odd'), b('fine')], 'zset', 64 * 1024);
+    expect(reads[0]).toEqual({ kind: 'error', message: expect.stringMatching(/odd number/) as unknown });
+    expect(reads[1]).toEqual({ kind: 'present', redisType: 'zset', value: [{ member: b('n'), score: '2' }], pttlMs: -1 });
+  });
+
   it('no key is fetched when every one is over a limit or gone', async () => {
     const { run, sent } = scriptedRunner([
       [
