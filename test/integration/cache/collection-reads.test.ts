@@ -89,6 +89,23 @@ describe.each(['script', 'pipeline'] as const)('collection reads (%s reader)', (
     expect(got.pttlMs).toBeGreaterThan(0);
   });
 
+  it('hands zset scores over as Redis formats them: text that parses back to the stored double (0.1, 1e20, a bigint past 2^53)', async () => {
+    // Redis <= 7.0 replies %.17g ("0.10000000000000001", "1.2345678901234568e+17"), 7.2+ the shortest
+    // form ("0.1"): the reader passes the text on; only the double it spells is the same everywhere.
+    const written: [string, string][] = [
+      ['0.1', 'tenth'],
+      ['1e20', 'huge'],
+      ['123456789012345678', 'bigint'],
+      ['1e-7', 'tiny'],
+    ];
+    await admin.del(key('scores'));
+    await admin.zadd(key('scores'), ...written.flat());
+    const [read] = await reader().read([key('scores')], 'zset', LIMIT_BYTES);
+    const byMember = new Map((present(read).value as ScoredMember[]).map((m) => [m.member.toString(), m.score]));
+    for (const [score, member] of written) expect(Number(byMember.get(member))).toBe(Number(score));
+    expect(byMember.get('bigint')).not.toBe('123456789012345678');
+  });
+
   it('a collection with more elements than the limit is too-large by count, and never fetched', async () => {
     const over = 1025;
     const members = Array.from({ length: over }, (_, i) => String(i));
