@@ -97,7 +97,7 @@ export class MysqlLoader implements SourceLoader {
     // Before anything is sent, whatever the command: a refused query is a rules problem (exit 2).
     await this.guard.require(rule);
     const children = childRules(rule);
-    for (const child of children) await this.guard.require(child.rule);
+    for (const child of children) await this.guard.require(child.rule, ['children', child.name, 'query']);
     // The family or child whose query is running, so that its failure names it.
     let running: FamilyRule = rule;
     try {
@@ -205,7 +205,10 @@ export class MysqlLoader implements SourceLoader {
   async check(rule: FamilyRule): Promise<ColumnTypes> {
     const columns = await this.checkColumns(rule);
     const children: Record<string, ColumnTypes> = {};
-    for (const child of childRules(rule)) children[child.name] = await this.checkColumns(child.rule);
+    for (const child of childRules(rule)) {
+      await this.guard.require(child.rule, ['children', child.name, 'query']);
+      children[child.name] = await this.checkColumns(child.rule);
+    }
     return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
   }
 
