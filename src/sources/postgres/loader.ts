@@ -159,12 +159,16 @@ export class PostgresLoader implements SourceLoader {
     const children: Record<string, ColumnTypes> = {};
     for (const child of childRules(rule)) {
       await this.guard.require(child.rule, ['children', child.name, 'query']);
-      children[child.name] = await this.checkColumns(child.rule);
+      children[child.name] = await this.checkColumns(child.rule, true);
     }
     return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
   }
 
-  private async checkColumns(rule: FamilyRule): Promise<ColumnTypes> {
+  /**
+   * `wholeTable`: a child's table is described without its WHERE, so that a child `key` that is not
+   * a column is a rules error naming the columns (collection-columns.ts), not the server's message.
+   */
+  private async checkColumns(rule: FamilyRule, wholeTable = false): Promise<ColumnTypes> {
     await this.guard.require(rule);
     let sql: string;
     let values: unknown[];
@@ -174,6 +178,10 @@ export class PostgresLoader implements SourceLoader {
       // LIMIT 0: parsed, planned and typed, but no row is read. A query is wrapped so that its
       // own ORDER BY/LIMIT stay valid; the newline ends a trailing `--` comment.
       sql = rule.table === undefined ? `SELECT * FROM (\n${stripTrailingSemicolons(batch.sql)}\n) AS shadowcheck_check LIMIT 0` : `${batch.sql} LIMIT 0`;
+      if (wholeTable && rule.table !== undefined) {
+        sql = `SELECT * FROM ${pgTableName(rule.table)} LIMIT 0`;
+        values = [];
+      }
     } catch (error) {
       throw new SourceCheckError(rule.name, errorMessage(error), { cause: error });
     }
