@@ -31,24 +31,21 @@ import type { ColumnTypes } from '../../core/column-type.js';
 import type { FamilyRule } from '../../core/rule.js';
 import { idParts, rowId } from '../../core/source-key.js';
 import { ConnectionCap } from '../connection-cap.js';
-import { batchFailed, checkFailed, errorCode, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
+import { batchFailed, checkFailed, errorCode, errorMessage, probeFailed } from '../errors.js';
 import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { requireSampleTable } from '../sample-ids.js';
 import { mysqlReadOnlyProblem } from './read-only-query.js';
-import { attachChildren, groupRows, membersColumns, requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch, toGroups } from '../rows.js';
+import { attachChildren, groupRows, membersColumns, requireKeyColumn, requireRecentColumns, positiveInt, toBatch, toGroups } from '../rows.js';
 import { childColumns, childRules } from '../children.js';
-import { manyRowsSql, type OrderDialect } from '../many-rows-sql.js';
 import { SourceQueryError, type LoaderOptions, type SampledIds, type SourceBatch, type SourceLoader } from '../types.js';
 import { mysqlColumnTypes } from './column-types.js';
 import { classifyFailure, isMysqlConnectionLimit } from './errors.js';
-import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
+
 import { CLIENT_TIMEOUT_GRACE_MS, mysqlPoolSize, withQueryTimeout, type MysqlConnectionLike, type MysqlPoolLike } from './pool-like.js';
 import { timeoutSetting, type TimeoutMode } from './session.js';
 import { mysqlWriteAccess } from './write-access.js';
 import { recentMysqlIdsSql, sampleMysqlIds } from './sample-ids.js';
-
-/** MySQL and MariaDB have no NULLS FIRST/LAST: `col IS NULL` orders the NULLs (many-rows-sql.ts). */
-const MYSQL_ORDER: OrderDialect = { quote: quoteMysqlIdentifier, nullsClause: false };
+import { batchSql, checkStatement } from './batch-sql.js';
 
 /**
  * What the query's one `?` expands to: the ids (`IN ('1', '2')`), or for a composite key one
@@ -122,7 +119,7 @@ export class MysqlLoader implements SourceLoader {
 
   /** One batch statement's rows and column types; fails when it returns no key column. */
   private async select(conn: MysqlConnectionLike, rule: FamilyRule, ids: readonly string[]): Promise<{ rows: Record<string, unknown>[]; columns: ColumnTypes }> {
-    const [rows, fields] = await conn.query({ sql: this.batchSql(rule), values: [batchValues(rule, ids)], timeout: this.clientTimeoutMs() });
+    const [rows, fields] = await conn.query({ sql: batchSql(rule), values: [batchValues(rule, ids)], timeout: this.clientTimeoutMs() });
     if (!Array.isArray(rows)) {
       throw new SourceQueryError(`family "${rule.name}": the query returned no result set; it must be a SELECT`, { timeout: false });
     }
@@ -218,30 +215,7 @@ export class MysqlLoader implements SourceLoader {
    */
   private async checkColumns(rule: FamilyRule, wholeTable = false): Promise<ColumnTypes> {
     await this.guard.require(rule);
-    let sql: string;
-    try {
-      const batchSql = this.unorderedSql(rule);
-      if (rule.table === undefined) {
-        const count = this.placeholderCount(batchSql);
-        if (count !== 1) {
-          throw new Error(
-            count === 0
-              ? 'the query has no ? placeholder; the batch of ids is expanded into its one ?, e.g. WHERE id IN (?)'
-              : `the query has ${count} ? placeholders; exactly one (the batch of ids, e.g. IN (?)) is expected`,
-          );
-        }
-      }
-      // LIMIT 0: parsed and typed, but no row is read. A query is wrapped so that its own ORDER
-      // BY/LIMIT stay valid; the newline ends a trailing `--` comment.
-      sql = rule.table === undefined ? `SELECT * FROM (\n${stripTrailingSemicolons(batchSql)}\n) AS shadowcheck_check LIMIT 0` : `${batchSql} LIMIT 0`;
-      if (wholeTable && rule.table !== undefined) sql = `SELECT * FROM ${mysqlTableName(rule.table)} LIMIT 0`;
-    } catch (error) {
-      const pgStyle = rule.query !== undefined && /=\s*ANY\s*\(\s*\$1\s*\)/i.test(rule.query);
-      throw new SourceCheckError(rule.name, errorMessage(error), {
-        ...(pgStyle ? { hint: 'mysql queries receive the batch through one ?: write WHERE id IN (?) instead of = ANY($1)' } : {}),
-        cause: error,
-      });
-    }
+    const sql = checkStatement(rule, (text) => this.placeholderCount(text), wholeTable);
     let columns: ColumnTypes;
     try {
       // IN (NULL) matches nothing and fits every key type; IN ((NULL, NULL)) for a composite key.
@@ -266,21 +240,6 @@ export class MysqlLoader implements SourceLoader {
   close(): Promise<void> {
     this.closing ??= this.pool.end();
     return this.closing;
-  }
-
-  private batchSql(rule: FamilyRule): string {
-    const sql = this.unorderedSql(rule);
-    return rule.many === undefined ? sql : manyRowsSql(sql, rule.key, rule.many, MYSQL_ORDER);
-  }
-
-  /** The batch statement before a `rows: many` family's order and limit are applied. */
-  private unorderedSql(rule: FamilyRule): string {
-    if (rule.table !== undefined) {
-      const columns = rule.key.length === 1 ? quoteMysqlIdentifier(rule.key[0] as string) : `(${rule.key.map(quoteMysqlIdentifier).join(', ')})`;
-      return `SELECT * FROM ${mysqlTableName(rule.table)} WHERE ${columns} IN (?)`;
-    }
-    if (rule.query !== undefined) return rule.query;
-    throw new Error('the family has neither a query nor a table');
   }
 
   /** How many `?` mysql2 will substitute in `sql`: counted by mysql2's own formatter. */
