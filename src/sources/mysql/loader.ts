@@ -46,6 +46,7 @@ import { timeoutSetting, type TimeoutMode } from './session.js';
 import { mysqlWriteAccess } from './write-access.js';
 import { recentMysqlIdsSql, sampleMysqlIds } from './sample-ids.js';
 import { batchSql, checkStatement } from './batch-sql.js';
+import { RANKED_CHECK_HINT, rankedCheckApplies } from '../many-rows-sql.js';
 
 /**
  * What the query's one `?` expands to: the ids (`IN ('1', '2')`), or for a composite key one
@@ -201,12 +202,25 @@ export class MysqlLoader implements SourceLoader {
    */
   async check(rule: FamilyRule): Promise<ColumnTypes> {
     const columns = await this.checkColumns(rule);
+    if (rule.many !== undefined && rankedCheckApplies(rule.many, rule.key, Object.keys(columns))) await this.checkRanked(rule);
     const children: Record<string, ColumnTypes> = {};
     for (const child of childRules(rule)) {
       await this.guard.require(child.rule, ['children', child.name, 'query']);
       children[child.name] = await this.checkColumns(child.rule, true);
+      if (rankedCheckApplies(child.rule.many ?? {}, child.rule.key, Object.keys(children[child.name] ?? {}))) await this.checkRanked(child.rule);
     }
     return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
+  }
+
+  /** The ranked statement of a `rows: many` family or child, LIMIT 0 (many-rows-sql.ts rankedCheckApplies). */
+  private async checkRanked(rule: FamilyRule): Promise<void> {
+    const nothing = rule.key.length === 1 ? [null] : [rule.key.map(() => null)];
+    const sql = `SELECT * FROM (\n${batchSql(rule)}\n) AS shadowcheck_check LIMIT 0`;
+    try {
+      await this.inReadOnlyTransaction(async (conn) => conn.query({ sql, values: [nothing], timeout: this.clientTimeoutMs() }));
+    } catch (error) {
+      throw checkFailed(this.spec, rule, classifyFailure(error), error, this.timeoutMs, { message: errorMessage(error), hint: RANKED_CHECK_HINT });
+    }
   }
 
   /**

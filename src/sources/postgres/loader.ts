@@ -45,6 +45,7 @@ import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.j
 import type { LoaderOptions, SampledIds, SourceBatch, SourceLoader } from '../types.js';
 import { recentPgIdsSql, samplePgIds } from './sample-ids.js';
 import { batchStatement, unorderedStatement } from './batch-statement.js';
+import { RANKED_CHECK_HINT, rankedCheckApplies } from '../many-rows-sql.js';
 
 export class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
@@ -154,12 +155,24 @@ export class PostgresLoader implements SourceLoader {
    */
   async check(rule: FamilyRule): Promise<ColumnTypes> {
     const columns = await this.checkColumns(rule);
+    if (rule.many !== undefined && rankedCheckApplies(rule.many, rule.key, Object.keys(columns))) await this.checkRanked(rule);
     const children: Record<string, ColumnTypes> = {};
     for (const child of childRules(rule)) {
       await this.guard.require(child.rule, ['children', child.name, 'query']);
       children[child.name] = await this.checkColumns(child.rule, true);
+      if (rankedCheckApplies(child.rule.many ?? {}, child.rule.key, Object.keys(children[child.name] ?? {}))) await this.checkRanked(child.rule);
     }
     return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
+  }
+
+  /** The ranked statement of a `rows: many` family or child, LIMIT 0 (many-rows-sql.ts rankedCheckApplies). */
+  private async checkRanked(rule: FamilyRule): Promise<void> {
+    const { sql, values } = batchStatement(rule, []);
+    try {
+      await this.inReadOnlyTransaction(async (client) => client.query(`SELECT * FROM (\n${sql}\n) AS shadowcheck_check LIMIT 0`, values));
+    } catch (error) {
+      throw checkFailed(this.spec, rule, classifyFailure(error), error, this.timeoutMs, { message: describeQueryError(error), hint: RANKED_CHECK_HINT });
+    }
   }
 
   /**

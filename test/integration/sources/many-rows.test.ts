@@ -9,6 +9,7 @@ import { compilePattern } from '../../../src/config/key-pattern.js';
 import { MEMBERS_FIELD } from '../../../src/core/codec-collection.js';
 import type { ManyRows } from '../../../src/core/rule.js';
 import { idFromParts } from '../../../src/core/source-key.js';
+import { SourceCheckError } from '../../../src/sources/errors.js';
 import { createSourceLoader } from '../../../src/sources/index.js';
 import type { SourceBatch, SourceLoader } from '../../../src/sources/types.js';
 import { createMysqlSandbox, createPgSandbox, familyRule, type Sandbox } from '../helpers/db.js';
@@ -147,6 +148,20 @@ for (const target of TARGETS) {
       const columns = await loader.check?.(rule({ orderBy: [term('created_at', true)], limit: 2 }, { table: undefined, query: target.query(orders) }));
       expect(Object.keys(columns ?? {})).toEqual([MEMBERS_FIELD]);
       expect(Object.keys(columns?.[MEMBERS_FIELD]?.columns ?? {})).toEqual(['id', 'user_id', 'total', 'created_at']);
+    });
+
+    it('check() fails, with what the ranked read needs, when the query repeats the key column\'s name', async () => {
+      const placeholder = target.kind === 'postgres' ? 'ANY($1)' : 'IN (?)';
+      const cmp = target.kind === 'postgres' ? `o.user_id = ${placeholder}` : `o.user_id ${placeholder}`;
+      const repeated = `SELECT o.id, o.user_id, o.created_at, p.user_id FROM ${orders} o JOIN ${orders} p ON p.id = o.id WHERE ${cmp}`;
+      const error = await loader.check?.(rule({ orderBy: [term('created_at', true)], limit: 2 }, { table: undefined, query: repeated })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SourceCheckError);
+      // MySQL refuses a derived table with a repeated name in the plain check already.
+      if (target.kind === 'postgres') expect((error as SourceCheckError).hint).toMatch(/window functions .* column names must be unique/);
+      else expect((error as SourceCheckError).message).toMatch(/Duplicate column name 'user_id'/);
+      // A missing orderBy column is left to the rules check, which names the columns: check() answers.
+      const columns = await loader.check?.(rule({ orderBy: [term('no_such', true)], limit: 2 }));
+      expect(columns?.[MEMBERS_FIELD]?.kind).toBe('rows');
     });
 
     it('--sampling source draws each key once, whatever its number of rows, and says so', async () => {
