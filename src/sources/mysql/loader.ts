@@ -36,7 +36,7 @@ import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { requireSampleTable } from '../sample-ids.js';
 import { mysqlReadOnlyProblem } from './read-only-query.js';
 import { attachChildren, groupRows, membersColumns, requireKeyColumn, requireRecentColumns, positiveInt, toBatch, toGroups } from '../rows.js';
-import { childColumns, childRules } from '../children.js';
+import { childRules } from '../children.js';
 import { SourceQueryError, type LoaderOptions, type SampledIds, type SourceBatch, type SourceLoader } from '../types.js';
 import { mysqlColumnTypes } from './column-types.js';
 import { classifyFailure, isMysqlConnectionLimit } from './errors.js';
@@ -46,7 +46,8 @@ import { timeoutSetting, type TimeoutMode } from './session.js';
 import { mysqlWriteAccess } from './write-access.js';
 import { recentMysqlIdsSql, sampleMysqlIds } from './sample-ids.js';
 import { batchSql, checkStatement } from './batch-sql.js';
-import { RANKED_CHECK_HINT, rankedCheckApplies } from '../many-rows-sql.js';
+import { RANKED_CHECK_HINT } from '../many-rows-sql.js';
+import { checkFamily } from '../check-family.js';
 
 /**
  * What the query's one `?` expands to: the ids (`IN ('1', '2')`), or for a composite key one
@@ -196,20 +197,13 @@ export class MysqlLoader implements SourceLoader {
     }
   }
 
-  /**
-   * The family's columns from a zero-row read of its batch statement; `rows: many` wrapped under
-   * `members`, and each child's columns under its name (see sources/rows.ts).
-   */
-  async check(rule: FamilyRule): Promise<ColumnTypes> {
-    const columns = await this.checkColumns(rule);
-    if (rule.many !== undefined && rankedCheckApplies(rule.many, rule.key, Object.keys(columns))) await this.checkRanked(rule);
-    const children: Record<string, ColumnTypes> = {};
-    for (const child of childRules(rule)) {
-      await this.guard.require(child.rule, ['children', child.name, 'query']);
-      children[child.name] = await this.checkColumns(child.rule, true);
-      if (rankedCheckApplies(child.rule.many ?? {}, child.rule.key, Object.keys(children[child.name] ?? {}))) await this.checkRanked(child.rule);
-    }
-    return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
+  /** The family's result columns (LIMIT 0), shaped as its batches are (check-family.ts). */
+  check(rule: FamilyRule): Promise<ColumnTypes> {
+    return checkFamily(rule, {
+      guard: this.guard,
+      columns: (checked, wholeTable) => this.checkColumns(checked, wholeTable),
+      ranked: (checked) => this.checkRanked(checked),
+    });
   }
 
   /** The ranked statement of a `rows: many` family or child, LIMIT 0 (many-rows-sql.ts rankedCheckApplies). */

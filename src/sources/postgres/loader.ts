@@ -35,7 +35,7 @@ import { classifyFailure, describeQueryError, isPgConnectionLimit } from './erro
 import { lastResult, type PgClientLike, type PgPoolLike, type PgResultLike } from './pool-like.js';
 import { pgTableName } from './identifiers.js';
 import { attachChildren, groupRows, membersColumns, positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch, toGroups } from '../rows.js';
-import { childColumns, childRules } from '../children.js';
+import { childRules } from '../children.js';
 import { PgColumnTypes } from './column-types.js';
 import { isDataException, isolateFailingIds } from './isolate.js';
 import { parseUnknownArrays } from './type-parsers.js';
@@ -45,7 +45,8 @@ import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.j
 import type { LoaderOptions, SampledIds, SourceBatch, SourceLoader } from '../types.js';
 import { recentPgIdsSql, samplePgIds } from './sample-ids.js';
 import { batchStatement, unorderedStatement } from './batch-statement.js';
-import { RANKED_CHECK_HINT, rankedCheckApplies } from '../many-rows-sql.js';
+import { RANKED_CHECK_HINT } from '../many-rows-sql.js';
+import { checkFamily } from '../check-family.js';
 
 export class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
@@ -149,20 +150,13 @@ export class PostgresLoader implements SourceLoader {
     return batch;
   }
 
-  /**
-   * The family's columns from a zero-row read of its batch statement; `rows: many` wrapped under
-   * `members`, and each child's columns under its name (see sources/rows.ts).
-   */
-  async check(rule: FamilyRule): Promise<ColumnTypes> {
-    const columns = await this.checkColumns(rule);
-    if (rule.many !== undefined && rankedCheckApplies(rule.many, rule.key, Object.keys(columns))) await this.checkRanked(rule);
-    const children: Record<string, ColumnTypes> = {};
-    for (const child of childRules(rule)) {
-      await this.guard.require(child.rule, ['children', child.name, 'query']);
-      children[child.name] = await this.checkColumns(child.rule, true);
-      if (rankedCheckApplies(child.rule.many ?? {}, child.rule.key, Object.keys(children[child.name] ?? {}))) await this.checkRanked(child.rule);
-    }
-    return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
+  /** The family's result columns (LIMIT 0), shaped as its batches are (check-family.ts). */
+  check(rule: FamilyRule): Promise<ColumnTypes> {
+    return checkFamily(rule, {
+      guard: this.guard,
+      columns: (checked, wholeTable) => this.checkColumns(checked, wholeTable),
+      ranked: (checked) => this.checkRanked(checked),
+    });
   }
 
   /** The ranked statement of a `rows: many` family or child, LIMIT 0 (many-rows-sql.ts rankedCheckApplies). */

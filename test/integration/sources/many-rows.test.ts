@@ -97,6 +97,11 @@ for (const target of TARGETS) {
       expect(ids(last, '1')).toEqual([12, 10, 13, 11]);
       const first = await loader.load(rule({ orderBy: [term('shipped_at', false, 'first'), term('id')] }), ['1']);
       expect(ids(first, '1')).toEqual([11, 13, 10, 12]);
+      // Against each server's default (PostgreSQL: DESC puts NULLs first; MySQL: last), inside RANK() too.
+      const descFirst = await loader.load(rule({ orderBy: [term('shipped_at', true, 'first')], limit: 2 }), ['1']);
+      expect(ids(descFirst, '1')).toEqual([11, 12]);
+      const descLast = await loader.load(rule({ orderBy: [term('shipped_at', true, 'last')], limit: 1 }), ['1']);
+      expect(ids(descLast, '1')).toEqual([12]);
     });
 
     it('returns every row tied at the limit (RANK), and no rank column', async () => {
