@@ -55,7 +55,7 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
     note?.(`2. cache read failed: ${cache.message}`);
     return decided('error', 'cache-error', 2, { detail: cache.message });
   }
-  note?.(holdsMarker ? '2. value is the negative marker (not decoded)' : '2. value decoded, source row loaded');
+  note?.(holdsMarker ? '2. value is the negative marker (not decoded)' : rule.many === undefined ? '2. value decoded, source row loaded' : '2. elements decoded, source rows loaded');
 
   const pttlMs = cache.pttlMs;
   const ttl = rule.ttlMs;

@@ -91,6 +91,8 @@ export function fieldOf(path: string): string {
 export function keyTransformations(diff: Finding['diff']): { field: string; transformation: Transformation }[] {
   const seen = new Map<string, { field: string; transformation: Transformation }>();
   for (const d of diff) {
+    // A collection's membership or order change (`+42, -17`) is data, never a form of a value.
+    if (d.change !== undefined) continue;
     const t = recognizeTransformation(d.cache, d.source);
     if (t === undefined) continue;
     const field = fieldOf(d.path);

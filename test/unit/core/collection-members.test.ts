@@ -30,6 +30,19 @@ describe('raw elements compare with the member column by its type', () => {
   });
 });
 
+describe('member identity across forms', () => {
+  const set = (member: string) => rule({ type: 'set', many: { ordered: false, member } });
+  it('a float8 member cached with 17 digits (Java, Python repr of old) is the same double', () => {
+    const j = judge(set('ratio'), elements('set', ['0.10000000000000001', '0.30000000000000004']), members([{ ratio: 0.1 }, { ratio: 0.1 + 0.2 }], { ratio: F8 }));
+    expect(j).toMatchObject({ verdict: 'match' });
+  });
+  it('a bytes member cached as Go base64, pg hex or UTF-8 text', () => {
+    const rows = [{ b: Buffer.from([0xde, 0xad]) }, { b: Buffer.from([0xbe, 0xef]) }, { b: Buffer.from('abc') }];
+    const j = judge(set('b'), elements('set', ['3q0=', '\\xbeef', 'abc']), members(rows, { b: { kind: 'bytes', name: 'bytea' } }));
+    expect(j).toMatchObject({ verdict: 'match' });
+  });
+});
+
 describe('membership: planted bugs', () => {
   const rows = [r(43, '2024-05-03T00:00:00Z'), r(42, '2024-05-02T00:00:00Z'), r(17, '2024-05-01T00:00:00Z')];
   it('a missing member is named with +', () => {
