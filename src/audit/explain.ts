@@ -7,6 +7,7 @@ import { CachedFieldSample } from '../core/cached-fields.js';
 import { classifyObservation } from '../core/classify.js';
 import { MEMBERS_FIELD } from '../core/codec-collection.js';
 import { decodeCacheValue } from '../core/codecs.js';
+import { elementRedact } from '../core/diff.js';
 import { displayValue } from '../core/display.js';
 import { LIKELY_CAUSE } from '../core/hints.js';
 import { setField } from '../core/json-text.js';
@@ -220,7 +221,9 @@ function shownDocument(family: FamilyRule, payload: Readonly<Record<string, unkn
  */
 function shownMembers(family: FamilyRule & { many: NonNullable<FamilyRule['many']> }, elements: unknown): unknown {
   if (!Array.isArray(elements)) return displayValue(elements);
-  if (family.redact.includes(MEMBERS_FIELD)) return REDACTED;
+  if (family.redact.includes(MEMBERS_FIELD) || family.redact.includes(`${MEMBERS_FIELD}[]`)) return REDACTED;
+  const redact = elementRedact(family.redact);
+  if (redact !== family.redact) family = { ...family, redact };
   const member = family.many.member;
   const scalar = (value: unknown): unknown => {
     if (member === undefined) return displayValue(value);

@@ -42,6 +42,13 @@ describe('document elements, field by field by their columns types', () => {
     const j = judge(r, text('[{"id":1,"card":"4111-1111"}]'), members([{ id: 1, card: '4111-2222' }], { id: INT, card: TEXT }));
     expect(j.diff).toEqual([{ path: 'members[1].card', cache: '***', source: '***' }]);
   });
+  it('redact written as a diff path (members[].card) masks too; redacting members hides the whole collection', () => {
+    const r = docs({ fields: ['id', 'card'], redact: ['members[].card'], many: { ordered: false, member: 'id' } });
+    const j = judge(r, text('[{"id":1,"card":"4111-1111"}]'), members([{ id: 1, card: '4111-2222' }], { id: INT, card: TEXT }));
+    expect(j.diff).toEqual([{ path: 'members[1].card', cache: '***', source: '***' }]);
+    const whole = judge({ ...r, redact: ['members'] }, text('[{"id":1,"card":"4111-1111"}]'), members([{ id: 2, card: '4111-2222' }], { id: INT, card: TEXT }));
+    expect(whole.diff).toEqual([{ path: 'members', cache: '***', source: '***' }]);
+  });
   it('a JSON array of plain ids compares each id with the member column', () => {
     expect(judge(docs({ fields: undefined }), text('[43, 42]'), members(rows, COLS))).toMatchObject({ verdict: 'match' });
   });
