@@ -63,6 +63,13 @@ describe('documents without a member: by position', () => {
   it('a changed element: members[1].total', () => {
     expect(judge(positional, text('[{"total":10},{"total":8},{"total":5}]'), members(rows, COLS)).diff).toEqual([{ path: 'members[1].total', cache: 8, source: '7' }]);
   });
+  it('rows tied on orderBy may be cached in either order (MATCH), also past a limit boundary', () => {
+    const tied = [row(43, '10', '2024-05-03T10:00:00Z'), row(42, '7', '2024-05-02T10:00:00Z'), row(41, '5', '2024-05-02T10:00:00Z')];
+    expect(judge(positional, text('[{"total":10},{"total":5},{"total":7}]'), members(tied, COLS))).toMatchObject({ verdict: 'match' });
+    const limited = { ...positional, many: { ...positional.many!, limit: 2 } };
+    expect(judge(limited, text('[{"total":10},{"total":5}]'), members(tied, COLS))).toMatchObject({ verdict: 'match' });
+    expect(judge(limited, text('[{"total":7},{"total":10}]'), members(tied, COLS)).verdict).not.toBe('match');
+  });
   it('a missing last element: +[2]', () => {
     expect(judge(positional, text('[{"total":10},{"total":7}]'), members(rows, COLS)).diff[0]?.change).toBe('+[2]');
   });
@@ -109,7 +116,9 @@ describe('tolerance', () => {
   const counter = rule({ name: 'post-likes', type: 'string', codec: 'raw', key: ['id'], fields: ['likes'], many: undefined, tolerance: { '*': { kind: 'absolute', amount: '2' } } });
   const likes = (n: unknown) => ({ kind: 'row' as const, row: { id: 1, likes: n }, columns: { id: INT, likes: INT } });
   it('a counter within the tolerance matches, beyond it differs', () => {
-    expect(judge(counter, text('100'), likes(int8('102')))).toMatchObject({ verdict: 'match', step: 4 });
+    const trace: string[] = [];
+    expect(judge(counter, text('100'), likes(int8('102')), trace)).toMatchObject({ verdict: 'match', step: 4 });
+    expect(trace).toContain('4. compared fields equal, numbers within tolerance (*: 2)');
     expect(judge(counter, text('100'), likes(int8('103'))).diff).toEqual([{ path: 'likes', cache: '100', source: '103' }]);
   });
   it('per field, and relative', () => {
