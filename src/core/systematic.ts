@@ -82,9 +82,13 @@ interface FamilyState {
 /** The finding fields the tally reads. */
 export type TalliedFinding = Pick<Finding, 'family' | 'verdict' | 'reason' | 'diff'>;
 
-/** A diff path with array indices folded, so `items[0].at` and `items[7].at` count as one field. */
+/**
+ * A diff path with array indices and collection members folded, so `items[0].at` and
+ * `items[7].at`, or `members[42].at` and `variants[SKU-1].at` of every key, count as one field.
+ * Quoted object keys (`meta["a.b"]`) are field names, not members: they stay.
+ */
 export function fieldOf(path: string): string {
-  return path.replace(/\[\d+\]/g, '[]');
+  return path.replace(/\[(?!")[^\]]*\]/g, '[]');
 }
 
 /** The transformations of one key's diff: each (folded field, transformation) once. */

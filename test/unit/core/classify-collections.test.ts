@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fieldOf } from '../../../src/core/systematic.js';
 import { INT, NOW, S, TSTZ, elements, judge, members, rule } from './collection-fixtures.js';
 
 const dated = rule({ updatedAt: 'updated_at', many: { ordered: false, member: 'id' }, type: 'set' });
@@ -44,5 +45,14 @@ describe('change time of a rows: many collection (steps 6 to 8)', () => {
     const trace: string[] = [];
     judge(dated, elements('set', ['1']), { kind: 'absent' }, trace);
     expect(trace.some((line) => line.startsWith('3. no source rows; the cache holds a non-empty collection (orphaned)'))).toBe(true);
+  });
+});
+
+describe('systematic differences across collection elements', () => {
+  it('element fields fold across members, whatever the member names', () => {
+    expect(fieldOf('variants[SKU-1].price')).toBe('variants[].price');
+    expect(fieldOf('members[42].at')).toBe('members[].at');
+    expect(fieldOf('items[3].at')).toBe('items[].at');
+    expect(fieldOf('meta["a.b"]')).toBe('meta["a.b"]');
   });
 });
