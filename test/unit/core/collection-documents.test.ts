@@ -70,6 +70,13 @@ describe('documents without a member: by position', () => {
     expect(judge(limited, text('[{"total":10},{"total":5}]'), members(tied, COLS))).toMatchObject({ verdict: 'match' });
     expect(judge(limited, text('[{"total":7},{"total":10}]'), members(tied, COLS)).verdict).not.toBe('match');
   });
+  it('a large collection without orderBy cached in another order still matches (no false divergence)', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ user_id: 7, n: i, label: `item-${i}` }));
+    // A fixed shuffle: i -> 7919 i mod 3000 (7919 is prime to 3000, so every row once).
+    const cachedOrder = many.map((_, i) => (i * 7919) % 3000).map((i) => ({ n: String(i), label: `item-${i}` }));
+    const r = docs({ fields: ['n', 'label'], many: { ordered: true } });
+    expect(judge(r, text(JSON.stringify(cachedOrder)), members(many, { user_id: INT, n: INT, label: TEXT }))).toMatchObject({ verdict: 'match' });
+  });
   it('a missing last element: +[2]', () => {
     expect(judge(positional, text('[{"total":10},{"total":7}]'), members(rows, COLS)).diff[0]?.change).toBe('+[2]');
   });
