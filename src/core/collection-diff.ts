@@ -13,7 +13,7 @@ import { equalByType } from './compare-by-type.js';
 import { toDecimal } from './decimal.js';
 import { displayExcerpt } from './display.js';
 import { isDocument, membershipDiff, namedChanges, prefixed, type CollectionDiff, type CollectionSpec, type Row } from './collection-entries.js';
-import { expectedRows, groupAt } from './collection-order.js';
+import { expectedRows } from './collection-order.js';
 import { diffByPosition } from './positional-diff.js';
 import { diffFields } from './field-diff.js';
 import { MemberIndex, memberName } from './member-identity.js';
@@ -86,10 +86,8 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
     const changes = [...missing.map((j) => `+${name(sourceMember(rows[j] as Row))}`), ...extras.map((i) => `-${name(cachedMember(cached[i]))}`)];
     diffs.push(membershipDiff(spec.name, cached.length, expected, changes));
   } else if (spec.many.ordered && spec.many.orderBy !== undefined) {
-    const moved: string[] = [];
-    pairs.forEach((j, i) => {
-      if (j !== undefined && expected.groups[j] !== groupAt(expected, i)) moved.push(`${name(cachedMember(cached[i]))} moved ${i} → ${j}`);
-    });
+    const groups = pairs.map((j) => (j === undefined ? 0 : (expected.groups[j] as number)));
+    const moved = outOfOrder(groups).map((i) => `${name(cachedMember(cached[i]))} moved ${i} → ${pairs[i] as number}`);
     if (moved.length > 0) diffs.push({ path: `${spec.name} (order)`, cache: '(cached order)', source: '(source order)', change: namedChanges(moved) });
   }
   pairs.forEach((j, i) => {
@@ -144,4 +142,30 @@ function diffScore(spec: CollectionSpec, score: string, row: Row, columns: Colum
   if (equal || (tolerance !== undefined && withinTolerance(tolerance, score, source))) return;
   const hidden = isRedactedPath(spec.element.redact, column);
   out.push({ path: displayExcerpt(`scores[${member}]`) as string, cache: hidden ? REDACTED : displayExcerpt(score), source: hidden ? REDACTED : displayExcerpt(source) });
+}
+
+/**
+ * The cached positions to move to restore the source order: those outside a longest
+ * non-decreasing run of tie groups (one element moved to the front is one move, not every
+ * element shifted). Empty when the order is right: with the same members, groups in
+ * non-decreasing order are exactly the source order up to ties.
+ */
+export function outOfOrder(groups: readonly number[]): number[] {
+  // Patience sorting: tails[k] is the position ending the best run of length k + 1.
+  const tails: number[] = [];
+  const previous: number[] = groups.map(() => -1);
+  groups.forEach((g, i) => {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((groups[tails[mid] as number] as number) <= g) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) previous[i] = tails[lo - 1] as number;
+    tails[lo] = i;
+  });
+  const kept = new Set<number>();
+  for (let i = tails.length === 0 ? -1 : (tails[tails.length - 1] as number); i !== -1; i = previous[i] as number) kept.add(i);
+  return groups.flatMap((_, i) => (kept.has(i) ? [] : [i]));
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { outOfOrder } from '../../../src/core/collection-diff.js';
 import { DEC, F8, INT, S, TEXT, TSTZ, elements, int8, judge, members, rule, scored, text } from './collection-fixtures.js';
 
 const ORDER = { ordered: true, member: 'id', orderBy: [{ column: 'created_at', descending: true }] } as const;
@@ -74,7 +75,14 @@ describe('order', () => {
   const rows = [r(43, '2024-05-03T00:00:00Z'), r(42, '2024-05-02T00:00:00Z'), r(17, '2024-05-01T00:00:00Z')];
   it('a stale order is a difference naming the moves', () => {
     const j = judge(rule({ many: ORDER }), elements('list', ['17', '43', '42']), members(rows, COLS));
-    expect(j.diff).toEqual([{ path: 'members (order)', cache: '(cached order)', source: '(source order)', change: '17 moved 0 → 2, 43 moved 1 → 0, 42 moved 2 → 1' }]);
+    expect(j.diff).toEqual([{ path: 'members (order)', cache: '(cached order)', source: '(source order)', change: '17 moved 0 → 2' }]);
+  });
+  it('one element moved to the front is one move, not every element shifted', () => {
+    const five = [5, 4, 3, 2, 1].map((n) => r(n, `2024-05-0${n}T00:00:00Z`));
+    expect(judge(rule({ many: ORDER }), elements('list', ['1', '5', '4', '3', '2']), members(five, COLS)).diff[0]?.change).toBe('1 moved 0 → 4');
+    expect(outOfOrder([0, 0, 1, 1, 2])).toEqual([]);
+    expect(outOfOrder([1, 0, 0, 2])).toEqual([0]);
+    expect(outOfOrder([3, 2, 1, 0])).toHaveLength(3);
   });
   it('rows tied on every orderBy column may be cached in either order (MATCH)', () => {
     const tied = [r(43, '2024-05-03T00:00:00Z'), r(42, '2024-05-02T00:00:00Z'), r(41, '2024-05-02T00:00:00Z'), r(17, '2024-05-01T00:00:00Z')];
@@ -114,7 +122,7 @@ describe('limit: rows tied at the boundary are interchangeable', () => {
     expect(judge(limited, elements('list', ['42', '41']), members(rows, COLS)).diff[0]?.change).toBe('+43, -41');
   });
   it('the boundary row cached ahead of the fixed one is an order difference', () => {
-    expect(judge(limited, elements('list', ['41', '43']), members(rows, COLS)).diff[0]).toMatchObject({ path: 'members (order)', change: '41 moved 0 → 2, 43 moved 1 → 0' });
+    expect(judge(limited, elements('list', ['41', '43']), members(rows, COLS)).diff[0]).toMatchObject({ path: 'members (order)', change: '41 moved 0 → 2' });
   });
   it('a short cache names one boundary row it lacks', () => {
     expect(judge(limited, elements('list', ['43']), members(rows, COLS)).diff[0]?.change).toBe('+42');
