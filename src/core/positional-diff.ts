@@ -7,7 +7,7 @@
  * source returns it is still matched in linear time.
  */
 import type { ColumnTypes } from './column-type.js';
-import { isDocument, membershipDiff, prefixed, type CollectionDiff, type CollectionSpec, type Row } from './collection-entries.js';
+import { isDocument, membershipDiff, namedChanges, prefixed, type CollectionDiff, type CollectionSpec, type Row } from './collection-entries.js';
 import { expectedRows, groupAt } from './collection-order.js';
 import { valuesEqual } from './compare.js';
 import { diffFields } from './field-diff.js';
@@ -67,6 +67,17 @@ export function diffByPosition(spec: CollectionSpec, cached: readonly unknown[],
   const diffs: FieldDiff[] = [];
   let removed = false;
   if (spec.many.ordered) {
+    // An element equal to a row of another tie group is in the wrong place, not changed.
+    const moved: string[] = [];
+    cached.forEach((element, i) => {
+      if (pairs[i] !== undefined || !isDocument(element)) return;
+      const bucket = buckets.get(bucketOf(element)) ?? [];
+      const j = bucket.find((candidate) => available(candidate) && equal(element, rows[candidate] as Row));
+      if (j === undefined) return;
+      pairs[i] = take(j);
+      moved.push(`[${i}] moved ${i} → ${j}`);
+    });
+    if (moved.length > 0) diffs.push({ path: `${spec.name} (order)`, cache: '(cached order)', source: '(source order)', change: namedChanges(moved) });
     cached.forEach((element, i) => {
       if (pairs[i] !== undefined || !isDocument(element)) return;
       for (let j = 0; j < end; j++) {

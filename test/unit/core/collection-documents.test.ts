@@ -77,6 +77,10 @@ describe('documents without a member: by position', () => {
     const r = docs({ fields: ['n', 'label'], many: { ordered: true } });
     expect(judge(r, text(JSON.stringify(cachedOrder)), members(many, { user_id: INT, n: INT, label: TEXT }))).toMatchObject({ verdict: 'match' });
   });
+  it('a stale order of distinct rows is an order difference, not changed fields', () => {
+    const j = judge(positional, text('[{"total":7},{"total":10},{"total":5}]'), members(rows, COLS));
+    expect(j.diff).toEqual([{ path: 'members (order)', cache: '(cached order)', source: '(source order)', change: '[0] moved 0 → 1, [1] moved 1 → 0' }]);
+  });
   it('a missing last element: +[2]', () => {
     expect(judge(positional, text('[{"total":10},{"total":7}]'), members(rows, COLS)).diff[0]?.change).toBe('+[2]');
   });
