@@ -14,7 +14,7 @@ import type { RunWarning } from '../core/warning.js';
 import { RulesError, type RulesProblem } from '../errors.js';
 import { createSourceLoader } from '../sources/index.js';
 import { ReadOnlyQueryError } from '../sources/read-only-query.js';
-import { checkColumnNames } from '../sources/result-columns.js';
+import { checkFamilyColumns } from '../sources/collection-columns.js';
 import type { SourceLoader } from '../sources/types.js';
 import { writeAccessMessage } from '../sources/write-access.js';
 
@@ -41,7 +41,7 @@ export async function checkFamiliesAgainstSources(
       // A query the read-only policy refuses is a rules problem at the query's line; the other
       // families are still checked so that every refused query is listed at once.
       if (!(error instanceof ReadOnlyQueryError)) throw error;
-      const where = config.locate?.(rule.name, ['query'], 'value') ?? { file: config.file, family: rule.name };
+      const where = config.locate?.(rule.name, error.path, 'value') ?? { file: config.file, family: rule.name };
       problems.push({ ...where, family: rule.name, message: `${error.problem}; ${error.hint ?? ''}`.replace(/; $/, '') });
       continue;
     }
@@ -54,7 +54,7 @@ export async function checkFamiliesAgainstSources(
       });
       continue;
     }
-    for (const problem of checkColumnNames(rule, Object.keys(result))) {
+    for (const problem of checkFamilyColumns(rule, result)) {
       const where = config.locate?.(rule.name, problem.path, problem.on) ?? { file: config.file, family: rule.name };
       problems.push({ ...where, message: problem.message });
     }

@@ -5,6 +5,7 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import type { CacheReader } from '../cache/index.js';
 import type { CacheRead } from '../core/observation.js';
+import type { RedisValueType } from '../core/rule.js';
 import type { ValueSample } from './payloads.js';
 
 /** The scan stops after this many keys: enough to see the key families, bounded on any keyspace. */
@@ -40,13 +41,16 @@ export async function scanKeys(reader: CacheReader, limit = SCAN_LIMIT): Promise
   return { keys: [...seen], binary, truncated };
 }
 
-function toSample(key: string, id: string, read: CacheRead | undefined): ValueSample {
+/** The Redis types read again with their own type after the first read (as strings) told them. */
+const REREAD_TYPES: readonly RedisValueType[] = ['hash', 'list', 'set', 'zset'];
+
+function toSample(key: string, id: string, read: CacheRead | undefined, readAs: RedisValueType): ValueSample {
   if (read === undefined) return { key, id, redisType: 'error' };
   switch (read.kind) {
     case 'present':
-      if (read.redisType !== 'string' && read.redisType !== 'hash') return { key, id, redisType: read.redisType };
-      if (Array.isArray(read.value)) return { key, id, redisType: read.redisType };
-      return { key, id, redisType: read.redisType, value: read.value as Buffer | Readonly<Record<string, Buffer>>, pttlMs: read.pttlMs };
+      // A key of another type than it was read as carries no value: only its type is known until it is read as itself.
+      if (read.redisType !== readAs) return { key, id, redisType: read.redisType };
+      return { key, id, redisType: read.redisType, value: read.value, pttlMs: read.pttlMs };
     case 'gone':
       return { key, id, redisType: 'gone' };
     case 'too-large':
@@ -57,8 +61,8 @@ function toSample(key: string, id: string, read: CacheRead | undefined): ValueSa
 }
 
 /**
- * Reads the keys as strings; the ones that turn out to be hashes are read again as hashes (the
- * reader reads one type per batch). Other types keep only their type.
+ * Reads the keys as strings; the ones that turn out to be hashes, lists, sets or sorted sets are
+ * read again as such (the reader reads one type per batch). Other types keep only their type.
  */
 export async function readSamples(reader: CacheReader, keys: readonly { key: string; id: string }[]): Promise<ValueSample[]> {
   const out: ValueSample[] = [];
@@ -69,15 +73,16 @@ export async function readSamples(reader: CacheReader, keys: readonly { key: str
       'string',
       SAMPLE_VALUE_BYTES,
     );
-    const samples = batch.map((k, n) => toSample(k.key, k.id, reads[n]));
-    const hashes = samples.map((s, n) => (s.redisType === 'hash' ? n : -1)).filter((n) => n !== -1);
-    if (hashes.length > 0) {
+    const samples = batch.map((k, n) => toSample(k.key, k.id, reads[n], 'string'));
+    for (const type of REREAD_TYPES) {
+      const ofType = samples.map((s, n) => (s.redisType === type ? n : -1)).filter((n) => n !== -1);
+      if (ofType.length === 0) continue;
       const again = await reader.read(
-        hashes.map((n) => Buffer.from(batch[n]?.key ?? '', 'utf8')),
-        'hash',
+        ofType.map((n) => Buffer.from(batch[n]?.key ?? '', 'utf8')),
+        type,
         SAMPLE_VALUE_BYTES,
       );
-      hashes.forEach((n, j) => (samples[n] = toSample(batch[n]?.key ?? '', batch[n]?.id ?? '', again[j])));
+      ofType.forEach((n, j) => (samples[n] = toSample(batch[n]?.key ?? '', batch[n]?.id ?? '', again[j], type)));
     }
     out.push(...samples);
   }
