@@ -41,6 +41,8 @@ function schemaSql(d: Dialect, t: (name: string) => string): string[] {
   const ts = d === 'pg' ? 'timestamptz(3)' : 'DATETIME(3)';
   const text = d === 'pg' ? 'text' : 'VARCHAR(40)';
   const float = d === 'pg' ? 'float8' : 'DOUBLE';
+  // 0.1 + 0.2 as doubles (0.30000000000000004): SQL's 0.1 + 0.2 is an exact decimal 0.3.
+  const pointThree = d === 'pg' ? "'0.1'::float8 + '0.2'::float8" : '0.1e0 + 0.2e0';
   return [
     `CREATE TABLE ${t('orders')} (id bigint PRIMARY KEY, user_id int NOT NULL, created_at ${ts} NOT NULL, updated_at ${ts} NOT NULL)`,
     `INSERT INTO ${t('orders')} VALUES ` +
@@ -66,7 +68,7 @@ function schemaSql(d: Dialect, t: (name: string) => string): string[] {
     `CREATE TABLE ${t('follows')} (followee_id int NOT NULL, follower_id bigint NOT NULL, PRIMARY KEY (followee_id, follower_id))`,
     `INSERT INTO ${t('follows')} VALUES (1, 11), (1, 12), (1, 13), (2, 21), (2, 22)`,
     `CREATE TABLE ${t('scores')} (board_id int NOT NULL, player ${text} NOT NULL, points ${float} NOT NULL, updated_at ${ts} NOT NULL, PRIMARY KEY (board_id, player))`,
-    `INSERT INTO ${t('scores')} VALUES (1, 'alice', 10, ${ago(DAY)}), (1, 'bob', 1.5, ${ago(DAY)}), (1, 'carol', 0.1 + 0.2, ${ago(DAY)}), ` +
+    `INSERT INTO ${t('scores')} VALUES (1, 'alice', 10, ${ago(DAY)}), (1, 'bob', 1.5, ${ago(DAY)}), (1, 'carol', ${pointThree}, ${ago(DAY)}), ` +
       `(2, 'alice', 12, ${ago(30)}), (2, 'bob', 3, ${ago(DAY)})`,
     `CREATE TABLE ${t('tracks')} (list_id int NOT NULL, track_id int NOT NULL, position int NOT NULL, title ${text} NOT NULL, PRIMARY KEY (list_id, track_id))`,
     // Playlist 2's tracks were swapped after it was cached.
@@ -155,7 +157,7 @@ function rulesYaml(d: Dialect, p: string, source: string, t: (name: string) => s
     `    table: ${t('orders')}`,
     '    key: user_id',
     '    rows: many',
-    '    orderBy: "created_at DESC, id DESC"',
+    '    orderBy: "created_at DESC"',
     '    limit: 3',
     '    member: id',
     '    updatedAt: updated_at',
