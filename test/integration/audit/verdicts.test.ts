@@ -37,6 +37,12 @@ const FAMILIES: [name: string, pattern: RegExp][] = [
   ['user-profile', /^demo:user:[^:]+$/],
   ['account-limits', /^demo:account-limits:[^:]+$/],
   ['product', /^demo:product:[^:]+$/],
+  ['recent-orders', /^demo:user:[^:]+:orders$/],
+  ['order-history', /^demo:user:[^:]+:order-history$/],
+  ['follows', /^demo:user:[^:]+:follows$/],
+  ['post-likes', /^demo:post:[^:]+:likes$/],
+  ['leaderboard', /^demo:board:[^:]+$/],
+  ['product-page', /^demo:product-page:[^:]+$/],
 ];
 
 function familyOf(key: string): string | undefined {
@@ -127,6 +133,13 @@ async function databaseChecksums(schema: string): Promise<Record<string, string>
     const accounts = await client.query(
       `SELECT count(*)::text AS n, md5(string_agg(t::text, ',' ORDER BY t.account_id)) AS sum FROM ${schema}.account_limits t`,
     );
+    // The collection families' tables (issue 17), each as one md5 over its rows.
+    const pgTables: Record<string, string> = {};
+    for (const table of ['orders', 'follows', 'posts', 'likes']) {
+      const r = await client.query(`SELECT count(*)::text AS n, md5(string_agg(t::text, ',' ORDER BY t::text)) AS sum FROM ${schema}.${table} t`);
+      pgTables[table] = `${String(r.rows[0]?.n)}:${String(r.rows[0]?.sum)}`;
+    }
+    const [collections] = await my.query(`CHECKSUM TABLE ${schema}.scores, ${schema}.variants EXTENDED`);
     const [products] = await my.query(`CHECKSUM TABLE ${schema}.products EXTENDED`);
     const [count] = await my.query(`SELECT COUNT(*) AS n FROM ${schema}.products`);
     const row = (rows: unknown) => (rows as Record<string, unknown>[])[0] ?? {};
@@ -134,6 +147,8 @@ async function databaseChecksums(schema: string): Promise<Record<string, string>
       users: `${String(row(users.rows)['n'])}:${String(row(users.rows)['sum'])}`,
       accounts: `${String(row(accounts.rows)['n'])}:${String(row(accounts.rows)['sum'])}`,
       products: `${String(row(count)['n'])}:${String(row(products)['Checksum'])}`,
+      ...pgTables,
+      scoresAndVariants: (collections as Record<string, unknown>[]).map((r) => String(r['Checksum'])).join(':'),
     };
   } finally {
     await client.end();
@@ -332,6 +347,8 @@ describe('shadowcheck audit on the demo plan (--all --format ndjson)', () => {
   it('writes nothing to PostgreSQL or MariaDB: row checksums unchanged', () => {
     expect(before.db['users']).toMatch(/^2000:[0-9a-f]{32}$/);
     expect(before.db['products']).toMatch(/^1000:\d+$/);
+    expect(before.db['orders']).toMatch(/^\d+:[0-9a-f]{32}$/);
+    expect(before.db['scoresAndVariants']).toMatch(/^\d+:\d+$/);
     expect(after.db).toEqual(before.db);
   });
 });

@@ -33,6 +33,12 @@ const FAMILIES: [name: string, pattern: RegExp][] = [
   ['user-profile', /^demo:user:[^:]+$/],
   ['account-limits', /^demo:account-limits:[^:]+$/],
   ['product', /^demo:product:[^:]+$/],
+  ['recent-orders', /^demo:user:[^:]+:orders$/],
+  ['order-history', /^demo:user:[^:]+:order-history$/],
+  ['follows', /^demo:user:[^:]+:follows$/],
+  ['post-likes', /^demo:post:[^:]+:likes$/],
+  ['leaderboard', /^demo:board:[^:]+$/],
+  ['product-page', /^demo:product-page:[^:]+$/],
 ];
 
 let master: RedisProcess;
