@@ -2,6 +2,9 @@ import type { CacheRead } from '../core/observation.js';
 import type { RedisValueType } from '../core/rule.js';
 
 /**
+ * Strings and hashes only: lists, sets and sorted sets are always read with pipelined commands
+ * (collection-reads.ts), never with this script (`want` is 'string' or 'hash').
+ *
  * Reads a batch in read-only script calls (EVAL_RO, Redis >= 7): per key the size (STRLEN / HLEN)
  * and, when the value is small, PTTL and the value (GET / HGETALL). One command for many keys
  * instead of two or three per key is what lets a client keep up with Redis; EVAL_RO itself refuses
@@ -91,7 +94,7 @@ return out
  */
 export function parseBatchReply(
   reply: readonly unknown[],
-  type: RedisValueType,
+  type: Extract<RedisValueType, 'string' | 'hash'>,
 ): { results: (CacheRead | undefined)[]; deferred: { index: number; bytes: number }[]; handled: number } {
   const handled = Number(reply[reply.length - 1]);
   const results = new Array<CacheRead | undefined>(handled);

@@ -18,6 +18,13 @@ export interface PipelineLike {
   type(key: Buffer): PipelineLike;
   getrangeBuffer(key: Buffer, start: number, end: number): PipelineLike;
   hgetallBuffer(key: Buffer): PipelineLike;
+  /** Lists, sets and sorted sets (collection-reads.ts). */
+  llen(key: Buffer): PipelineLike;
+  scard(key: Buffer): PipelineLike;
+  zcard(key: Buffer): PipelineLike;
+  lrangeBuffer(key: Buffer, start: number, stop: number): PipelineLike;
+  smembersBuffer(key: Buffer): PipelineLike;
+  zrangeBuffer(key: Buffer, start: number, stop: number, withScores: 'WITHSCORES'): PipelineLike;
   pttl(key: Buffer): PipelineLike;
   call(command: string, ...args: (string | Buffer)[]): PipelineLike;
   /** --sampling random / source (random-keys.ts). */
@@ -171,10 +178,10 @@ async function exactHashBytes(run: PipelineRunner, keys: readonly Buffer[], inde
   return out;
 }
 
-type FollowUp = { index: number; ask: 'strlen' | 'type' };
+export type FollowUp = { index: number; ask: 'strlen' | 'type' };
 
 /** The rare keys that need a second look: the real size of an oversize string, the type of a misfit. */
-async function followUp(run: PipelineRunner, keys: readonly Buffer[], followUps: readonly FollowUp[], results: CacheRead[], expected: RedisValueType): Promise<void> {
+export async function followUp(run: PipelineRunner, keys: readonly Buffer[], followUps: readonly FollowUp[], results: CacheRead[], expected: RedisValueType): Promise<void> {
   const pipe = run.pipeline();
   for (const { index, ask } of followUps) {
     if (ask === 'strlen') pipe.strlen(keys[index] as Buffer);
@@ -191,7 +198,7 @@ async function followUp(run: PipelineRunner, keys: readonly Buffer[], followUps:
 }
 
 /** Indexes 0..count-1 in groups whose known sizes add up to at most PIPELINE_BYTES (a group holds one key at least). */
-function byBytes(count: number, sizeOf: (i: number) => number): number[][] {
+export function byBytes(count: number, sizeOf: (i: number) => number): number[][] {
   const groups: number[][] = [];
   let group: number[] = [];
   let bytes = 0;
@@ -209,6 +216,6 @@ function byBytes(count: number, sizeOf: (i: number) => number): number[][] {
   return groups;
 }
 
-function isWrongType(error: Error): boolean {
+export function isWrongType(error: Error): boolean {
   return error.message.startsWith('WRONGTYPE');
 }

@@ -6,6 +6,8 @@
 export const READ_COMMANDS: ReadonlySet<string> = new Set([
   // data reads
   'scan', 'get', 'getrange', 'strlen', 'hlen', 'hgetall', 'hkeys', 'hstrlen', 'pttl', 'type', 'dbsize', 'exists', 'randomkey',
+  // lists, sets, sorted sets (collection-reads.ts)
+  'llen', 'lrange', 'scard', 'smembers', 'zcard', 'zrange',
   // a hash's size without copying it; only its USAGE subcommand (MEMORY PURGE changes the server)
   'memory',
   // read-only scripting (the server itself refuses writes inside EVAL_RO)

@@ -4,6 +4,7 @@ import type { RedisValueType } from '../core/rule.js';
 import { ConnectionError, UsageError } from '../errors.js';
 import { PERCENT_ENCODE_HINT, redactSecrets, redactUrl, urlProblem } from '../util/redact-url.js';
 import { BATCH_READ_SCRIPT, HASH_FIELD_SLACK, INLINE_BYTES, INLINE_HASH_FIELDS, parseBatchReply, SCRIPT_BUDGET_BYTES } from './batch-read-script.js';
+import { isCollectionType, readCollections } from './collection-reads.js';
 import { hashFieldLimit, readHashes, readStrings, type PipelineLike, type PipelineRunner, type Replies } from './pipelined-reads.js';
 import { keysExist, randomKeys } from './random-keys.js';
 import { enforceReadOnly } from './read-only.js';
@@ -134,7 +135,8 @@ class RedisStandaloneReader implements CacheReader {
   }
 
   async read(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
-    const scripted = this.scripted && keys.length > 0 ? await this.readScripted(keys, type, maxValueBytes) : undefined;
+    // The read script handles strings and hashes only: collections always take the pipelined path.
+    const scripted = this.scripted && keys.length > 0 && !isCollectionType(type) ? await this.readScripted(keys, type, maxValueBytes) : undefined;
     return this.refusedToUser(scripted ?? (await this.readPipelined(keys, type, maxValueBytes)));
   }
 
@@ -142,7 +144,7 @@ class RedisStandaloneReader implements CacheReader {
    * Script calls until every key is handled (each stops at its byte budget), then the large values
    * it left out, with plain commands. Undefined when the server refuses the script.
    */
-  private async readScripted(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[] | undefined> {
+  private async readScripted(keys: readonly Buffer[], type: 'string' | 'hash', maxValueBytes: number): Promise<CacheRead[] | undefined> {
     const limit = type === 'hash' ? hashFieldLimit(maxValueBytes) : maxValueBytes;
     const results = new Array<CacheRead>(keys.length);
     const deferred: { index: number; bytes: number }[] = [];
@@ -186,6 +188,7 @@ class RedisStandaloneReader implements CacheReader {
   }
 
   private readPipelined(keys: readonly Buffer[], type: RedisValueType, maxValueBytes: number): Promise<CacheRead[]> {
+    if (isCollectionType(type)) return readCollections(this.run, keys, type, maxValueBytes);
     return type === 'hash' ? readHashes(this.run, keys, maxValueBytes) : readStrings(this.run, keys, maxValueBytes);
   }
 

@@ -1,6 +1,7 @@
 import { decodeCacheValue } from './codecs.js';
 import { compareVersions } from './compare.js';
-import { diffPayloads } from './diff.js';
+import { MEMBERS_FIELD } from './codec-collection.js';
+import { comparePayloads } from './diff.js';
 import { normalizeValue } from './normalize.js';
 import type { Observation } from './observation.js';
 import { isNegativeMarker } from './observe.js';
@@ -64,20 +65,27 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
     note?.(`   replicas read up to ${obs.replicaLagMs} ms behind: time comparisons allow clockSkew ${rule.clockSkewMs} ms + lag = skew ${skew} ms`);
   }
 
-  // Step 3: the source has no row.
+  // Step 3: the source has no row (for `rows: many`: no rows at all).
+  const many = rule.many !== undefined;
   if (source.kind === 'absent') {
     if (holdsMarker) {
       note?.('3. row absent and the cache holds the negative marker');
       return decided('match', undefined, 3, { pttlMs });
     }
+    // An empty cached collection (only a string can hold `[]`) says "no rows" as a marker would.
+    const cachedMembers = many && payload !== undefined ? payload[MEMBERS_FIELD] : undefined;
+    if (Array.isArray(cachedMembers) && cachedMembers.length === 0) {
+      note?.('3. no source rows and the cache holds an empty collection');
+      return decided('match', undefined, 3, { pttlMs });
+    }
     const expiresInTime = pttlMs >= 0 && pttlMs <= ttl + skew;
     const bounded = expiresInTime && ttl <= rule.maxStalenessMs;
     note?.(
-      `3. row absent; ` +
+      `3. ${many ? 'no source rows; the cache holds a non-empty collection (orphaned)' : 'row absent'}; ` +
         (pttlMs === -1 ? 'no expiry' : `pttl ${pttlMs} ms ${expiresInTime ? '<=' : '>'} ttl + skew ${ttl + skew} ms`) +
         `; ttl ${ttl} ms ${ttl <= rule.maxStalenessMs ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`,
     );
-    const diff = [{ path: '*', cache: '(cached value)', source: '(no row)' }];
+    const diff = [{ path: '*', cache: '(cached value)', source: many ? '(no rows)' : '(no row)' }];
     return bounded
       ? decided('within-ttl', 'ttl-bounded-assumed', 3, { pttlMs, diff })
       : decided('divergent', 'orphan', 3, { pttlMs, diff });
@@ -85,6 +93,8 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
 
   const row = source.row;
   let diff: FieldDiff[];
+  // Whether the rows' updatedAt can date the difference (diff.ts comparePayloads).
+  let changeTimeKnown = true;
   let cacheVersion: unknown;
   let sourceVersion: unknown;
   if (payload === undefined) {
@@ -93,9 +103,10 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
     diff = [{ path: '*', cache: rule.negativeMarker, source: '(row exists)' }];
     sourceVersion = rule.version === undefined ? undefined : row[rule.version];
   } else {
-    note?.('3. row present');
+    const memberRows = many ? row[MEMBERS_FIELD] : undefined;
+    note?.(many ? `3. ${Array.isArray(memberRows) ? memberRows.length : 0} source row(s) for the key` : '3. row present');
     try {
-      diff = diffPayloads(rule, payload, row, source.columns);
+      ({ diff, changeTimeKnown } = comparePayloads(rule, payload, row, source.columns));
     } catch (error) {
       // JSON.parse accepts any depth, but comparing a value nested thousands deep overflows the
       // stack: such a value cannot be judged, and one hostile key must not end the audit.
@@ -119,7 +130,7 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
       note?.(`4. compared fields equal${order === 0 ? ', versions equal' : ''}`);
       return decided('match', undefined, 4, { pttlMs, ...versions });
     }
-    note?.(`4. ${diff.length} field(s) differ: ${diff.map((d) => d.path).join(', ')}`);
+    note?.(`4. ${diff.length} difference(s): ${diff.map((d) => (d.change === undefined ? d.path : `${d.path}: ${d.change}`)).join(', ')}`);
 
     // Step 5: versions say who is ahead.
     if (order === 1) {
@@ -136,7 +147,7 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
   }
 
   const stale = { pttlMs, diff, cacheVersion, sourceVersion };
-  const updatedAtMs = rule.updatedAt === undefined ? undefined : toEpochMs(row[rule.updatedAt]);
+  const updatedAtMs = changeTimeKnown ? changeTimeOf(rule, row) : undefined;
   const staleAgeMs = updatedAtMs === undefined ? undefined : Math.max(0, obs.nowMs - updatedAtMs);
 
   // Step 6: the entry's expiry cannot bound the staleness.
@@ -157,7 +168,7 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
     const ttlAdviceMs = Math.max(0, rule.maxStalenessMs + (updatedAtMs - writtenAtMs));
     if (writtenAtMs > updatedAtMs + skew) {
       note?.(
-        `7. estimated write ${iso(writtenAtMs)} is after the row changed at ${iso(updatedAtMs)} + skew: ` +
+        `7. estimated write ${iso(writtenAtMs)} is after the ${many ? 'latest row change' : 'row changed'} at ${iso(updatedAtMs)} + skew: ` +
           'the cache was repopulated with an older value',
       );
       return decided('divergent', 'stale-repopulated', 7, { ...stale, staleAgeMs, ttlAdviceMs });
@@ -175,7 +186,8 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
 
   // Step 8: change time unknown: rely on the declared TTL fitting the budget.
   const assumed = ttl <= rule.maxStalenessMs;
-  note?.(`8. change time unknown; ttl ${ttl} ms ${assumed ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`);
+  const why = rule.updatedAt === undefined ? '' : !changeTimeKnown ? (many ? ' (a cached member left the source: when is not recorded)' : ' (a child differs: the parent\'s updatedAt does not date it)') : '';
+  note?.(`8. change time unknown${why}; ttl ${ttl} ms ${assumed ? '<=' : '>'} maxStaleness ${rule.maxStalenessMs} ms`);
   return assumed
     ? decided('within-ttl', 'ttl-bounded-assumed', 8, stale)
     : decided('divergent', 'stale-beyond-budget', 8, stale);
@@ -218,6 +230,25 @@ function decided(
   if (extra.ttlAdviceMs !== undefined) judgement.ttlAdviceMs = extra.ttlAdviceMs;
   if (extra.detail !== undefined) judgement.detail = extra.detail;
   return judgement;
+}
+
+/**
+ * When the source last changed: the row's `updatedAt`, or for `rows: many` the latest of its rows'
+ * (unknown when one of them has none: that row's change is not dated).
+ */
+function changeTimeOf(rule: FamilyRule, row: Readonly<Record<string, unknown>>): number | undefined {
+  const column = rule.updatedAt;
+  if (column === undefined) return undefined;
+  if (rule.many === undefined) return toEpochMs(row[column]);
+  const rows = row[MEMBERS_FIELD];
+  if (!Array.isArray(rows) || rows.length === 0) return undefined;
+  let latest = -Infinity;
+  for (const member of rows as readonly Readonly<Record<string, unknown>>[]) {
+    const ms = toEpochMs(member[column]);
+    if (ms === undefined) return undefined;
+    latest = Math.max(latest, ms);
+  }
+  return latest;
 }
 
 function toEpochMs(value: unknown): number | undefined {

@@ -1,113 +1,107 @@
 /**
- * Field-level differences between a decoded cache payload and a source row, as the reports show
- * them. Runs once per judged key (a million times in the benchmarks), so the equal case does no
- * allocation beyond what a configured normalizer needs.
+ * A decoded cache payload against its source row, as the reports show the differences: the
+ * fields of a document (field-diff.ts), the members of a `rows: many` family, and the child rows
+ * nested in a document built from several tables (collection-diff.ts).
  */
-import { isLosslessNumber } from 'lossless-json';
 import type { ColumnTypes } from './column-type.js';
-import { equalByType } from './compare-by-type.js';
-import { valuesEqual } from './compare.js';
-import { displayExcerpt } from './display.js';
-import { hasNormalizer, normalizeField } from './normalize.js';
-import { childPath, isRedactedPath, mayDescend, redactValue } from './redaction.js';
-import type { FamilyRule } from './rule.js';
-import { REDACTED, type FieldDiff } from './verdict.js';
+import { MEMBERS_FIELD } from './codec-collection.js';
+import { diffCollection, type CollectionSpec } from './collection-diff.js';
+import { diffFields, type DiffRule } from './field-diff.js';
+import type { ChildQuery, FamilyRule, NormalizerSpec, PathNormalizer } from './rule.js';
+import type { FieldDiff } from './verdict.js';
 
-type DiffRule = Pick<FamilyRule, 'fields' | 'exclude' | 'normalize' | 'redact'> & Partial<Pick<FamilyRule, 'key' | 'timeZone' | 'normalizePaths'>>;
 type Payload = Readonly<Record<string, unknown>>;
+type Row = Readonly<Record<string, unknown>>;
+export type PayloadRule = DiffRule & Partial<Pick<FamilyRule, 'type' | 'codec' | 'many' | 'children'>>;
 
-const hasOwn = Object.prototype.hasOwnProperty;
+export interface PayloadDiff {
+  diff: FieldDiff[];
+  /**
+   * Whether the rows' `updatedAt` can date this difference (SEMANTICS.md step 7): not when a cached
+   * member left the source (its deletion time is recorded nowhere), nor when a child differs (the
+   * parent's `updatedAt` does not move with its children's rows).
+   */
+  changeTimeKnown: boolean;
+}
+
+/** The differences only (an empty array: equal). */
+export function diffPayloads(rule: PayloadRule, cache: Record<string, unknown>, source: Payload, columns?: ColumnTypes): FieldDiff[] {
+  return comparePayloads(rule, cache, source, columns).diff;
+}
+
+export function comparePayloads(rule: PayloadRule, cache: Payload, source: Payload, columns?: ColumnTypes): PayloadDiff {
+  if (rule.many !== undefined) {
+    const spec = membersSpec(rule as PayloadRule & { many: NonNullable<PayloadRule['many']> });
+    const { diffs, removed } = diffCollection(spec, arrayOf(cache[MEMBERS_FIELD]), rowsOf(source[MEMBERS_FIELD]), nestedColumns(columns, MEMBERS_FIELD));
+    return { diff: diffs, changeTimeKnown: !removed };
+  }
+  const children = rule.children ?? [];
+  if (children.length === 0) return { diff: diffFields(rule, cache, source, columns), changeTimeKnown: true };
+  const skip = new Set(children.map((child) => child.name));
+  const diff = diffFields(rule, cache, source, columns, skip);
+  let childDiffers = false;
+  for (const child of children) {
+    if (rule.exclude?.includes(child.name) === true) continue;
+    // A cached document lacking the child field holds no child rows.
+    const cached = Object.hasOwn(cache, child.name) ? cache[child.name] : undefined;
+    const rows = Object.hasOwn(source, child.name) ? source[child.name] : undefined;
+    const { diffs } = diffCollection(childSpec(rule, child), cached === null || cached === undefined ? [] : arrayOf(cached), rowsOf(rows), nestedColumns(columns, child.name));
+    if (Array.isArray(cached) || cached === null || cached === undefined) diff.push(...diffs);
+    else diff.push({ path: child.name, cache: '(not an array)', source: `${rowsOf(rows).length} rows` });
+    childDiffers ||= diffs.length > 0 || !(Array.isArray(cached) || cached === null || cached === undefined);
+  }
+  return { diff, changeTimeKnown: !childDiffers };
+}
+
+function arrayOf(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+}
+
+function rowsOf(value: unknown): readonly Row[] {
+  return Array.isArray(value) ? (value as Row[]) : [];
+}
+
+function nestedColumns(columns: ColumnTypes | undefined, field: string): ColumnTypes | undefined {
+  const type = columns !== undefined && Object.hasOwn(columns, field) ? columns[field] : undefined;
+  return type?.kind === 'rows' ? type.columns : undefined;
+}
+
+/** A `rows: many` family: fields, exclude, normalize and redact apply to each element. */
+export function membersSpec(rule: PayloadRule & { many: NonNullable<PayloadRule['many']> }): CollectionSpec {
+  const elements = rule.type === 'zset' ? 'scored' : rule.codec === 'raw' ? 'raw' : 'document';
+  return { name: MEMBERS_FIELD, many: rule.many, elements, element: rule, hidden: rule.redact.includes(MEMBERS_FIELD) };
+}
 
 /**
- * The compared fields are `rule.fields` when given, else every top-level key of either side except
- * `rule.exclude`. Normalizers (a field's list, then paths inside its value) apply to both sides
- * first. Values in the result are normalized, redacted (redaction.ts) and then cut to a bounded
- * excerpt (displayExcerpt), so a finding never keeps a large value nor anything of a redacted one.
- * An empty array means the payloads are equal.
+ * A child's rows compare by the child's fields/exclude; the parent's `normalize` paths and
+ * `redact` entries under `name[]` (`variants[].price`) apply inside each element.
  */
-export function diffPayloads(rule: DiffRule, cache: Record<string, unknown>, source: Payload, columns?: ColumnTypes): FieldDiff[] {
-  const diffs: FieldDiff[] = [];
-  if (rule.fields !== undefined) {
-    for (const field of rule.fields) diffField(rule, field, cache, source, columns, diffs);
-    return diffs;
+export function childSpec(rule: DiffRule, child: ChildQuery): CollectionSpec {
+  const prefix = `${child.name}[]`;
+  const normalize: Record<string, readonly NormalizerSpec[]> = {};
+  const normalizePaths: Record<string, PathNormalizer[]> = {};
+  const paths = rule.normalizePaths !== undefined && Object.hasOwn(rule.normalizePaths, child.name) ? rule.normalizePaths[child.name] : undefined;
+  for (const p of paths ?? []) {
+    const [first, field, ...rest] = p.steps;
+    if (first !== '[]' || field === undefined) continue;
+    if (rest.length === 0) define(normalize, field, [...(Object.hasOwn(normalize, field) ? (normalize[field] ?? []) : []), ...p.specs]);
+    else (Object.hasOwn(normalizePaths, field) ? (normalizePaths[field] ?? []) : define(normalizePaths, field, [])).push({ path: p.path, steps: rest, specs: p.specs });
   }
-  const exclude = rule.exclude;
-  for (const field in cache) {
-    if (!hasOwn.call(cache, field) || exclude?.includes(field) === true) continue;
-    diffField(rule, field, cache, source, columns, diffs);
-  }
-  for (const field in source) {
-    if (!hasOwn.call(source, field) || hasOwn.call(cache, field) || exclude?.includes(field) === true) continue;
-    diffField(rule, field, cache, source, columns, diffs);
-  }
-  return diffs;
+  const redact = rule.redact.filter((entry) => entry.startsWith(`${prefix}.`)).map((entry) => entry.slice(prefix.length + 1));
+  const element: DiffRule = {
+    normalize,
+    normalizePaths,
+    redact,
+    key: child.key,
+    ...(child.fields === undefined ? {} : { fields: child.fields }),
+    ...(child.exclude === undefined ? {} : { exclude: child.exclude }),
+    ...(rule.timeZone === undefined ? {} : { timeZone: rule.timeZone }),
+    ...(rule.tolerance === undefined ? {} : { tolerance: rule.tolerance }),
+  };
+  return { name: child.name, many: child, elements: 'document', element, hidden: rule.redact.includes(child.name) || rule.redact.includes(prefix) };
 }
 
-function diffField(rule: DiffRule, field: string, cache: Payload, source: Payload, columns: ColumnTypes | undefined, out: FieldDiff[]): void {
-  // A key column the cached value does not hold is no difference: the lookup by key proves it
-  // (hashes and JSON documents rarely repeat their own id).
-  if (rule.key?.includes(field) === true && !hasOwn.call(cache, field)) return;
-  // hasOwn, not `in` or plain indexing: a field named `constructor` must not read Object.prototype.
-  let c = hasOwn.call(cache, field) ? cache[field] : undefined;
-  let s = hasOwn.call(source, field) ? source[field] : undefined;
-  // The field's own list (`email: [trim, lowercase]`) decides how it compares; paths inside its
-  // value (`meta.at`, `items[].at`) only rewrite those parts, the rest compares as before.
-  const spec = hasOwn.call(rule.normalize, field) ? rule.normalize[field] : undefined;
-  if (hasNormalizer(rule, field)) {
-    c = normalizeField(rule, field, c);
-    s = normalizeField(rule, field, s);
-  }
-  // A normalizer declared in the rules wins; otherwise the source column's type decides.
-  const equal = spec !== undefined ? valuesEqual(c, s) : equalByType(columns !== undefined && hasOwn.call(columns, field) ? columns[field] : undefined, c, s, rule.timeZone);
-  if (!equal) addDiffs(field, c, s, rule.redact, out);
-}
-
-type Container = 'array' | 'object' | undefined;
-
-function containerKind(value: unknown): Container {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) return 'array';
-  if (value instanceof Date || value instanceof Uint8Array || isLosslessNumber(value)) return undefined;
-  return 'object';
-}
-
-/**
- * Descends into objects and arrays present on both sides so that a diff names the leaf that
- * changed (`address.city`, `tags[1]`). Stops at a redacted path: nothing under it is shown, not
- * even which sub-field differs, since key names of a redacted map may be secret themselves. Does
- * not descend into a container of another shape than a redacted path under it expects (an array
- * where `address.street` expects an object): its elements could be the secret in another form.
- */
-function addDiffs(path: string, c: unknown, s: unknown, redact: readonly string[], out: FieldDiff[]): void {
-  if (isRedactedPath(redact, path)) {
-    out.push({ path: displayExcerpt(path) as string, cache: REDACTED, source: REDACTED });
-    return;
-  }
-  const kind = containerKind(c);
-  if (kind !== undefined && kind === containerKind(s) && mayDescend(redact, path, kind)) {
-    const before = out.length;
-    if (kind === 'array') {
-      const a = c as readonly unknown[];
-      const b = s as readonly unknown[];
-      for (let i = 0; i < Math.max(a.length, b.length); i++) {
-        if (!valuesEqual(a[i], b[i])) addDiffs(`${path}[${i}]`, a[i], b[i], redact, out);
-      }
-    } else {
-      const a = c as Payload;
-      const b = s as Payload;
-      for (const k in a) {
-        if (!hasOwn.call(a, k)) continue;
-        const bv = hasOwn.call(b, k) ? b[k] : undefined;
-        if (!valuesEqual(a[k], bv)) addDiffs(childPath(path, k), a[k], bv, redact, out);
-      }
-      for (const k in b) {
-        if (!hasOwn.call(b, k) || hasOwn.call(a, k)) continue;
-        if (!valuesEqual(undefined, b[k])) addDiffs(childPath(path, k), undefined, b[k], redact, out);
-      }
-    }
-    // Unequal containers whose elements all match (e.g. [1, null] vs [1]) still differ as a whole.
-    if (out.length > before) return;
-  }
-  // A member name can be as long as a value (a hostile JSON key): the path is cut like one.
-  out.push({ path: displayExcerpt(path) as string, cache: displayExcerpt(redactValue(redact, path, c)), source: displayExcerpt(redactValue(redact, path, s)) });
+function define<T>(record: Record<string, T>, key: string, value: T): T {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  return value;
 }

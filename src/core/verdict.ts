@@ -29,6 +29,11 @@ export interface FieldDiff {
   path: string;
   cache: unknown;
   source: unknown;
+  /**
+   * A collection's change in words (`+42, +43, -17`; `42 moved 3 → 0`), printed as `path: change`
+   * instead of `cache → source` (which then only summarize: `3 elements`, `4 rows`).
+   */
+  change?: string;
 }
 
 export const REDACTED = '***';

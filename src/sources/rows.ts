@@ -1,3 +1,5 @@
+import { MEMBERS_FIELD } from '../core/codec-collection.js';
+import type { ColumnType, ColumnTypes } from '../core/column-type.js';
 import type { FamilyRule } from '../core/rule.js';
 import { rowId } from '../core/source-key.js';
 import { UsageError } from '../errors.js';
@@ -65,3 +67,61 @@ export function requireKeyColumn(rule: FamilyRule, columns: readonly string[]): 
 // What a batch means for one id (a duplicate id is `error/source-error`) is the core's decision:
 // core/observe.ts. Re-exported for the callers that read a batch directly.
 export { sourceReadOf } from '../core/observe.js';
+
+/** The rank column the loaders' RANK() ≤ limit wrapper adds (many-rows-sql.ts); never shown to the core. */
+export const RANK_COLUMN = 'shadowcheck_rank';
+
+type Row = Record<string, unknown>;
+
+/**
+ * `rows: many`: the rows of a batch grouped by the id their key columns spell, each id's rows
+ * under MEMBERS_FIELD in the order the query returned them (the loaders sort by key, then
+ * `orderBy`). An id with no row is absent; a row without a key value answers no id and is
+ * dropped; the rank helper column is removed. Shared by every loader (SQL and module), so a
+ * collection's source side has one shape whichever source it comes from.
+ */
+export function toGroups(rows: readonly Row[], columns: readonly string[], nowMs: number): SourceBatch {
+  const byId = new Map<string, Row>();
+  for (const [id, members] of groupRows(rows, columns)) byId.set(id, { [MEMBERS_FIELD]: members });
+  return { rows: byId, nowMs };
+}
+
+/** The rows of each id, in the order given, without the rank helper column. */
+export function groupRows(rows: readonly Row[], columns: readonly string[]): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const id = rowId(row, columns);
+    if (id === undefined) continue;
+    let group = groups.get(id);
+    if (group === undefined) groups.set(id, (group = []));
+    group.push(withoutRank(row));
+  }
+  return groups;
+}
+
+function withoutRank(row: Row): Row {
+  if (!(RANK_COLUMN in row)) return row;
+  const { [RANK_COLUMN]: _rank, ...rest } = row;
+  return rest;
+}
+
+/** A field holding nested rows (`rows: many`'s members, a child's rows), typed by their own columns without the rank helper. */
+export function rowsColumn(columns: ColumnTypes): ColumnType {
+  const { [RANK_COLUMN]: _rank, ...rest } = columns;
+  return { kind: 'rows', name: 'rows', columns: rest };
+}
+
+/** A `rows: many` batch's column types: the key's rows under MEMBERS_FIELD. */
+export function membersColumns(columns: ColumnTypes): ColumnTypes {
+  return { [MEMBERS_FIELD]: rowsColumn(columns) };
+}
+
+/**
+ * `children:`: sets `row[name]` on every parent row of the batch to its child rows (`[]` when it
+ * has none) and types that field as nested rows. Parent rows are copied, never changed in place.
+ */
+export function attachChildren(batch: SourceBatch, name: string, children: ReadonlyMap<string, Row[]>, columns: ColumnTypes | undefined): SourceBatch {
+  const rows = new Map<string, Row>();
+  for (const [id, row] of batch.rows) rows.set(id, { ...row, [name]: children.get(id) ?? [] });
+  return { ...batch, rows, ...(columns === undefined ? {} : { columns: { ...batch.columns, [name]: rowsColumn(columns) } }) };
+}

@@ -35,7 +35,9 @@ import { batchFailed, checkFailed, errorCode, errorMessage, probeFailed, SourceC
 import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { requireSampleTable } from '../sample-ids.js';
 import { mysqlReadOnlyProblem } from './read-only-query.js';
-import { requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch } from '../rows.js';
+import { attachChildren, groupRows, membersColumns, requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch, toGroups } from '../rows.js';
+import { childColumns, childRules } from '../children.js';
+import { manyRowsSql, type OrderDialect } from '../many-rows-sql.js';
 import { SourceQueryError, type LoaderOptions, type SampledIds, type SourceBatch, type SourceLoader } from '../types.js';
 import { mysqlColumnTypes } from './column-types.js';
 import { classifyFailure, isMysqlConnectionLimit } from './errors.js';
@@ -43,7 +45,10 @@ import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
 import { CLIENT_TIMEOUT_GRACE_MS, mysqlPoolSize, withQueryTimeout, type MysqlConnectionLike, type MysqlPoolLike } from './pool-like.js';
 import { timeoutSetting, type TimeoutMode } from './session.js';
 import { mysqlWriteAccess } from './write-access.js';
-import { sampleMysqlIds } from './sample-ids.js';
+import { recentMysqlIdsSql, sampleMysqlIds } from './sample-ids.js';
+
+/** MySQL and MariaDB have no NULLS FIRST/LAST: `col IS NULL` orders the NULLs (many-rows-sql.ts). */
+const MYSQL_ORDER: OrderDialect = { quote: quoteMysqlIdentifier, nullsClause: false };
 
 /**
  * What the query's one `?` expands to: the ids (`IN ('1', '2')`), or for a composite key one
@@ -91,20 +96,38 @@ export class MysqlLoader implements SourceLoader {
   async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
     // Before anything is sent, whatever the command: a refused query is a rules problem (exit 2).
     await this.guard.require(rule);
+    const children = childRules(rule);
+    for (const child of children) await this.guard.require(child.rule);
+    // The family or child whose query is running, so that its failure names it.
+    let running: FamilyRule = rule;
     try {
-      const sql = this.batchSql(rule);
       return await this.inReadOnlyTransaction(async (conn, nowMs) => {
         if (ids.length === 0) return toBatch([], rule.key, nowMs);
-        const [rows, fields] = await conn.query({ sql, values: [batchValues(rule, ids)], timeout: this.clientTimeoutMs() });
-        if (!Array.isArray(rows)) {
-          throw new SourceQueryError(`family "${rule.name}": the query returned no result set; it must be a SELECT`, { timeout: false });
+        const { rows, columns } = await this.select(conn, rule, ids);
+        let batch: SourceBatch =
+          rule.many === undefined ? { ...toBatch(rows, rule.key, nowMs), columns } : { ...toGroups(rows, rule.key, nowMs), columns: membersColumns(columns) };
+        // `children:`: in the same transaction, for the ids that have a parent row ([] when a parent has none).
+        const parents = [...batch.rows.keys()];
+        for (const child of parents.length === 0 ? [] : children) {
+          running = child.rule;
+          const result = await this.select(conn, child.rule, parents);
+          batch = attachChildren(batch, child.name, groupRows(result.rows, child.rule.key), result.columns);
         }
-        requireKeyColumn(rule, (fields ?? []).map((f) => f.name));
-        return { ...toBatch(rows as Record<string, unknown>[], rule.key, nowMs), columns: mysqlColumnTypes(fields ?? []) };
+        return batch;
       });
     } catch (error) {
-      throw this.batchError(rule, error);
+      throw this.batchError(running, error);
     }
+  }
+
+  /** One batch statement's rows and column types; fails when it returns no key column. */
+  private async select(conn: MysqlConnectionLike, rule: FamilyRule, ids: readonly string[]): Promise<{ rows: Record<string, unknown>[]; columns: ColumnTypes }> {
+    const [rows, fields] = await conn.query({ sql: this.batchSql(rule), values: [batchValues(rule, ids)], timeout: this.clientTimeoutMs() });
+    if (!Array.isArray(rows)) {
+      throw new SourceQueryError(`family "${rule.name}": the query returned no result set; it must be a SELECT`, { timeout: false });
+    }
+    requireKeyColumn(rule, (fields ?? []).map((f) => f.name));
+    return { rows: rows as Record<string, unknown>[], columns: mysqlColumnTypes(fields ?? []) };
   }
 
   /** Connection ids of this loader's own sessions, left out of activity(). */
@@ -151,14 +174,8 @@ export class MysqlLoader implements SourceLoader {
   }
 
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
-    const { table, updatedAt } = requireRecentColumns(rule);
     // The session zone is UTC (see inReadOnlyTransaction), like the DATETIMEs the loader reads.
-    const aliases = rule.key.map((_, i) => `k${i}`);
-    const columns = rule.key.map((column, i) => `CAST(${quoteMysqlIdentifier(column)} AS CHAR) AS ${aliases[i] as string}`).join(', ');
-    const sql =
-      `SELECT ${columns} FROM ${mysqlTableName(table)} ` +
-      `WHERE ${quoteMysqlIdentifier(updatedAt)} >= NOW(3) - INTERVAL ? MICROSECOND ` +
-      `ORDER BY ${quoteMysqlIdentifier(updatedAt)} DESC LIMIT ?`;
+    const { sql, aliases } = recentMysqlIdsSql(rule, requireRecentColumns(rule));
     try {
       return await this.inReadOnlyTransaction(async (conn) => {
         const [rows] = await conn.query({ sql, values: [Math.round(withinMs * 1000), limit], timeout: this.clientTimeoutMs() });
@@ -181,11 +198,22 @@ export class MysqlLoader implements SourceLoader {
     }
   }
 
+  /**
+   * The family's columns from a zero-row read of its batch statement; `rows: many` wrapped under
+   * `members`, and each child's columns under its name (see sources/rows.ts).
+   */
   async check(rule: FamilyRule): Promise<ColumnTypes> {
+    const columns = await this.checkColumns(rule);
+    const children: Record<string, ColumnTypes> = {};
+    for (const child of childRules(rule)) children[child.name] = await this.checkColumns(child.rule);
+    return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
+  }
+
+  private async checkColumns(rule: FamilyRule): Promise<ColumnTypes> {
     await this.guard.require(rule);
     let sql: string;
     try {
-      const batchSql = this.batchSql(rule);
+      const batchSql = this.unorderedSql(rule);
       if (rule.table === undefined) {
         const count = this.placeholderCount(batchSql);
         if (count !== 1) {
@@ -233,6 +261,12 @@ export class MysqlLoader implements SourceLoader {
   }
 
   private batchSql(rule: FamilyRule): string {
+    const sql = this.unorderedSql(rule);
+    return rule.many === undefined ? sql : manyRowsSql(sql, rule.key, rule.many, MYSQL_ORDER);
+  }
+
+  /** The batch statement before a `rows: many` family's order and limit are applied. */
+  private unorderedSql(rule: FamilyRule): string {
     if (rule.table !== undefined) {
       const columns = rule.key.length === 1 ? quoteMysqlIdentifier(rule.key[0] as string) : `(${rule.key.map(quoteMysqlIdentifier).join(', ')})`;
       return `SELECT * FROM ${mysqlTableName(rule.table)} WHERE ${columns} IN (?)`;

@@ -48,6 +48,7 @@ export async function sampleMysqlIds(rows: MysqlRows, rule: FamilyRule, count: n
   const select = `SELECT ${keys.map((k, i) => `CAST(${k} AS CHAR) AS ${aliases[i] as string}`).join(', ')} FROM ${table}`;
   const hash = `MD5(CONCAT_WS(',', ?, ${keys.join(', ')}))`;
   const ids = async (sql: string, values?: unknown[]) => (await rows(sql, values)).flatMap((r) => rowId(r, aliases) ?? []);
+  if (rule.many !== undefined) return sampleDistinctKeys(rows, rule, table, want, seed);
 
   const [info] = await rows('SELECT TABLE_ROWS AS n, TABLE_TYPE AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?', [schema, bare]);
   const isView = info !== undefined && String(info['t']) === 'VIEW';
@@ -87,6 +88,40 @@ export async function sampleMysqlIds(rows: MysqlRows, rule: FamilyRule, count: n
     tableRows,
     method: 'MySQL: rows kept by a seeded hash of the key (uniform, reproducible with --seed; reads every row)',
   };
+}
+
+/**
+ * `rows: many`: one key stands for many rows, so the draw is over the DISTINCT keys, each ranked by
+ * a seeded MD5 of its text: a key with 20 rows is no likelier than one with 1. Exact and
+ * reproducible, but a read of every row. `tableRows` is then the number of distinct keys: the
+ * population the cache's keys come from.
+ */
+async function sampleDistinctKeys(rows: MysqlRows, rule: FamilyRule, table: string, want: number, seed: number): Promise<SampledIds> {
+  const aliases = rule.key.map((_, i) => `k${i}`);
+  const keys = `SELECT DISTINCT ${rule.key.map((column, i) => `CAST(${quoteMysqlIdentifier(column)} AS CHAR) AS ${aliases[i] as string}`).join(', ')} FROM ${table}`;
+  const sql = `SELECT ${aliases.join(', ')}, COUNT(*) OVER () AS shadowcheck_keys FROM (${keys}) AS shadowcheck_keys ORDER BY MD5(CONCAT_WS(',', ?, ${aliases.join(', ')})) LIMIT ?`;
+  const picked = want === 0 ? [] : await rows(sql, [String(seed), want]);
+  const tableRows =
+    picked.length === 0 ? Number((await rows(`SELECT COUNT(*) AS n FROM (${keys}) AS shadowcheck_keys`))[0]?.['n'] ?? 0) : Number(picked[0]?.['shadowcheck_keys']);
+  return {
+    ids: picked.flatMap((r) => rowId(r, aliases) ?? []),
+    tableRows,
+    method: `MySQL: all ${tableRows} distinct keys ranked by a seeded hash (uniform over keys: keys with more rows are not favoured; exact, reproducible with --seed; reads every row)`,
+  };
+}
+
+/**
+ * --recent: the keys whose rows changed within the window, most recent first. For `rows: many`
+ * each key once (GROUP BY the key, ordered by its latest change). Values: the window in
+ * microseconds, then the limit.
+ */
+export function recentMysqlIdsSql(rule: FamilyRule, recent: { table: string; updatedAt: string }): { sql: string; aliases: string[] } {
+  const aliases = rule.key.map((_, i) => `k${i}`);
+  const columns = rule.key.map((column, i) => `CAST(${quoteMysqlIdentifier(column)} AS CHAR) AS ${aliases[i] as string}`).join(', ');
+  const updatedAt = quoteMysqlIdentifier(recent.updatedAt);
+  const from = `FROM ${mysqlTableName(recent.table)} WHERE ${updatedAt} >= NOW(3) - INTERVAL ? MICROSECOND`;
+  if (rule.many === undefined) return { sql: `SELECT ${columns} ${from} ORDER BY ${updatedAt} DESC LIMIT ?`, aliases };
+  return { sql: `SELECT ${columns} ${from} GROUP BY ${rule.key.map(quoteMysqlIdentifier).join(', ')} ORDER BY MAX(${updatedAt}) DESC LIMIT ?`, aliases };
 }
 
 /** Whether `column` is an integer column and the first column of some index (so `k >= ?` and `k IN` are index lookups). */

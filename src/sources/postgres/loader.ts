@@ -34,7 +34,9 @@ import { batchFailed, checkFailed, errorMessage, probeFailed, SourceCheckError }
 import { classifyFailure, describeQueryError, isPgConnectionLimit } from './errors.js';
 import { lastResult, type PgClientLike, type PgPoolLike, type PgResultLike } from './pool-like.js';
 import { pgTableName, quotePgIdentifier } from './identifiers.js';
-import { positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch } from '../rows.js';
+import { attachChildren, groupRows, membersColumns, positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch, toGroups } from '../rows.js';
+import { childColumns, childRules } from '../children.js';
+import { manyRowsSql, type OrderDialect } from '../many-rows-sql.js';
 import { PgColumnTypes } from './column-types.js';
 import { isDataException, isolateFailingIds } from './isolate.js';
 import { parseUnknownArrays } from './type-parsers.js';
@@ -42,7 +44,9 @@ import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { postgresReadOnlyProblem } from './read-only-query.js';
 import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.js';
 import type { LoaderOptions, SampledIds, SourceBatch, SourceLoader } from '../types.js';
-import { samplePgIds } from './sample-ids.js';
+import { recentPgIdsSql, samplePgIds } from './sample-ids.js';
+
+const PG_ORDER: OrderDialect = { quote: quotePgIdentifier, nullsClause: true };
 
 export class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
@@ -80,6 +84,9 @@ export class PostgresLoader implements SourceLoader {
   async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
     // Before anything is sent, whatever the command: a refused query is a rules problem (exit 2).
     await this.guard.require(rule);
+    for (const child of childRules(rule)) await this.guard.require(child.rule);
+    // The child whose query is running, so that its failure names it.
+    let running: FamilyRule = rule;
     try {
       // Built before a connection is taken: a malformed table name fails here.
       const { sql, values } = this.batchStatement(rule, ids);
@@ -102,27 +109,64 @@ export class PostgresLoader implements SourceLoader {
           });
           const failed = isolated.failed.size === 0 ? {} : { failedIds: isolated.failed };
           if (isolated.result === undefined) return { ...toBatch([], rule.key, nowMs), ...failed };
-          requireKeyColumn(rule, isolated.result.fields.map((f) => f.name));
-          const columns = await this.columnTypes(client, isolated.result);
-          parseUnknownArrays(isolated.result.rows, columns, this.spec.timezone);
-          return { ...toBatch(isolated.result.rows, rule.key, nowMs), columns, ...failed };
+          const batch = await this.batchOf(client, rule, isolated.result, nowMs);
+          return { ...(await this.withChildren(client, rule, batch, (child) => (running = child))), ...failed };
         }
-        requireKeyColumn(rule, result.fields.map((f) => f.name));
-        const columns = await this.columnTypes(client, result);
-        parseUnknownArrays(result.rows, columns, this.spec.timezone);
-        return { ...toBatch(result.rows, rule.key, nowMs), columns };
+        const batch = await this.batchOf(client, rule, result, nowMs);
+        return await this.withChildren(client, rule, batch, (child) => (running = child));
       });
     } catch (error) {
-      throw this.batchError(rule, error);
+      throw this.batchError(running, error);
     }
   }
 
+  /** One result as a batch: a row per id, or (`rows: many`) each id's rows under `members`. */
+  private async batchOf(client: PgClientLike, rule: FamilyRule, result: PgResultLike, nowMs: number): Promise<SourceBatch> {
+    requireKeyColumn(rule, result.fields.map((f) => f.name));
+    const columns = await this.columnTypes(client, result);
+    parseUnknownArrays(result.rows, columns, this.spec.timezone);
+    if (rule.many !== undefined) return { ...toGroups(result.rows, rule.key, nowMs), columns: membersColumns(columns) };
+    return { ...toBatch(result.rows, rule.key, nowMs), columns };
+  }
+
+  /**
+   * `children:`: one query per child, in the batch's transaction (the same snapshot), for the ids
+   * that have a parent row; each parent row gets the child's rows (`[]` when none).
+   */
+  private async withChildren(client: PgClientLike, rule: FamilyRule, parent: SourceBatch, running: (child: FamilyRule) => void): Promise<SourceBatch> {
+    let batch = parent;
+    const ids = [...parent.rows.keys()];
+    if (ids.length === 0) return batch;
+    for (const child of childRules(rule)) {
+      running(child.rule);
+      const { sql, values } = this.batchStatement(child.rule, ids);
+      const result = lastResult(await client.query(sql, values));
+      requireKeyColumn(child.rule, result.fields.map((f) => f.name));
+      const columns = await this.columnTypes(client, result);
+      parseUnknownArrays(result.rows, columns, this.spec.timezone);
+      batch = attachChildren(batch, child.name, groupRows(result.rows, child.rule.key), columns);
+    }
+    running(rule);
+    return batch;
+  }
+
+  /**
+   * The family's columns from a zero-row read of its batch statement; `rows: many` wrapped under
+   * `members`, and each child's columns under its name (see sources/rows.ts).
+   */
   async check(rule: FamilyRule): Promise<ColumnTypes> {
+    const columns = await this.checkColumns(rule);
+    const children: Record<string, ColumnTypes> = {};
+    for (const child of childRules(rule)) children[child.name] = await this.checkColumns(child.rule);
+    return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
+  }
+
+  private async checkColumns(rule: FamilyRule): Promise<ColumnTypes> {
     await this.guard.require(rule);
     let sql: string;
     let values: unknown[];
     try {
-      const batch = this.batchStatement(rule, []);
+      const batch = this.unorderedStatement(rule, []);
       values = batch.values;
       // LIMIT 0: parsed, planned and typed, but no row is read. A query is wrapped so that its
       // own ORDER BY/LIMIT stay valid; the newline ends a trailing `--` comment.
@@ -193,13 +237,7 @@ export class PostgresLoader implements SourceLoader {
   }
 
   async recentIds(rule: FamilyRule, withinMs: number, limit: number): Promise<string[]> {
-    const { table, updatedAt } = requireRecentColumns(rule);
-    const aliases = rule.key.map((_, i) => `k${i}`);
-    const columns = rule.key.map((column, i) => `${quotePgIdentifier(column)}::text AS ${aliases[i] as string}`).join(', ');
-    const sql =
-      `SELECT ${columns} FROM ${pgTableName(table)} ` +
-      `WHERE ${quotePgIdentifier(updatedAt)} >= now() - make_interval(secs => $1::float8 / 1000) ` +
-      `ORDER BY ${quotePgIdentifier(updatedAt)} DESC LIMIT $2`;
+    const { sql, aliases } = recentPgIdsSql(rule, requireRecentColumns(rule));
     try {
       return await this.inReadOnlyTransaction(async (client) =>
         lastResult(await client.query(sql, [withinMs, limit])).rows.flatMap((r) => rowId(r, aliases) ?? []),
@@ -227,6 +265,12 @@ export class PostgresLoader implements SourceLoader {
    * Throws on a malformed table name.
    */
   private batchStatement(rule: FamilyRule, ids: readonly string[]): { sql: string; values: unknown[] } {
+    const statement = this.unorderedStatement(rule, ids);
+    return rule.many === undefined ? statement : { ...statement, sql: manyRowsSql(statement.sql, rule.key, rule.many, PG_ORDER) };
+  }
+
+  /** The batch statement before a `rows: many` family's order and limit are applied. */
+  private unorderedStatement(rule: FamilyRule, ids: readonly string[]): { sql: string; values: unknown[] } {
     const arity = rule.key.length;
     if (rule.table !== undefined) {
       const table = pgTableName(rule.table);

@@ -41,6 +41,7 @@ export async function samplePgIds(client: PgClientLike, rule: FamilyRule, count:
   const rank = `md5($1::text || ':' || ${keyText})`;
   const ids = async (sql: string, values: unknown[]) => lastResult(await client.query(sql, values)).rows.flatMap((r) => rowId(r, aliases) ?? []);
 
+  if (rule.many !== undefined) return sampleDistinctKeys(client, rule, table, want, seed);
   const { rows: tableRows, sampleable } = await estimateRows(client, table);
   if (want === 0) return { ids: [], tableRows, method: 'no rows asked' };
   if (!sampleable || tableRows < SMALL_TABLE_FACTOR * want) {
@@ -65,6 +66,42 @@ export async function samplePgIds(client: PgClientLike, rule: FamilyRule, count:
     tableRows,
     method: `PostgreSQL TABLESAMPLE BERNOULLI(${percent.toPrecision(3)}%) REPEATABLE(seed): uniform over rows, reproducible with --seed while the table's pages do not change; fewer rows than asked when the row estimate is high`,
   };
+}
+
+/**
+ * `rows: many`: one key stands for many rows, so the draw is over the DISTINCT keys, each ranked by
+ * a seeded hash of its text: a key with 20 rows is no likelier than one with 1. Exact and
+ * reproducible, but a read of every row (no sample of rows can be uniform over keys). `tableRows`
+ * is then the number of distinct keys: the population the cache's keys come from.
+ */
+async function sampleDistinctKeys(client: PgClientLike, rule: FamilyRule, table: string, want: number, seed: number): Promise<SampledIds> {
+  const aliases = rule.key.map((_, i) => `k${i}`);
+  const keys = `SELECT DISTINCT ${rule.key.map((column, i) => `${quotePgIdentifier(column)}::text AS ${aliases[i] as string}`).join(', ')} FROM ${table}`;
+  const keyText = aliases.map((alias) => `coalesce(${alias}, '')`).join(` || ',' || `);
+  const sql = `SELECT ${aliases.join(', ')}, count(*) OVER () AS shadowcheck_keys FROM (${keys}) AS shadowcheck_keys ORDER BY md5($1::text || ':' || ${keyText}) LIMIT $2`;
+  const rows = want === 0 ? [] : lastResult(await client.query(sql, [String(seed), want])).rows;
+  const tableRows = rows.length === 0 ? Number(lastResult(await client.query(`SELECT count(*) AS n FROM (${keys}) AS shadowcheck_keys`)).rows[0]?.['n'] ?? 0) : Number(rows[0]?.['shadowcheck_keys']);
+  return {
+    ids: rows.flatMap((r) => rowId(r, aliases) ?? []),
+    tableRows,
+    method: `PostgreSQL: all ${tableRows} distinct keys ranked by a seeded hash (uniform over keys: keys with more rows are not favoured; exact, reproducible with --seed; reads every row)`,
+  };
+}
+
+/**
+ * --recent: the keys whose rows changed within the window, most recent first. For `rows: many`
+ * each key once (GROUP BY the key, ordered by its latest change), so a key with many recent rows
+ * is not listed many times. `$1` is the window in ms, `$2` the limit.
+ */
+export function recentPgIdsSql(rule: FamilyRule, recent: { table: string; updatedAt: string }): { sql: string; aliases: string[] } {
+  const aliases = rule.key.map((_, i) => `k${i}`);
+  const columns = rule.key.map((column, i) => `${quotePgIdentifier(column)}::text AS ${aliases[i] as string}`).join(', ');
+  const updatedAt = quotePgIdentifier(recent.updatedAt);
+  const where = `WHERE ${updatedAt} >= now() - make_interval(secs => $1::float8 / 1000)`;
+  const from = `FROM ${pgTableName(recent.table)} ${where}`;
+  if (rule.many === undefined) return { sql: `SELECT ${columns} ${from} ORDER BY ${updatedAt} DESC LIMIT $2`, aliases };
+  const group = rule.key.map(quotePgIdentifier).join(', ');
+  return { sql: `SELECT ${columns} ${from} GROUP BY ${group} ORDER BY max(${updatedAt}) DESC LIMIT $2`, aliases };
 }
 
 /**
