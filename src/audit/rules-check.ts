@@ -9,6 +9,7 @@ import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { CachedFieldSample } from '../core/cached-fields.js';
 import type { ColumnTypes } from '../core/column-type.js';
+import { MEMBERS_FIELD } from '../core/codec-collection.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { RunWarning } from '../core/warning.js';
 import { RulesError, type RulesProblem } from '../errors.js';
@@ -54,7 +55,9 @@ export async function checkFamiliesAgainstSources(
       });
       continue;
     }
-    for (const problem of checkColumnNames(rule, Object.keys(result))) {
+    // rows: many: the names of the rules are columns of each row, which the result nests under `members`.
+    const members = rule.many === undefined ? undefined : result[MEMBERS_FIELD]?.columns;
+    for (const problem of checkColumnNames(rule, Object.keys(members ?? result))) {
       const where = config.locate?.(rule.name, problem.path, problem.on) ?? { file: config.file, family: rule.name };
       problems.push({ ...where, message: problem.message });
     }

@@ -212,7 +212,8 @@ export function productPageEntries(
   const entries: CacheEntry[] = [];
   for (let n = 1; n <= 41; n++) {
     const product = products[n - 1] as { sku: string; name: string; price: string };
-    const own = variants.filter((v) => v.productSku === product.sku);
+    // In the family's orderBy (sku), as the page's writer sorted them.
+    const own = variants.filter((v) => v.productSku === product.sku).sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
     const cached = own.map((v) => ({ sku: v.sku, color: v.color, price: v.price }));
     if (n === 41) {
       // A variant repriced, the page not rebuilt. The product row did not change, so the page's
