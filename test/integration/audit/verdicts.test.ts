@@ -263,6 +263,16 @@ describe('shadowcheck audit on the demo plan (--all --format ndjson)', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('names what changed in each planted collection: members, scores and child fields by their identity', () => {
+    const paths = (key: string) => (report.byKey.get(key)?.diff ?? []).map((d) => d.path);
+    expect(paths('demo:user:61:orders')).toEqual(['members']);
+    expect(paths('demo:user:63:follows')).toEqual(['members']);
+    expect(paths('demo:user:65:order-history')).toEqual(['members (order)']);
+    expect(paths('demo:post:46:likes')).toEqual(['likes']);
+    expect(paths('demo:board:12')).toEqual([expect.stringMatching(/^scores\[player-12-\d+\]$/)]);
+    expect(paths('demo:product-page:SKU-0041')).toEqual([expect.stringMatching(/^variants\[SKU-0041-[a-z]+\]\.price$/)]);
+  });
+
   it('reports every key of a family exactly once, and nothing else (no line for the unmatched key)', () => {
     expect(report.keys.length).toBe(expected.length);
     expect(new Set(report.byKey.keys())).toEqual(new Set(expected.map((e) => e.key)));
