@@ -6,6 +6,7 @@
  */
 import { isUtf8, type Buffer } from 'node:buffer';
 import { decodeCacheValue } from '../core/codecs.js';
+import type { ScoredMember } from '../core/observation.js';
 import type { CodecName } from '../core/rule.js';
 
 /** One sampled key as the cache reader returned it. */
@@ -16,7 +17,9 @@ export interface ValueSample {
   /** `string`, `hash`, another Redis type, or `gone`, `too-large`, `error` when not read. */
   redisType: string;
   value?: Buffer | Readonly<Record<string, Buffer>>;
-  /** PTTL when read (strings and hashes only). */
+  /** A list's or set's elements, a sorted set's members with their scores. */
+  elements?: readonly Buffer[] | readonly ScoredMember[];
+  /** PTTL when read. */
   pttlMs?: number;
 }
 

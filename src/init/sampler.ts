@@ -40,10 +40,20 @@ export async function scanKeys(reader: CacheReader, limit = SCAN_LIMIT): Promise
   return { keys: [...seen], binary, truncated };
 }
 
+const COLLECTIONS = ['list', 'set', 'zset'] as const;
+type CollectionType = (typeof COLLECTIONS)[number];
+
+function isCollection(type: string): type is CollectionType {
+  return (COLLECTIONS as readonly string[]).includes(type);
+}
+
 function toSample(key: string, id: string, read: CacheRead | undefined): ValueSample {
   if (read === undefined) return { key, id, redisType: 'error' };
   switch (read.kind) {
     case 'present':
+      if (isCollection(read.redisType) && Array.isArray(read.value)) {
+        return { key, id, redisType: read.redisType, elements: read.value as ValueSample['elements'] & object, pttlMs: read.pttlMs };
+      }
       if (read.redisType !== 'string' && read.redisType !== 'hash') return { key, id, redisType: read.redisType };
       if (Array.isArray(read.value)) return { key, id, redisType: read.redisType };
       return { key, id, redisType: read.redisType, value: read.value as Buffer | Readonly<Record<string, Buffer>>, pttlMs: read.pttlMs };
@@ -57,8 +67,8 @@ function toSample(key: string, id: string, read: CacheRead | undefined): ValueSa
 }
 
 /**
- * Reads the keys as strings; the ones that turn out to be hashes are read again as hashes (the
- * reader reads one type per batch). Other types keep only their type.
+ * Reads the keys as strings; the ones that turn out to be hashes, lists, sets or sorted sets are
+ * read again as such (the reader reads one type per batch). Other types keep only their type.
  */
 export async function readSamples(reader: CacheReader, keys: readonly { key: string; id: string }[]): Promise<ValueSample[]> {
   const out: ValueSample[] = [];
@@ -70,14 +80,15 @@ export async function readSamples(reader: CacheReader, keys: readonly { key: str
       SAMPLE_VALUE_BYTES,
     );
     const samples = batch.map((k, n) => toSample(k.key, k.id, reads[n]));
-    const hashes = samples.map((s, n) => (s.redisType === 'hash' ? n : -1)).filter((n) => n !== -1);
-    if (hashes.length > 0) {
-      const again = await reader.read(
-        hashes.map((n) => Buffer.from(batch[n]?.key ?? '', 'utf8')),
-        'hash',
+    for (const type of ['hash', ...COLLECTIONS] as const) {
+      const again = samples.map((s, n) => (s.redisType === type ? n : -1)).filter((n) => n !== -1);
+      if (again.length === 0) continue;
+      const reads = await reader.read(
+        again.map((n) => Buffer.from(batch[n]?.key ?? '', 'utf8')),
+        type,
         SAMPLE_VALUE_BYTES,
       );
-      hashes.forEach((n, j) => (samples[n] = toSample(batch[n]?.key ?? '', batch[n]?.id ?? '', again[j])));
+      again.forEach((n, j) => (samples[n] = toSample(batch[n]?.key ?? '', batch[n]?.id ?? '', reads[j])));
     }
     out.push(...samples);
   }
