@@ -115,7 +115,9 @@ function orderSettings(family: FamilyProposal, guess: ReturnType<typeof guessOrd
   if (guess.orderBy !== undefined && guess.reproduced >= MIN_SHARE * guess.compared) {
     many.orderBy = guess.orderBy;
     family.notes.orderBy = [`guess: this order${guess.limit === undefined ? '' : ` and limit ${guess.limit}`} reproduce ${share(guess.reproduced, guess.compared)} sampled keys' elements exactly`];
-    if (guess.alike.length > 0) family.notes.orderBy.push(`review: so do ${guess.alike.map((o) => `"${o}"`).join(', ')}: the samples cannot tell them apart; write the order the application uses`);
+    if (guess.alike.length > 0) {
+      family.notes.orderBy.push(`review: these orders fit almost as well: ${guess.alike.join(', ')}; the samples barely tell them apart, and a wrong order hides a stale order: write the one the application uses`);
+    }
   } else {
     many.ordered = false;
     family.notes.orderBy = [

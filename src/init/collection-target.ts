@@ -118,7 +118,7 @@ const MOST = 0.8;
 export interface OrderGuess {
   /** `created_at DESC, id DESC`; undefined: no order reproduced the cached ones. */
   orderBy?: string;
-  /** Other orders that reproduce exactly as many keys: the samples cannot tell them apart. */
+  /** Other orders that reproduce most keys too, with how many: the samples barely tell them apart. */
   alike: string[];
   limit?: number;
   /** Keys whose cached order the guess reproduces, of those compared. */
@@ -152,6 +152,7 @@ export function guessOrder(cached: ReadonlyMap<string, readonly string[]>, rows:
   const times = table.columns.filter((c) => c.category === 'timestamp' || c.category === 'date').map((c) => c.name);
   const candidates = [...times.map((t) => [`${t} DESC`, `${member} DESC`]), [`${member} DESC`], [`${member}`]];
   let best: OrderGuess = { reproduced: 0, compared: lengths.length, alike: [], ...(limit === undefined ? {} : { limit }) };
+  const scores: { order: string; reproduced: number }[] = [];
   for (const terms of candidates) {
     const columns = terms.map((t) => ({ column: t.split(' ')[0] as string, descending: t.endsWith(' DESC') }));
     let reproduced = 0;
@@ -166,9 +167,10 @@ export function guessOrder(cached: ReadonlyMap<string, readonly string[]>, rows:
       const expected = sorted.slice(0, limit ?? sorted.length).map(identify);
       if (expected.length === elements.length && expected.every((v, i) => valuesEqual(elements[i], v))) reproduced++;
     }
-    if (reproduced > best.reproduced) best = { ...best, orderBy: terms.join(', '), reproduced, alike: [] };
-    else if (reproduced > 0 && reproduced === best.reproduced) best.alike.push(terms.join(', '));
+    scores.push({ order: terms.join(', '), reproduced });
+    if (reproduced > best.reproduced) best = { ...best, orderBy: terms.join(', '), reproduced };
   }
+  best.alike = scores.filter((o) => o.order !== best.orderBy && o.reproduced > 0 && o.reproduced >= MOST * best.reproduced).map((o) => `${o.order} (${o.reproduced} of ${lengths.length})`);
   return best;
 }
 
@@ -179,7 +181,8 @@ export function guessOrder(cached: ReadonlyMap<string, readonly string[]>, rows:
  */
 export function valueMatchedTables(tables: readonly TableInfo[], idCategories: readonly string[]): TableChoice[] {
   const out: TableChoice[] = [];
-  for (const table of tables) {
+  const preferred = [...tables].sort((a, b) => Number(b.inDefaultSchema) - Number(a.inDefaultSchema));
+  for (const table of preferred) {
     if (table.columns.length < 2) continue;
     const single = table.primaryKey.length === 1 ? table.primaryKey[0] : undefined;
     const keys = table.columns.filter((c) => c.name !== single && !table.uniqueColumns.includes(c.name) && idCategories.includes(c.category)).slice(0, 2);

@@ -5,7 +5,7 @@
  * aggregate and the allowed lag are the application's, which no sample can show for sure.
  */
 import { Buffer } from 'node:buffer';
-import { qualifiedName } from './catalog.js';
+import { qualifiedName, type TableInfo } from './catalog.js';
 import { counterValue } from './collection-shapes.js';
 import { ownerColumn } from './collection-target.js';
 import type { CollectionContext } from './collection-search.js';
@@ -49,12 +49,16 @@ export async function proposeCounter(ctx: CollectionContext, values: ReadonlyMap
   if (hole < 1 || owner === null || owner === undefined || counted === null || counted === undefined) {
     return { skipped: 'the values are integers, and the key names no counted table after its id (like post:{id}:likes)' };
   }
-  const parents = ctx.tables.filter((t) => nameMatchLevel(owner, t.name) >= 2 && t.primaryKey.length === 1);
-  const children = ctx.tables.filter((t) => nameMatchLevel(counted, t.name) >= 2 && ownerColumn(t, owner) !== undefined);
+  // The connection's own schema first, as for one-row families (another schema may hold a copy).
+  const preferred = (a: TableInfo, b: TableInfo) => Number(b.inDefaultSchema) - Number(a.inDefaultSchema);
+  const parents = ctx.tables.filter((t) => nameMatchLevel(owner, t.name) >= 2 && t.primaryKey.length === 1).sort(preferred);
+  const children = ctx.tables.filter((t) => nameMatchLevel(counted, t.name) >= 2 && ownerColumn(t, owner) !== undefined).sort(preferred);
   const countAs = words(counted).join('_');
   const ids = pickSample([...values.keys()], PROBE_KEYS);
   for (const parent of parents) {
-    for (const child of children.filter((c) => c.source === parent.source)) {
+    // The child beside its parent first: tables of one schema belong together.
+    const beside = children.filter((c) => c.source === parent.source).sort((a, b) => Number(b.schema === parent.schema) - Number(a.schema === parent.schema));
+    for (const child of beside) {
       const parentKey = parent.primaryKey[0] as string;
       const childKey = (ownerColumn(child, owner) as { name: string }).name;
       const query = counterQuery(parent, parentKey, child, childKey, countAs);
