@@ -35,7 +35,7 @@ export async function searchFamily(
     if ('family' in many) log(`${many.family.pattern}: many rows per key, from ${'table' in many.family.load ? many.family.load.table : 'a query'} (source ${many.family.source})`);
     return many;
   }
-  const one = await searchOneRow(pattern, samples, tables, sources, scanned, log);
+  const one = await searchOneRow(ctx, log);
   if ('family' in one) return one;
   // Integers no column holds may count some table's rows; when they do not, the first reason stands.
   const counter = await searchCounter(ctx);
@@ -46,14 +46,8 @@ export async function searchFamily(
   return one;
 }
 
-async function searchOneRow(
-  pattern: InferredPattern,
-  samples: readonly ValueSample[],
-  tables: readonly TableInfo[],
-  sources: SourceRows,
-  scanned: number,
-  log: (line: string) => void,
-): Promise<ProposalResult> {
+async function searchOneRow(ctx: CollectionContext, log: (line: string) => void): Promise<ProposalResult> {
+  const { pattern, samples, tables, sources, scanned } = ctx;
   const label = patternText(pattern, 'id');
   const analysis = analyzePayloads(samples);
   if (analysis.type === undefined) {

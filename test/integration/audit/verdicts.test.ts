@@ -15,6 +15,7 @@ import { seedDemo } from '../../../src/demo/seed.js';
 import { REASONS, REASONS_BY_VERDICT, VERDICTS, type Reason, type Verdict } from '../../../src/core/verdict.js';
 import { runCli, STACK_TRACE } from '../../e2e/cli.js';
 import { label, parseNdjson, type NdjsonReport } from '../helpers/audit-cli.js';
+import { DEMO_FAMILIES } from '../helpers/demo-families.js';
 import { MYSQL_URL, PG_URL } from '../helpers/db.js';
 import { createAclUser, openTestDb, type AclUser, type TestDb } from '../helpers/redis.js';
 
@@ -32,18 +33,7 @@ const SEMANTICS_REASONS: Record<Verdict, readonly string[]> = {
 /** Reasons the demo cannot plant (they need a failure or a race); edge-verdicts.test.ts drives them. */
 const NOT_IN_DEMO = ['converged', 'source-error', 'timeout', 'cache-error', 'vanished', 'too-large'];
 
-/** The demo rules' families, written out here rather than taken from the code under test. */
-const FAMILIES: [name: string, pattern: RegExp][] = [
-  ['user-profile', /^demo:user:[^:]+$/],
-  ['account-limits', /^demo:account-limits:[^:]+$/],
-  ['product', /^demo:product:[^:]+$/],
-  ['recent-orders', /^demo:user:[^:]+:orders$/],
-  ['order-history', /^demo:user:[^:]+:order-history$/],
-  ['follows', /^demo:user:[^:]+:follows$/],
-  ['post-likes', /^demo:post:[^:]+:likes$/],
-  ['leaderboard', /^demo:board:[^:]+$/],
-  ['product-page', /^demo:product-page:[^:]+$/],
-];
+const FAMILIES = DEMO_FAMILIES;
 
 function familyOf(key: string): string | undefined {
   return FAMILIES.find(([, pattern]) => pattern.test(key))?.[0];
