@@ -12,11 +12,13 @@ import { byBytes, followUp, hashFieldLimit, isWrongType, type FollowUp, type Pip
  *     a key whose memory, less COLLECTION_ELEMENT_OVERHEAD per element, is over the limit is
  *     too-large (unit 'bytes', that lower bound as its size) and never fetched. Where MEMORY is
  *     refused (ACL) the element count is the only bound before the fetch;
- *  3. LRANGE 0 -1 / SMEMBERS / ZRANGE 0 -1 WITHSCORES + PTTL (PTTL beside the value it describes),
- *     in pipelines of at most PIPELINE_BYTES by that estimate. A value that turns out over either
- *     limit once fetched (it grew since step 1, or MEMORY was refused or undercounts, e.g. LZF
- *     compressed list nodes) is too-large all the same, by its exact size: what reaches the
- *     classifier never exceeds the limit, and what is transferred stays within a few times it.
+ *  3. LRANGE / SMEMBERS / ZRANGE ... WITHSCORES + PTTL (PTTL beside the value it describes), in
+ *     pipelines of at most PIPELINE_BYTES by that estimate; a list or zset at most limit + 1
+ *     elements (the whole value, unless it grew past the limit since step 1). A value that turns
+ *     out over either limit once fetched (it grew, or MEMORY was refused or undercounts, e.g. LZF
+ *     compressed list nodes) is too-large all the same: what reaches the classifier never exceeds
+ *     the limit, and what is transferred stays within a few times it (a set that grows past the
+ *     limit between SCARD and SMEMBERS, milliseconds apart, is the exception).
  */
 
 export type CollectionType = 'list' | 'set' | 'zset';
@@ -58,10 +60,14 @@ function countOf(pipe: PipelineLike, type: CollectionType, key: Buffer): Pipelin
   return pipe.zcard(key);
 }
 
-function valueOf(pipe: PipelineLike, type: CollectionType, key: Buffer): PipelineLike {
-  if (type === 'list') return pipe.lrangeBuffer(key, 0, -1);
+/**
+ * The value, at most `limit` + 1 elements of a list or zset (one more than fits tells it grew past
+ * the limit since it was counted, without transferring the rest). SMEMBERS has no such bound.
+ */
+function valueOf(pipe: PipelineLike, type: CollectionType, key: Buffer, limit: number): PipelineLike {
+  if (type === 'list') return pipe.lrangeBuffer(key, 0, limit);
   if (type === 'set') return pipe.smembersBuffer(key);
-  return pipe.zrangeBuffer(key, 0, -1, 'WITHSCORES');
+  return pipe.zrangeBuffer(key, 0, limit, 'WITHSCORES');
 }
 
 export async function readCollections(run: PipelineRunner, keys: readonly Buffer[], type: CollectionType, maxValueBytes: number): Promise<CacheRead[]> {
@@ -111,9 +117,10 @@ export async function readCollections(run: PipelineRunner, keys: readonly Buffer
     });
   }
 
+  const grown: number[] = [];
   for (const group of byBytes(fetch.length, (n) => estimate[fetch[n] as number] ?? 0)) {
     const valuePipe = run.pipeline();
-    for (const n of group) valueOf(valuePipe, type, keys[fetch[n] as number] as Buffer).pttl(keys[fetch[n] as number] as Buffer);
+    for (const n of group) valueOf(valuePipe, type, keys[fetch[n] as number] as Buffer, limit).pttl(keys[fetch[n] as number] as Buffer);
     const replies = await run.exec(valuePipe);
     group.forEach((n, j) => {
       const i = fetch[n] as number;
@@ -129,13 +136,33 @@ export async function readCollections(run: PipelineRunner, keys: readonly Buffer
         results[i] = { kind: 'gone' };
         return;
       }
-      const value = type === 'zset' ? scoredMembers(flat) : flat;
+      let value: Buffer[] | ScoredMember[];
+      try {
+        value = type === 'zset' ? scoredMembers(flat) : flat;
+      } catch (parseError) {
+        results[i] = { kind: 'error', message: (parseError as Error).message };
+        return;
+      }
       const bytes = elementBytes(value);
-      if (value.length > limit) results[i] = { kind: 'too-large', redisType: type, size: value.length, unit: 'elements' };
+      if (value.length > limit) grown.push(i);
       else if (bytes > maxValueBytes) results[i] = { kind: 'too-large', redisType: type, size: bytes, unit: 'bytes' };
       else results[i] = { kind: 'present', redisType: type, value, pttlMs: pttl };
     });
   }
+  if (grown.length > 0) await recount(run, keys, grown, type, limit, results);
   if (followUps.length > 0) await followUp(run, keys, followUps, results, type);
   return results;
+}
+
+/** Collections that grew past the element limit between their count and their fetch: too-large, with their size now. */
+async function recount(run: PipelineRunner, keys: readonly Buffer[], indexes: readonly number[], type: CollectionType, limit: number, results: CacheRead[]): Promise<void> {
+  const pipe = run.pipeline();
+  for (const i of indexes) countOf(pipe, type, keys[i] as Buffer);
+  const counts = await run.exec(pipe);
+  indexes.forEach((i, n) => {
+    const [error, count] = counts[n] as [Error | null, number];
+    // Whatever it holds now (it may have shrunk again, or changed type), what was fetched was over the limit.
+    const size = error === null ? Math.max(count, limit + 1) : limit + 1;
+    results[i] = { kind: 'too-large', redisType: type, size, unit: 'elements' };
+  });
 }

@@ -36,7 +36,7 @@ export function describeRedisError(error: unknown): string {
 
 const PERMISSION_HINT =
   'give the Redis user read permission on the audited keys and these read commands: ' +
-  'ACL SETUSER <user> ~<pattern> +scan +get +getrange +strlen +hlen +hgetall +hkeys +hstrlen +pttl +type +dbsize +info +ping +eval_ro +memory|usage (or +@read)';
+  'ACL SETUSER <user> ~<pattern> +scan +get +getrange +strlen +hlen +hgetall +hkeys +hstrlen +llen +lrange +scard +smembers +zcard +zrange +pttl +type +dbsize +info +ping +eval_ro +memory|usage (or +@read)';
 
 /**
  * The ConnectionError (exit 3) for a failure at connect time (`phase` 'connect') or while reading.

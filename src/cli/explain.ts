@@ -50,7 +50,7 @@ function render(e: Explanation): string {
   for (const w of e.warnings) lines.push(`  warning: ${safe(w.message)}`);
   const r = e.read;
   if (r.kind === 'present') {
-    const size = Buffer.isBuffer(r.value) ? `${r.value.length} bytes` : `${Object.keys(r.value).length} fields`;
+    const size = Buffer.isBuffer(r.value) ? `${r.value.length} bytes` : Array.isArray(r.value) ? `${r.value.length} elements` : `${Object.keys(r.value).length} fields`;
     const pttl = r.pttlMs === -1 ? 'none (no expiry)' : `${r.pttlMs} ms`;
     lines.push(`  cache: type ${r.redisType}, ${size}, PTTL ${pttl}`);
     if (e.estimatedWriteMs !== undefined) lines.push(`  estimated write time: ${new Date(e.estimatedWriteMs).toISOString()} (now - (ttl - pttl))`);

@@ -129,15 +129,15 @@ function orderSettings(family: FamilyProposal, guess: ReturnType<typeof guessOrd
 
 /** A LIST or SET of ids, or a ZSET of member → score. */
 export async function proposeCollection(ctx: CollectionContext, type: CollectionType): Promise<ProposalResult> {
-  const ofType = ctx.samples.filter((s) => s.redisType === type && s.elements !== undefined);
+  const ofType = ctx.samples.filter((s) => s.redisType === type && Array.isArray(s.value));
   const cached = new Map<string, string[]>();
   const scored = new Map<string, { member: string; score: string }[]>();
   for (const s of ofType) {
-    const members = type === 'zset' ? (s.elements as readonly ScoredMember[]).map((m) => m.member) : (s.elements as readonly Buffer[]);
+    const members = type === 'zset' ? (s.value as readonly ScoredMember[]).map((m) => m.member) : (s.value as readonly Buffer[]);
     const texts = elementTexts(members);
     if (texts === undefined) continue;
     cached.set(s.id, texts);
-    if (type === 'zset') scored.set(s.id, (s.elements as readonly ScoredMember[]).map((m, i) => ({ member: texts[i] as string, score: m.score })));
+    if (type === 'zset') scored.set(s.id, (s.value as readonly ScoredMember[]).map((m, i) => ({ member: texts[i] as string, score: m.score })));
   }
   const shape = elementShape([...cached.values()].flat());
   if (shape === undefined) return { skipped: `the sampled ${type}s hold no text elements` };

@@ -6,7 +6,7 @@
  */
 import { isUtf8, type Buffer } from 'node:buffer';
 import { decodeCacheValue } from '../core/codecs.js';
-import type { ScoredMember } from '../core/observation.js';
+import type { CacheValue } from '../core/observation.js';
 import type { CodecName } from '../core/rule.js';
 
 /** One sampled key as the cache reader returned it. */
@@ -16,9 +16,8 @@ export interface ValueSample {
   id: string;
   /** `string`, `hash`, another Redis type, or `gone`, `too-large`, `error` when not read. */
   redisType: string;
-  value?: Buffer | Readonly<Record<string, Buffer>>;
-  /** A list's or set's elements, a sorted set's members with their scores. */
-  elements?: readonly Buffer[] | readonly ScoredMember[];
+  /** The value when read: a Buffer (string), a field map (hash), elements (list, set) or scored members (zset). */
+  value?: CacheValue;
   /** PTTL when read. */
   pttlMs?: number;
 }

@@ -5,6 +5,7 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import type { CacheReader } from '../cache/index.js';
 import type { CacheRead } from '../core/observation.js';
+import type { RedisValueType } from '../core/rule.js';
 import type { ValueSample } from './payloads.js';
 
 /** The scan stops after this many keys: enough to see the key families, bounded on any keyspace. */
@@ -40,23 +41,16 @@ export async function scanKeys(reader: CacheReader, limit = SCAN_LIMIT): Promise
   return { keys: [...seen], binary, truncated };
 }
 
-const COLLECTIONS = ['list', 'set', 'zset'] as const;
-type CollectionType = (typeof COLLECTIONS)[number];
+/** The Redis types read again with their own type after the first read (as strings) told them. */
+const REREAD_TYPES: readonly RedisValueType[] = ['hash', 'list', 'set', 'zset'];
 
-function isCollection(type: string): type is CollectionType {
-  return (COLLECTIONS as readonly string[]).includes(type);
-}
-
-function toSample(key: string, id: string, read: CacheRead | undefined): ValueSample {
+function toSample(key: string, id: string, read: CacheRead | undefined, readAs: RedisValueType): ValueSample {
   if (read === undefined) return { key, id, redisType: 'error' };
   switch (read.kind) {
     case 'present':
-      if (isCollection(read.redisType) && Array.isArray(read.value)) {
-        return { key, id, redisType: read.redisType, elements: read.value as ValueSample['elements'] & object, pttlMs: read.pttlMs };
-      }
-      if (read.redisType !== 'string' && read.redisType !== 'hash') return { key, id, redisType: read.redisType };
-      if (Array.isArray(read.value)) return { key, id, redisType: read.redisType };
-      return { key, id, redisType: read.redisType, value: read.value as Buffer | Readonly<Record<string, Buffer>>, pttlMs: read.pttlMs };
+      // A key of another type than it was read as carries no value: only its type is known until it is read as itself.
+      if (read.redisType !== readAs) return { key, id, redisType: read.redisType };
+      return { key, id, redisType: read.redisType, value: read.value, pttlMs: read.pttlMs };
     case 'gone':
       return { key, id, redisType: 'gone' };
     case 'too-large':
@@ -79,16 +73,16 @@ export async function readSamples(reader: CacheReader, keys: readonly { key: str
       'string',
       SAMPLE_VALUE_BYTES,
     );
-    const samples = batch.map((k, n) => toSample(k.key, k.id, reads[n]));
-    for (const type of ['hash', ...COLLECTIONS] as const) {
-      const again = samples.map((s, n) => (s.redisType === type ? n : -1)).filter((n) => n !== -1);
-      if (again.length === 0) continue;
-      const reads = await reader.read(
-        again.map((n) => Buffer.from(batch[n]?.key ?? '', 'utf8')),
+    const samples = batch.map((k, n) => toSample(k.key, k.id, reads[n], 'string'));
+    for (const type of REREAD_TYPES) {
+      const ofType = samples.map((s, n) => (s.redisType === type ? n : -1)).filter((n) => n !== -1);
+      if (ofType.length === 0) continue;
+      const again = await reader.read(
+        ofType.map((n) => Buffer.from(batch[n]?.key ?? '', 'utf8')),
         type,
         SAMPLE_VALUE_BYTES,
       );
-      again.forEach((n, j) => (samples[n] = toSample(batch[n]?.key ?? '', batch[n]?.id ?? '', reads[j])));
+      ofType.forEach((n, j) => (samples[n] = toSample(batch[n]?.key ?? '', batch[n]?.id ?? '', again[j], type)));
     }
     out.push(...samples);
   }

@@ -89,6 +89,23 @@ describe.each(['script', 'pipeline'] as const)('collection reads (%s reader)', (
     expect(got.pttlMs).toBeGreaterThan(0);
   });
 
+  it('hands zset scores over as Redis formats them: text that parses back to the stored double (0.1, 1e20, a bigint past 2^53)', async () => {
+    // Redis <= 7.0 replies %.17g ("0.10000000000000001", "1.2345678901234568e+17"), 7.2+ the shortest
+    // form ("0.1"): the reader passes the text on; only the double it spells is the same everywhere.
+    const written: [string, string][] = [
+      ['0.1', 'tenth'],
+      ['1e20', 'huge'],
+      ['123456789012345678', 'bigint'],
+      ['1e-7', 'tiny'],
+    ];
+    await admin.del(key('scores'));
+    await admin.zadd(key('scores'), ...written.flat());
+    const [read] = await reader().read([key('scores')], 'zset', LIMIT_BYTES);
+    const byMember = new Map((present(read).value as ScoredMember[]).map((m) => [m.member.toString(), m.score]));
+    for (const [score, member] of written) expect(Number(byMember.get(member))).toBe(Number(score));
+    expect(byMember.get('bigint')).not.toBe('123456789012345678');
+  });
+
   it('a collection with more elements than the limit is too-large by count, and never fetched', async () => {
     const over = 1025;
     const members = Array.from({ length: over }, (_, i) => String(i));
@@ -132,15 +149,22 @@ describe.each(['script', 'pipeline'] as const)('collection reads (%s reader)', (
     expect(await fetchCalls()).toBe(before);
   });
 
-  it('a zset or set of many short members just under the element limit is read, not taken for too large', async () => {
+  it('a list, set or zset of many short members, exactly at the element limit, is read whole, not taken for too large', async () => {
     const members = Array.from({ length: 1024 }, (_, i) => `member-${i}`);
-    await admin.del(key('many'), key('manyset'));
+    await admin.del(key('many'), key('manyset'), key('manylist'));
     await admin.zadd(key('many'), ...members.flatMap((m, i) => [String(i / 4), m]));
     await admin.sadd(key('manyset'), ...members);
-    const [zset, set] = [...(await reader().read([key('many')], 'zset', LIMIT_BYTES)), ...(await reader().read([key('manyset')], 'set', LIMIT_BYTES))];
+    await admin.rpush(key('manylist'), ...members);
+    const [zset, set, list] = [
+      ...(await reader().read([key('many')], 'zset', LIMIT_BYTES)),
+      ...(await reader().read([key('manyset')], 'set', LIMIT_BYTES)),
+      ...(await reader().read([key('manylist')], 'list', LIMIT_BYTES)),
+    ];
     expect((present(zset).value as ScoredMember[]).length).toBe(1024);
     expect((present(zset).value as ScoredMember[])[3]?.score).toBe('0.75');
+    expect((present(zset).value as ScoredMember[])[1023]?.member.toString()).toBe('member-1023');
     expect((present(set).value as Buffer[]).length).toBe(1024);
+    expect((present(list).value as Buffer[]).map(String)).toEqual(members);
   });
 
   it('another type is present with its real type (a list read as a zset), for the classifier to skip', async () => {

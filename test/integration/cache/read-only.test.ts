@@ -61,8 +61,17 @@ describe('enforceReadOnly', () => {
   });
 
   it('allows no command that writes data', () => {
-    for (const write of ['set', 'del', 'unlink', 'expire', 'pexpire', 'persist', 'hset', 'eval', 'evalsha', 'flushdb', 'flushall', 'rename', 'restore']) {
+    const writes = ['set', 'del', 'unlink', 'expire', 'pexpire', 'persist', 'hset', 'eval', 'evalsha', 'flushdb', 'flushall', 'rename', 'restore'];
+    const collectionWrites = ['lpush', 'rpush', 'lpop', 'rpop', 'lmove', 'lset', 'ltrim', 'sadd', 'srem', 'spop', 'smove', 'zadd', 'zrem', 'zincrby', 'zpopmin', 'zrangestore', 'sort'];
+    for (const write of [...writes, ...collectionWrites]) {
       expect(READ_COMMANDS.has(write)).toBe(false);
     }
+  });
+
+  it('allows no command that Redis itself flags as a write', async () => {
+    const infos = (await admin.call('COMMAND', 'INFO', ...READ_COMMANDS)) as ([string, number, string[]] | null)[];
+    const flagged = infos.filter((info) => info !== null && info[2].includes('write')).map((info) => info?.[0]);
+    expect(infos.filter((info) => info !== null).length).toBeGreaterThan(20);
+    expect(flagged).toEqual([]);
   });
 });

@@ -57,7 +57,7 @@ describe('readCollections between its steps', () => {
       ],
     ]);
     expect(await readCollections(run, [b('k')], 'list', 64 * 1024)).toEqual([{ kind: 'gone' }]);
-    expect(sent).toEqual([['llen k'], ['call MEMORY USAGE k SAMPLES 0'], ['lrangeBuffer k 0 -1', 'pttl k']]);
+    expect(sent).toEqual([['llen k'], ['call MEMORY USAGE k SAMPLES 0'], ['lrangeBuffer k 0 1024', 'pttl k']]);
   });
 
   it('a key replaced by another type after its count is present with that type (TYPE follow-up)', async () => {
@@ -71,22 +71,38 @@ describe('readCollections between its steps', () => {
       [[null, 'hash']],
     ]);
     expect(await readCollections(run, [b('k')], 'zset', 64 * 1024)).toEqual([{ kind: 'present', redisType: 'hash', value: Buffer.alloc(0), pttlMs: -1 }]);
-    expect(sent[2]).toEqual(['zrangeBuffer k 0 -1 WITHSCORES', 'pttl k']);
+    expect(sent[2]).toEqual(['zrangeBuffer k 0 1024 WITHSCORES', 'pttl k']);
     expect(sent[3]).toEqual(['type k']);
   });
 
-  it('a set that grew past the element limit since SCARD is too-large once fetched, not present', async () => {
+  it('a set that grew past the element limit since SCARD is too-large once fetched, with its size now', async () => {
     const members = Array.from({ length: 3 }, (_, i) => b(String(i)));
-    const { run } = scriptedRunner([
+    const { run, sent } = scriptedRunner([
       [[null, 1]],
       [[null, 60]],
       [
         [null, members],
         [null, -1],
       ],
+      [[null, 4]],
     ]);
     // 128 bytes: an element limit of 2.
-    expect(await readCollections(run, [b('k')], 'set', 128)).toEqual([{ kind: 'too-large', redisType: 'set', size: 3, unit: 'elements' }]);
+    expect(await readCollections(run, [b('k')], 'set', 128)).toEqual([{ kind: 'too-large', redisType: 'set', size: 4, unit: 'elements' }]);
+    expect(sent[3]).toEqual(['scard k']);
+  });
+
+  it('a list that grew past the element limit since LLEN is fetched no further than one element over it', async () => {
+    const { run, sent } = scriptedRunner([
+      [[null, 2]],
+      [[null, 60]],
+      [
+        [null, [b('a'), b('b'), b('c')]],
+        [null, 1000],
+      ],
+      [[null, 1_000_000]],
+    ]);
+    expect(await readCollections(run, [b('k')], 'list', 128)).toEqual([{ kind: 'too-large', redisType: 'list', size: 1_000_000, unit: 'elements' }]);
+    expect(sent[2]).toEqual(['lrangeBuffer k 0 2', 'pttl k']);
   });
 
   it('MEMORY USAGE refused: fetched by the count alone, and too-large by its exact bytes when over', async () => {
@@ -111,6 +127,28 @@ describe('readCollections between its steps', () => {
       { kind: 'too-large', redisType: 'zset', size: 1 + 3 + 200 + 1, unit: 'bytes' },
       { kind: 'present', redisType: 'zset', value: [{ member: b('m'), score: 'inf' }], pttlMs: -1 },
     ]);
+  });
+
+  it('a ZRANGE WITHSCORES reply that does not pair up is that key\'s error read, not a crash of the batch', async () => {
+    const { run } = scriptedRunner([
+      [
+        [null, 1],
+        [null, 1],
+      ],
+      [
+        [null, 50],
+        [null, 50],
+      ],
+      [
+        [null, [b('m')]],
+        [null, -1],
+        [null, [b('n'), b('2')]],
+        [null, -1],
+      ],
+    ]);
+    const reads = await readCollections(run, [b('odd'), b('fine')], 'zset', 64 * 1024);
+    expect(reads[0]).toEqual({ kind: 'error', message: expect.stringMatching(/odd number/) as unknown });
+    expect(reads[1]).toEqual({ kind: 'present', redisType: 'zset', value: [{ member: b('n'), score: '2' }], pttlMs: -1 });
   });
 
   it('no key is fetched when every one is over a limit or gone', async () => {
