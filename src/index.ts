@@ -13,6 +13,8 @@ export { SourceQueryError } from './sources/types.js';
 export { ConnectionError, UsageError } from './errors.js';
 /** Rows to a SourceBatch keyed the way the audit looks ids up (first of duplicates kept, noted). */
 export { toBatch } from './sources/rows.js';
+/** `rows: many`: flat rows to a SourceBatch of each id's rows under `members`, in the order given. */
+export { toGroups } from './sources/rows.js';
 /** The parts of a composite id (`["acme","42"]`), one per key column; a one-column id is itself. */
 export { idParts } from './core/source-key.js';
 /** JSON text to values with every number exact (LosslessNumber past 2^53 and for decimals). */

@@ -9,13 +9,12 @@ import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { CachedFieldSample } from '../core/cached-fields.js';
 import type { ColumnTypes } from '../core/column-type.js';
-import { MEMBERS_FIELD } from '../core/codec-collection.js';
 import type { FamilyRule } from '../core/rule.js';
 import type { RunWarning } from '../core/warning.js';
 import { RulesError, type RulesProblem } from '../errors.js';
 import { createSourceLoader } from '../sources/index.js';
 import { ReadOnlyQueryError } from '../sources/read-only-query.js';
-import { checkColumnNames } from '../sources/result-columns.js';
+import { checkFamilyColumns } from '../sources/collection-columns.js';
 import type { SourceLoader } from '../sources/types.js';
 import { writeAccessMessage } from '../sources/write-access.js';
 
@@ -42,7 +41,7 @@ export async function checkFamiliesAgainstSources(
       // A query the read-only policy refuses is a rules problem at the query's line; the other
       // families are still checked so that every refused query is listed at once.
       if (!(error instanceof ReadOnlyQueryError)) throw error;
-      const where = config.locate?.(rule.name, ['query'], 'value') ?? { file: config.file, family: rule.name };
+      const where = config.locate?.(rule.name, error.path, 'value') ?? { file: config.file, family: rule.name };
       problems.push({ ...where, family: rule.name, message: `${error.problem}; ${error.hint ?? ''}`.replace(/; $/, '') });
       continue;
     }
@@ -55,9 +54,7 @@ export async function checkFamiliesAgainstSources(
       });
       continue;
     }
-    // rows: many: the names of the rules are columns of each row, which the result nests under `members`.
-    const members = rule.many === undefined ? undefined : result[MEMBERS_FIELD]?.columns;
-    for (const problem of checkColumnNames(rule, Object.keys(members ?? result))) {
+    for (const problem of checkFamilyColumns(rule, result)) {
       const where = config.locate?.(rule.name, problem.path, problem.on) ?? { file: config.file, family: rule.name };
       problems.push({ ...where, message: problem.message });
     }

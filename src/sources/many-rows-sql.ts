@@ -50,3 +50,19 @@ export function manyRowsSql(statement: string, key: readonly string[], many: Pic
     `WHERE ${RANK_COLUMN} <= ${many.limit} ORDER BY ${sorted}`
   );
 }
+
+/**
+ * Whether check() should also run the ranked statement (LIMIT 0): only once every key and orderBy
+ * column is among the plain result's columns. A missing one is a rules error that
+ * audit/rules-check.ts names with the columns that exist; anything else the wrapper trips on (a
+ * server without window functions, a query whose columns repeat a name) fails the check instead
+ * of every batch.
+ */
+export function rankedCheckApplies(many: Pick<ManyRows, 'orderBy'>, key: readonly string[], columns: readonly string[]): boolean {
+  const have = new Set(columns);
+  return [...key, ...(many.orderBy ?? []).map((t) => t.column)].every((column) => have.has(column));
+}
+
+/** The hint for a ranked statement the server refused: what the wrapper needs. */
+export const RANKED_CHECK_HINT =
+  'rows: many is read through a subquery of the family\'s statement, ranked with RANK() OVER (PARTITION BY key ORDER BY orderBy) when it has a limit: the server needs window functions (PostgreSQL, MySQL 8.0+, MariaDB 10.2+) and the query\'s column names must be unique';

@@ -44,13 +44,16 @@ export const READ_ONLY_EXPECTED = 'one plain SELECT (WITH ... SELECT allowed) wi
 export class ReadOnlyQueryError extends SourceCheckError {
   /** What the policy found, without the family's name (for a message located at the query's line). */
   readonly problem: string;
+  /** Where the refused query sits in the family's entry: `query`, or a child's `children.<name>.query`. */
+  readonly path: (string | number)[];
 
-  constructor(family: string, problem: string) {
+  constructor(family: string, problem: string, path: (string | number)[] = ['query']) {
     super(family, problem, {
       hint: 'shadowcheck sends a family query only when it can read it as one plain SELECT; rewrite it as one, or use `table:` and let the loader write the SELECT',
     });
     this.name = 'ReadOnlyQueryError';
     this.problem = problem;
+    this.path = path;
   }
 }
 
@@ -64,7 +67,7 @@ export class ReadOnlyQueryGuard {
 
   constructor(private readonly policy: ReadOnlyQueryPolicy) {}
 
-  async require(rule: Pick<FamilyRule, 'name' | 'query' | 'table'>): Promise<void> {
+  async require(rule: Pick<FamilyRule, 'name' | 'query' | 'table'>, path: (string | number)[] = ['query']): Promise<void> {
     if (rule.table !== undefined || rule.query === undefined) return;
     let verdict = this.verdicts.get(rule.query);
     if (verdict === undefined) {
@@ -72,6 +75,6 @@ export class ReadOnlyQueryGuard {
       this.verdicts.set(rule.query, verdict);
     }
     const problem = await verdict;
-    if (problem !== undefined) throw new ReadOnlyQueryError(rule.name, problem);
+    if (problem !== undefined) throw new ReadOnlyQueryError(rule.name, problem, path);
   }
 }

@@ -32,7 +32,7 @@ export function checkColumnNames(rule: FamilyRule, columns: readonly string[]): 
   const check = (at: At, what: string, fix: string): void => {
     const column = at.column ?? at.name;
     if (have.has(column)) return;
-    problems.push({ on: 'value', ...at, column, message: describe(rule, columns, column, what, fix) });
+    problems.push({ on: 'value', ...at, column, message: describeMissingColumn(rule, columns, column, what, fix) });
   };
 
   // Key, updatedAt and version: the columns the loader needs to judge at all (rows.ts).
@@ -58,7 +58,8 @@ export function checkColumnNames(rule: FamilyRule, columns: readonly string[]): 
   return problems;
 }
 
-function describe(rule: FamilyRule, columns: readonly string[], column: string, what: string, fix: string): string {
+/** `<what> is not a column <the table/query> returns; <advice>. Its columns are: …`, as every unknown-name message says it. */
+export function describeMissingColumn(rule: Pick<FamilyRule, 'table'>, columns: readonly string[], column: string, what: string, fix: string): string {
   const source = rule.table === undefined ? 'the query' : `the table ${rule.table}`;
   const sameButCase = columns.find((c) => c.toLowerCase() === column.toLowerCase());
   const suggestion = sameButCase ?? closestMatch(column, columns);

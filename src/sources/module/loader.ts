@@ -13,6 +13,14 @@
  * - the factory returns something without load()/close() → UsageError (2);
  * - load() throws anything but SourceQueryError/ConnectionError → SourceQueryError for that batch.
  *
+ * `rows: many` families (README "Custom loaders"): load() returns the key's rows flat, each row
+ * with its key columns, in `orderBy` order and at most `limit` per key (the module applies the
+ * order and limit; the loader keeps the order it is given): `{ rows: Row[], nowMs }`, grouped here
+ * by toGroups (sources/rows.ts), exactly as the SQL loaders group theirs. Its declared `columns`
+ * (and check()'s) are each row's, wrapped here under `members`. A module that groups its rows
+ * itself returns the Map toGroups builds. `children:` are the module's to attach: each parent
+ * row's array of child rows under the child's name.
+ *
  * The user's loader is wrapped in ModuleLoader, so the pipeline sees an ordinary SourceLoader.
  * Errors are recognised by name as well as by class: a module that imports its own copy of
  * shadowcheck (a project-local install next to a global CLI, or dist/ next to src/ in the tests)
@@ -26,7 +34,7 @@ import type { ColumnTypes } from '../../core/column-type.js';
 import { declaredColumnTypes } from '../declared-columns.js';
 import { SourceCheckError } from '../errors.js';
 import { checkFailed } from '../errors.js';
-import { positiveInt } from '../rows.js';
+import { membersColumns, positiveInt, toGroups } from '../rows.js';
 import { SourceQueryError, type SourceBatch, type SourceLoader, type SourceLoaderFactory } from '../types.js';
 import { asTypedError, closeQuietly, describeValue, factoryFailed, importFactory, isLoaderShaped, reasonOf, type UserLoader } from './user-module.js';
 
@@ -129,7 +137,7 @@ class ModuleLoader implements SourceLoader {
     if (columns === undefined) return undefined;
     const declared = declaredColumnTypes(columns);
     if ('problem' in declared) throw new SourceCheckError(rule.name, `${this.where()}: check() returned ${declared.problem}`);
-    return declared.columns;
+    return rule.many === undefined ? declared.columns : membersColumns(declared.columns);
   }
 
   private async loadRecentIds(rule: FamilyRule, withinMs: number, limit: number, recentIds: (...args: never[]) => unknown): Promise<string[]> {
@@ -185,9 +193,14 @@ class ModuleLoader implements SourceLoader {
   /** A batch the pipeline can read: a Map of rows and a whole-millisecond clock. */
   private checkedBatch(rule: FamilyRule, batch: unknown): SourceBatch {
     const fields = typeof batch === 'object' && batch !== null ? (batch as Record<string, unknown>) : {};
-    const { rows, nowMs, duplicateIds } = fields;
+    const { nowMs, duplicateIds } = fields;
+    // rows: many: the flat rows of the batch's keys, grouped as the SQL loaders group theirs.
+    const flat = rule.many !== undefined && Array.isArray(fields['rows']);
+    const rows = flat ? toGroups(fields['rows'] as Record<string, unknown>[], rule.key, 0).rows : fields['rows'];
     const problem = !(rows instanceof Map)
-      ? `rows is ${describeValue(rows)}, not a Map of id to row (build batches with toBatch from 'shadowcheck')`
+      ? rule.many === undefined
+        ? `rows is ${describeValue(rows)}, not a Map of id to row (build batches with toBatch from 'shadowcheck')`
+        : `rows is ${describeValue(rows)}, not an array of rows (each with its key columns, in orderBy order)`
       : typeof nowMs !== 'number' || !Number.isFinite(nowMs)
         ? `nowMs is ${describeValue(nowMs)}, not the source's clock in epoch ms`
         : duplicateIds !== undefined && !Array.isArray(duplicateIds)
@@ -204,7 +217,7 @@ class ModuleLoader implements SourceLoader {
       if ('problem' in declared) {
         throw new SourceQueryError(`family "${rule.name}": ${this.where()}: load() returned a batch whose ${declared.problem}`, { timeout: false });
       }
-      out.columns = declared.columns;
+      out.columns = rule.many === undefined ? declared.columns : membersColumns(declared.columns);
     }
     return out;
   }

@@ -31,24 +31,23 @@ import type { ColumnTypes } from '../../core/column-type.js';
 import type { FamilyRule } from '../../core/rule.js';
 import { idParts, rowId } from '../../core/source-key.js';
 import { ConnectionCap } from '../connection-cap.js';
-import { batchFailed, checkFailed, errorCode, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
+import { batchFailed, checkFailed, errorCode, errorMessage, probeFailed } from '../errors.js';
 import { ReadOnlyQueryGuard } from '../read-only-query.js';
 import { requireSampleTable } from '../sample-ids.js';
 import { mysqlReadOnlyProblem } from './read-only-query.js';
-import { attachChildren, groupRows, membersColumns, requireKeyColumn, requireRecentColumns, positiveInt, stripTrailingSemicolons, toBatch, toGroups } from '../rows.js';
-import { childColumns, childRules } from '../children.js';
-import { manyRowsSql, type OrderDialect } from '../many-rows-sql.js';
+import { attachChildren, groupRows, membersColumns, requireKeyColumn, requireRecentColumns, positiveInt, toBatch, toGroups } from '../rows.js';
+import { childRules } from '../children.js';
 import { SourceQueryError, type LoaderOptions, type SampledIds, type SourceBatch, type SourceLoader } from '../types.js';
 import { mysqlColumnTypes } from './column-types.js';
 import { classifyFailure, isMysqlConnectionLimit } from './errors.js';
-import { mysqlTableName, quoteMysqlIdentifier } from './identifiers.js';
+
 import { CLIENT_TIMEOUT_GRACE_MS, mysqlPoolSize, withQueryTimeout, type MysqlConnectionLike, type MysqlPoolLike } from './pool-like.js';
 import { timeoutSetting, type TimeoutMode } from './session.js';
 import { mysqlWriteAccess } from './write-access.js';
 import { recentMysqlIdsSql, sampleMysqlIds } from './sample-ids.js';
-
-/** MySQL and MariaDB have no NULLS FIRST/LAST: `col IS NULL` orders the NULLs (many-rows-sql.ts). */
-const MYSQL_ORDER: OrderDialect = { quote: quoteMysqlIdentifier, nullsClause: false };
+import { batchSql, checkStatement } from './batch-sql.js';
+import { RANKED_CHECK_HINT } from '../many-rows-sql.js';
+import { checkFamily } from '../check-family.js';
 
 /**
  * What the query's one `?` expands to: the ids (`IN ('1', '2')`), or for a composite key one
@@ -97,7 +96,7 @@ export class MysqlLoader implements SourceLoader {
     // Before anything is sent, whatever the command: a refused query is a rules problem (exit 2).
     await this.guard.require(rule);
     const children = childRules(rule);
-    for (const child of children) await this.guard.require(child.rule);
+    for (const child of children) await this.guard.require(child.rule, ['children', child.name, 'query']);
     // The family or child whose query is running, so that its failure names it.
     let running: FamilyRule = rule;
     try {
@@ -122,7 +121,7 @@ export class MysqlLoader implements SourceLoader {
 
   /** One batch statement's rows and column types; fails when it returns no key column. */
   private async select(conn: MysqlConnectionLike, rule: FamilyRule, ids: readonly string[]): Promise<{ rows: Record<string, unknown>[]; columns: ColumnTypes }> {
-    const [rows, fields] = await conn.query({ sql: this.batchSql(rule), values: [batchValues(rule, ids)], timeout: this.clientTimeoutMs() });
+    const [rows, fields] = await conn.query({ sql: batchSql(rule), values: [batchValues(rule, ids)], timeout: this.clientTimeoutMs() });
     if (!Array.isArray(rows)) {
       throw new SourceQueryError(`family "${rule.name}": the query returned no result set; it must be a SELECT`, { timeout: false });
     }
@@ -198,42 +197,33 @@ export class MysqlLoader implements SourceLoader {
     }
   }
 
-  /**
-   * The family's columns from a zero-row read of its batch statement; `rows: many` wrapped under
-   * `members`, and each child's columns under its name (see sources/rows.ts).
-   */
-  async check(rule: FamilyRule): Promise<ColumnTypes> {
-    const columns = await this.checkColumns(rule);
-    const children: Record<string, ColumnTypes> = {};
-    for (const child of childRules(rule)) children[child.name] = await this.checkColumns(child.rule);
-    return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
+  /** The family's result columns (LIMIT 0), shaped as its batches are (check-family.ts). */
+  check(rule: FamilyRule): Promise<ColumnTypes> {
+    return checkFamily(rule, {
+      guard: this.guard,
+      columns: (checked, wholeTable) => this.checkColumns(checked, wholeTable),
+      ranked: (checked) => this.checkRanked(checked),
+    });
   }
 
-  private async checkColumns(rule: FamilyRule): Promise<ColumnTypes> {
-    await this.guard.require(rule);
-    let sql: string;
+  /** The ranked statement of a `rows: many` family or child, LIMIT 0 (many-rows-sql.ts rankedCheckApplies). */
+  private async checkRanked(rule: FamilyRule): Promise<void> {
+    const nothing = rule.key.length === 1 ? [null] : [rule.key.map(() => null)];
+    const sql = `SELECT * FROM (\n${batchSql(rule)}\n) AS shadowcheck_check LIMIT 0`;
     try {
-      const batchSql = this.unorderedSql(rule);
-      if (rule.table === undefined) {
-        const count = this.placeholderCount(batchSql);
-        if (count !== 1) {
-          throw new Error(
-            count === 0
-              ? 'the query has no ? placeholder; the batch of ids is expanded into its one ?, e.g. WHERE id IN (?)'
-              : `the query has ${count} ? placeholders; exactly one (the batch of ids, e.g. IN (?)) is expected`,
-          );
-        }
-      }
-      // LIMIT 0: parsed and typed, but no row is read. A query is wrapped so that its own ORDER
-      // BY/LIMIT stay valid; the newline ends a trailing `--` comment.
-      sql = rule.table === undefined ? `SELECT * FROM (\n${stripTrailingSemicolons(batchSql)}\n) AS shadowcheck_check LIMIT 0` : `${batchSql} LIMIT 0`;
+      await this.inReadOnlyTransaction(async (conn) => conn.query({ sql, values: [nothing], timeout: this.clientTimeoutMs() }));
     } catch (error) {
-      const pgStyle = rule.query !== undefined && /=\s*ANY\s*\(\s*\$1\s*\)/i.test(rule.query);
-      throw new SourceCheckError(rule.name, errorMessage(error), {
-        ...(pgStyle ? { hint: 'mysql queries receive the batch through one ?: write WHERE id IN (?) instead of = ANY($1)' } : {}),
-        cause: error,
-      });
+      throw checkFailed(this.spec, rule, classifyFailure(error), error, this.timeoutMs, { message: errorMessage(error), hint: RANKED_CHECK_HINT });
     }
+  }
+
+  /**
+   * `wholeTable`: a child's table is described without its WHERE, so that a child `key` that is not
+   * a column is a rules error naming the columns (collection-columns.ts), not the server's message.
+   */
+  private async checkColumns(rule: FamilyRule, wholeTable = false): Promise<ColumnTypes> {
+    await this.guard.require(rule);
+    const sql = checkStatement(rule, (text) => this.placeholderCount(text), wholeTable);
     let columns: ColumnTypes;
     try {
       // IN (NULL) matches nothing and fits every key type; IN ((NULL, NULL)) for a composite key.
@@ -258,21 +248,6 @@ export class MysqlLoader implements SourceLoader {
   close(): Promise<void> {
     this.closing ??= this.pool.end();
     return this.closing;
-  }
-
-  private batchSql(rule: FamilyRule): string {
-    const sql = this.unorderedSql(rule);
-    return rule.many === undefined ? sql : manyRowsSql(sql, rule.key, rule.many, MYSQL_ORDER);
-  }
-
-  /** The batch statement before a `rows: many` family's order and limit are applied. */
-  private unorderedSql(rule: FamilyRule): string {
-    if (rule.table !== undefined) {
-      const columns = rule.key.length === 1 ? quoteMysqlIdentifier(rule.key[0] as string) : `(${rule.key.map(quoteMysqlIdentifier).join(', ')})`;
-      return `SELECT * FROM ${mysqlTableName(rule.table)} WHERE ${columns} IN (?)`;
-    }
-    if (rule.query !== undefined) return rule.query;
-    throw new Error('the family has neither a query nor a table');
   }
 
   /** How many `?` mysql2 will substitute in `sql`: counted by mysql2's own formatter. */

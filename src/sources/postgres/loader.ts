@@ -33,10 +33,9 @@ import { requireSampleTable } from '../sample-ids.js';
 import { batchFailed, checkFailed, errorMessage, probeFailed, SourceCheckError } from '../errors.js';
 import { classifyFailure, describeQueryError, isPgConnectionLimit } from './errors.js';
 import { lastResult, type PgClientLike, type PgPoolLike, type PgResultLike } from './pool-like.js';
-import { pgTableName, quotePgIdentifier } from './identifiers.js';
+import { pgTableName } from './identifiers.js';
 import { attachChildren, groupRows, membersColumns, positiveInt, requireKeyColumn, requireRecentColumns, stripTrailingSemicolons, toBatch, toGroups } from '../rows.js';
-import { childColumns, childRules } from '../children.js';
-import { manyRowsSql, type OrderDialect } from '../many-rows-sql.js';
+import { childRules } from '../children.js';
 import { PgColumnTypes } from './column-types.js';
 import { isDataException, isolateFailingIds } from './isolate.js';
 import { parseUnknownArrays } from './type-parsers.js';
@@ -45,8 +44,9 @@ import { postgresReadOnlyProblem } from './read-only-query.js';
 import { POSTGRES_WRITE_ACCESS_SQL, postgresWriteAccess } from './write-access.js';
 import type { LoaderOptions, SampledIds, SourceBatch, SourceLoader } from '../types.js';
 import { recentPgIdsSql, samplePgIds } from './sample-ids.js';
-
-const PG_ORDER: OrderDialect = { quote: quotePgIdentifier, nullsClause: true };
+import { batchStatement, unorderedStatement } from './batch-statement.js';
+import { RANKED_CHECK_HINT } from '../many-rows-sql.js';
+import { checkFamily } from '../check-family.js';
 
 export class PostgresLoader implements SourceLoader {
   private readonly prelude: string;
@@ -84,12 +84,12 @@ export class PostgresLoader implements SourceLoader {
   async load(rule: FamilyRule, ids: readonly string[]): Promise<SourceBatch> {
     // Before anything is sent, whatever the command: a refused query is a rules problem (exit 2).
     await this.guard.require(rule);
-    for (const child of childRules(rule)) await this.guard.require(child.rule);
+    for (const child of childRules(rule)) await this.guard.require(child.rule, ['children', child.name, 'query']);
     // The child whose query is running, so that its failure names it.
     let running: FamilyRule = rule;
     try {
       // Built before a connection is taken: a malformed table name fails here.
-      const { sql, values } = this.batchStatement(rule, ids);
+      const { sql, values } = batchStatement(rule, ids);
       return await this.inReadOnlyTransaction(async (client, nowMs) => {
         if (ids.length === 0) return toBatch([], rule.key, nowMs);
         let result: PgResultLike;
@@ -102,7 +102,7 @@ export class PostgresLoader implements SourceLoader {
           const isolated = await isolateFailingIds({
             client,
             ids,
-            statement: (part) => this.batchStatement(rule, part),
+            statement: (part) => batchStatement(rule, part),
             query: rule.table === undefined ? rule.query : undefined,
             split: (id) => idParts(id, rule.key.length),
             describe: describeQueryError,
@@ -139,7 +139,7 @@ export class PostgresLoader implements SourceLoader {
     if (ids.length === 0) return batch;
     for (const child of childRules(rule)) {
       running(child.rule);
-      const { sql, values } = this.batchStatement(child.rule, ids);
+      const { sql, values } = batchStatement(child.rule, ids);
       const result = lastResult(await client.query(sql, values));
       requireKeyColumn(child.rule, result.fields.map((f) => f.name));
       const columns = await this.columnTypes(client, result);
@@ -150,27 +150,43 @@ export class PostgresLoader implements SourceLoader {
     return batch;
   }
 
-  /**
-   * The family's columns from a zero-row read of its batch statement; `rows: many` wrapped under
-   * `members`, and each child's columns under its name (see sources/rows.ts).
-   */
-  async check(rule: FamilyRule): Promise<ColumnTypes> {
-    const columns = await this.checkColumns(rule);
-    const children: Record<string, ColumnTypes> = {};
-    for (const child of childRules(rule)) children[child.name] = await this.checkColumns(child.rule);
-    return { ...(rule.many === undefined ? columns : membersColumns(columns)), ...childColumns(children) };
+  /** The family's result columns (LIMIT 0), shaped as its batches are (check-family.ts). */
+  check(rule: FamilyRule): Promise<ColumnTypes> {
+    return checkFamily(rule, {
+      guard: this.guard,
+      columns: (checked, wholeTable) => this.checkColumns(checked, wholeTable),
+      ranked: (checked) => this.checkRanked(checked),
+    });
   }
 
-  private async checkColumns(rule: FamilyRule): Promise<ColumnTypes> {
+  /** The ranked statement of a `rows: many` family or child, LIMIT 0 (many-rows-sql.ts rankedCheckApplies). */
+  private async checkRanked(rule: FamilyRule): Promise<void> {
+    const { sql, values } = batchStatement(rule, []);
+    try {
+      await this.inReadOnlyTransaction(async (client) => client.query(`SELECT * FROM (\n${sql}\n) AS shadowcheck_check LIMIT 0`, values));
+    } catch (error) {
+      throw checkFailed(this.spec, rule, classifyFailure(error), error, this.timeoutMs, { message: describeQueryError(error), hint: RANKED_CHECK_HINT });
+    }
+  }
+
+  /**
+   * `wholeTable`: a child's table is described without its WHERE, so that a child `key` that is not
+   * a column is a rules error naming the columns (collection-columns.ts), not the server's message.
+   */
+  private async checkColumns(rule: FamilyRule, wholeTable = false): Promise<ColumnTypes> {
     await this.guard.require(rule);
     let sql: string;
     let values: unknown[];
     try {
-      const batch = this.unorderedStatement(rule, []);
+      const batch = unorderedStatement(rule, []);
       values = batch.values;
       // LIMIT 0: parsed, planned and typed, but no row is read. A query is wrapped so that its
       // own ORDER BY/LIMIT stay valid; the newline ends a trailing `--` comment.
       sql = rule.table === undefined ? `SELECT * FROM (\n${stripTrailingSemicolons(batch.sql)}\n) AS shadowcheck_check LIMIT 0` : `${batch.sql} LIMIT 0`;
+      if (wholeTable && rule.table !== undefined) {
+        sql = `SELECT * FROM ${pgTableName(rule.table)} LIMIT 0`;
+        values = [];
+      }
     } catch (error) {
       throw new SourceCheckError(rule.name, errorMessage(error), { cause: error });
     }
@@ -255,35 +271,6 @@ export class PostgresLoader implements SourceLoader {
     } catch (error) {
       throw this.batchError(rule, error);
     }
-  }
-
-  /**
-   * The family's own query with its parameters, or the batched SELECT over its table. One key
-   * column: `$1` is the array of ids. Several: a query gets one array per column (`$1`, `$2`, ...,
-   * parallel, in placeholder order, for `unnest`); the table form compares row constructors,
-   * `(a, b) IN (($1, $2), ...)`, so each parameter takes its column's type and the index is used.
-   * Throws on a malformed table name.
-   */
-  private batchStatement(rule: FamilyRule, ids: readonly string[]): { sql: string; values: unknown[] } {
-    const statement = this.unorderedStatement(rule, ids);
-    return rule.many === undefined ? statement : { ...statement, sql: manyRowsSql(statement.sql, rule.key, rule.many, PG_ORDER) };
-  }
-
-  /** The batch statement before a `rows: many` family's order and limit are applied. */
-  private unorderedStatement(rule: FamilyRule, ids: readonly string[]): { sql: string; values: unknown[] } {
-    const arity = rule.key.length;
-    if (rule.table !== undefined) {
-      const table = pgTableName(rule.table);
-      if (arity === 1) return { sql: `SELECT * FROM ${table} WHERE ${quotePgIdentifier(rule.key[0] as string)} = ANY($1)`, values: [[...ids]] };
-      const columns = `(${rule.key.map(quotePgIdentifier).join(', ')})`;
-      if (ids.length === 0) return { sql: `SELECT * FROM ${table} WHERE ${columns} = (${rule.key.map(() => 'NULL').join(', ')})`, values: [] };
-      const tuples = ids.map((_, i) => `(${rule.key.map((__, j) => `$${i * arity + j + 1}`).join(', ')})`);
-      return { sql: `SELECT * FROM ${table} WHERE ${columns} IN (${tuples.join(', ')})`, values: ids.flatMap((id) => idParts(id, arity)) };
-    }
-    if (rule.query === undefined) throw new Error('the family has neither a query nor a table');
-    if (arity === 1) return { sql: rule.query, values: [[...ids]] };
-    const parts = ids.map((id) => idParts(id, arity));
-    return { sql: rule.query, values: rule.key.map((_, j) => parts.map((p) => p[j])) };
   }
 
   /**
