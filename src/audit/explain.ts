@@ -5,17 +5,19 @@ import type { CacheReader } from '../cache/types.js';
 import type { RulesConfig } from '../config/types.js';
 import { CachedFieldSample } from '../core/cached-fields.js';
 import { classifyObservation } from '../core/classify.js';
+import { MEMBERS_FIELD } from '../core/codec-collection.js';
 import { decodeCacheValue } from '../core/codecs.js';
+import { elementRedact } from '../core/diff.js';
 import { displayValue } from '../core/display.js';
 import { LIKELY_CAUSE } from '../core/hints.js';
 import { setField } from '../core/json-text.js';
 import { normalizeField } from '../core/normalize.js';
 import type { CacheRead, Observation, SourceRead } from '../core/observation.js';
 import { isNegativeMarker, observationsOf, replicaLagAllowanceMs, sourceReadOf, type SourceOutcome } from '../core/observe.js';
-import { redactValue } from '../core/redaction.js';
+import { isRedactedPath, redactValue } from '../core/redaction.js';
 import type { FamilyRule } from '../core/rule.js';
 import { transformationHint, transformationNotes } from '../core/systematic.js';
-import type { Judgement } from '../core/verdict.js';
+import { REDACTED, type Judgement } from '../core/verdict.js';
 import type { RunWarning } from '../core/warning.js';
 import { createSourceLoader } from '../sources/index.js';
 import { SourceQueryError, type SourceLoader } from '../sources/types.js';
@@ -166,10 +168,10 @@ async function explainOne(
     explanation.cachePayload = `(the negative marker ${JSON.stringify(family.negativeMarker)})`;
   } else if (read.kind === 'present' && read.redisType === family.type) {
     const decoded = decodeCacheValue(family, read.value);
-    if (decoded.ok) explanation.cachePayload = shown(family, decoded.payload);
+    if (decoded.ok) explanation.cachePayload = shownPayload(family, decoded.payload);
     else explanation.decodeError = decoded.error;
   }
-  if (source.kind === 'row') explanation.sourcePayload = shown(family, source.row);
+  if (source.kind === 'row') explanation.sourcePayload = shownPayload(family, source.row);
   if (judgement.reason !== undefined) explanation.hint = LIKELY_CAUSE[judgement.reason];
   const notes = lag.note === undefined ? [] : [lag.note];
   if (judgement.verdict === 'divergent' || judgement.verdict === 'within-ttl') {
@@ -199,10 +201,45 @@ async function replicaLag(cache: CacheReader, loader: SourceLoader): Promise<{ m
  * A payload as explain shows it: normalized as the rule compares it, then masked by the same
  * redaction as every report (redaction.ts), nested paths included.
  */
-function shown(family: FamilyRule, payload: Readonly<Record<string, unknown>>): unknown {
+export function shownPayload(family: FamilyRule, payload: Readonly<Record<string, unknown>>): unknown {
+  if (family.many !== undefined) return { [MEMBERS_FIELD]: shownMembers({ ...family, many: family.many }, payload[MEMBERS_FIELD]) };
+  return shownDocument(family, payload);
+}
+
+function shownDocument(family: FamilyRule, payload: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(payload)) {
     setField(out, field, displayValue(redactValue(family.redact, field, normalizeField(family, field, value))));
   }
   return out;
+}
+
+/**
+ * The elements of a `rows: many` payload (cached elements or source rows): `fields`, `normalize`
+ * and `redact` name each element's fields, so each element is shown as a document of its own; a
+ * raw element is the member column's value (masked when that column is redacted).
+ */
+function shownMembers(family: FamilyRule & { many: NonNullable<FamilyRule['many']> }, elements: unknown): unknown {
+  if (!Array.isArray(elements)) return displayValue(elements);
+  if (family.redact.includes(MEMBERS_FIELD) || family.redact.includes(`${MEMBERS_FIELD}[]`)) return REDACTED;
+  const redact = elementRedact(family.redact);
+  if (redact !== family.redact) family = { ...family, redact };
+  const member = family.many.member;
+  const scalar = (value: unknown): unknown => {
+    if (member === undefined) return displayValue(value);
+    return displayValue(redactValue(family.redact, member, normalizeField(family, member, value)));
+  };
+  const element = (value: unknown): unknown =>
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array)
+      ? shownDocument(family, value as Record<string, unknown>)
+      : scalar(value);
+  return (elements as unknown[]).map((value) => {
+    // A ZSET member as decoded: { member, score }, the score as Redis spells it.
+    if (family.type === 'zset' && typeof value === 'object' && value !== null && 'score' in value && 'member' in value) {
+      const { member: m, score } = value as { member: unknown; score: unknown };
+      const hidden = family.many.score !== undefined && isRedactedPath(family.redact, family.many.score);
+      return { member: element(m), score: hidden ? REDACTED : displayValue(score) };
+    }
+    return element(value);
+  });
 }

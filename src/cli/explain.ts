@@ -69,7 +69,7 @@ function render(e: Explanation): string {
   lines.push(`  database now: ${new Date(e.nowMs).toISOString()}`);
   if (e.judgement.diff.length > 0) {
     lines.push('  diff:');
-    for (const d of e.judgement.diff) lines.push(`    ${safe(d.path)}: ${safe(JSON.stringify(d.cache))} → ${safe(JSON.stringify(d.source))}`);
+    for (const d of e.judgement.diff) lines.push(`    ${safe(d.path)}: ${d.change === undefined ? `${safe(JSON.stringify(d.cache))} → ${safe(JSON.stringify(d.source))}` : safe(d.change)}`);
   }
   lines.push('  decision:');
   for (const step of e.steps) lines.push(`    ${safe(step)}`);

@@ -1,4 +1,5 @@
 import { isTimeZone } from '../core/time-zone.js';
+import { checkCollectionFamily } from './collection-checks.js';
 import { parseDuration } from './duration.js';
 import { compilePattern, parsePattern } from './key-pattern.js';
 import { MAX_DECIMAL_PLACES, parseNormalizePath } from './normalizer-spec.js';
@@ -100,6 +101,7 @@ function checkFamilies(families: readonly unknown[], sources: Fields | undefined
 
     // Key columns the pattern asks for; 1 when it is missing or invalid (reported already).
     let arity = 1;
+    let placeholders: number | undefined;
     const patternText = asString(family.pattern);
     if (patternText !== undefined && patternText !== '') {
       const parts = parsePattern(patternText);
@@ -109,11 +111,13 @@ function checkFamilies(families: readonly unknown[], sources: Fields | undefined
         patterns.push({ index, name: name ?? `#${index + 1}`, pattern: compilePattern(patternText) });
         checkKeyArity(family, parts.placeholders, path, report);
         arity = parts.placeholders.length;
+        placeholders = arity;
       }
     }
 
     checkLoading(family, path, sources, report, arity);
     checkComparison(family, path, report);
+    checkCollectionFamily(family, path, report, placeholders);
     checkDurations(family, path, report);
   });
 
@@ -197,7 +201,7 @@ function checkComparison(family: Fields, path: DataPath, report: SemanticReporte
       report.add([...path, 'fieldCodecs', field], `"fieldCodecs" names "${field}", a field the family does not compare${list}; fix the name or compare it`, 'key');
     }
   }
-  if (type === 'string' && family.codec === 'raw' && !(Array.isArray(fields) && fields.length === 1)) {
+  if (type === 'string' && family.codec === 'raw' && family.rows !== 'many' && !(Array.isArray(fields) && fields.length === 1)) {
     const where = Array.isArray(fields) ? [...path, 'fields'] : [...path, 'codec'];
     report.add(where, 'codec "raw" compares the whole cached value with one source column; list exactly that column in "fields", like fields: [payload]');
   }

@@ -48,7 +48,7 @@ function boundDiff(rule: Pick<FamilyRule, 'version' | 'redact'>, finding: Findin
   for (const d of finding.diff) {
     // The classifier adds the version entry with the payload's own values: bound it like diff.ts does.
     const entry = d.path === rule.version ? { path: d.path, cache: shownVersion(rule, d.path, d.cache), source: shownVersion(rule, d.path, d.source) } : d;
-    const size = d.path.length + textSize(entry.cache) + textSize(entry.source);
+    const size = d.path.length + textSize(entry.cache) + textSize(entry.source) + (d.change?.length ?? 0);
     if (kept.length > 0 && (kept.length >= MAX_DIFF_ENTRIES || chars + size > MAX_DIFF_CHARS)) break;
     kept.push(entry);
     chars += size;

@@ -1,3 +1,4 @@
+import { MEMBERS_FIELD } from './codec-collection.js';
 import { decodeCacheValue } from './codecs.js';
 import type { CacheRead } from './observation.js';
 import type { FamilyRule } from './rule.js';
@@ -7,15 +8,37 @@ import type { RunWarning } from './warning.js';
 export const CACHED_FIELD_SAMPLE = 20;
 
 /**
- * The fields a cached value is expected to hold by name: those `fields` lists and the top-level
- * fields `normalize` names. Key columns are exempt: a cached hash or JSON value need not hold its
+ * The fields a cached value (with `rows: many`: each document element) is expected to hold by
+ * name: those `fields` lists and the top-level fields `normalize` names. Key columns are exempt: a cached hash or JSON value need not hold its
  * own id (the lookup by key proves it). With `fields` absent, the source's other columns are not
  * expected: a cache may store a subset, and a warning per unlisted column would be noise.
  */
-export function expectedCachedFields(rule: Pick<FamilyRule, 'fields' | 'normalize' | 'normalizePaths' | 'key'>): string[] {
+export function expectedCachedFields(
+  rule: Pick<FamilyRule, 'fields' | 'normalize' | 'normalizePaths' | 'key'> & Partial<Pick<FamilyRule, 'many' | 'codec' | 'children'>>,
+): string[] {
+  // Raw elements (an id in a LIST, a ZSET member) have no fields to hold.
+  if (rule.many !== undefined && rule.codec === 'raw') return [];
   const names = new Set([...(rule.fields ?? []), ...Object.keys(rule.normalize), ...Object.keys(rule.normalizePaths ?? {})]);
   for (const key of rule.key) names.delete(key);
+  // A document lacking a child field holds no child rows: that is data, not a misnamed field.
+  for (const child of rule.children ?? []) names.delete(child.name);
   return [...names];
+}
+
+/**
+ * The documents whose fields are looked at: the payload itself, or for `rows: many` each
+ * document element (a ZSET member that is a document included); undefined when none is a document.
+ */
+function documentsOf(rule: Pick<FamilyRule, 'many'>, payload: Record<string, unknown>): readonly Record<string, unknown>[] | undefined {
+  if (rule.many === undefined) return [payload];
+  const elements = payload[MEMBERS_FIELD];
+  if (!Array.isArray(elements)) return undefined;
+  const docs: Record<string, unknown>[] = [];
+  for (const element of elements as unknown[]) {
+    const value = typeof element === 'object' && element !== null && 'score' in element && 'member' in element ? (element as { member: unknown }).member : element;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) docs.push(value as Record<string, unknown>);
+  }
+  return docs.length === 0 ? undefined : docs;
 }
 
 /**
@@ -53,8 +76,11 @@ export class CachedFieldSample {
     if (marker !== undefined && Buffer.isBuffer(read.value) && read.value.toString('utf8') === marker) return;
     const decoded = decodeCacheValue(this.rule, read.value);
     if (!decoded.ok) return;
+    // With rows: many the fields are each element's; an empty collection tells nothing.
+    const documents = documentsOf(this.rule, decoded.payload);
+    if (documents === undefined) return;
     this.sampled++;
-    for (const field of this.expected) if (Object.hasOwn(decoded.payload, field)) this.held.add(field);
+    for (const field of this.expected) if (documents.some((doc) => Object.hasOwn(doc, field))) this.held.add(field);
   }
 
   /** One `rules` warning per expected field no sampled value holds; none when no value was sampled. */

@@ -6,6 +6,7 @@ import { normalizeValue } from './normalize.js';
 import type { Observation } from './observation.js';
 import { isNegativeMarker } from './observe.js';
 import type { FamilyRule } from './rule.js';
+import { toleranceText } from './tolerance.js';
 import type { FieldDiff, Judgement, Reason, Verdict } from './verdict.js';
 
 /**
@@ -55,7 +56,7 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
     note?.(`2. cache read failed: ${cache.message}`);
     return decided('error', 'cache-error', 2, { detail: cache.message });
   }
-  note?.(holdsMarker ? '2. value is the negative marker (not decoded)' : '2. value decoded, source row loaded');
+  note?.(holdsMarker ? '2. value is the negative marker (not decoded)' : rule.many === undefined ? '2. value decoded, source row loaded' : '2. elements decoded, source rows loaded');
 
   const pttlMs = cache.pttlMs;
   const ttl = rule.ttlMs;
@@ -127,7 +128,7 @@ export function classifyObservation(rule: FamilyRule, obs: Observation, trace?: 
 
     // Step 4: equal after normalization, versions agreeing (or not both known).
     if (diff.length === 0) {
-      note?.(`4. compared fields equal${order === 0 ? ', versions equal' : ''}`);
+      note?.(`4. compared fields equal${order === 0 ? ', versions equal' : ''}${toleranceNote(rule)}`);
       return decided('match', undefined, 4, { pttlMs, ...versions });
     }
     note?.(`4. ${diff.length} difference(s): ${diff.map((d) => (d.change === undefined ? d.path : `${d.path}: ${d.change}`)).join(', ')}`);
@@ -230,6 +231,12 @@ function decided(
   if (extra.ttlAdviceMs !== undefined) judgement.ttlAdviceMs = extra.ttlAdviceMs;
   if (extra.detail !== undefined) judgement.detail = extra.detail;
   return judgement;
+}
+
+/** `, numbers within tolerance (likes: 2, *: 1%)`: a match may hide a lag this large. */
+function toleranceNote(rule: FamilyRule): string {
+  if (rule.tolerance === undefined) return '';
+  return `, numbers within tolerance (${Object.entries(rule.tolerance).map(([field, t]) => `${field}: ${toleranceText(t)}`).join(', ')})`;
 }
 
 /**

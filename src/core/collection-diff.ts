@@ -10,51 +10,20 @@
 import { isLosslessNumber } from 'lossless-json';
 import type { ColumnType, ColumnTypes } from './column-type.js';
 import { equalByType } from './compare-by-type.js';
-import { valuesEqual } from './compare.js';
 import { toDecimal } from './decimal.js';
 import { displayExcerpt } from './display.js';
-import { expectedRows, groupAt, type ExpectedRows } from './collection-order.js';
-import { diffFields, type DiffRule } from './field-diff.js';
+import { isDocument, membershipDiff, namedChanges, prefixed, type CollectionDiff, type CollectionSpec, type Row } from './collection-entries.js';
+import { expectedRows } from './collection-order.js';
+import { diffByPosition } from './positional-diff.js';
+import { diffFields } from './field-diff.js';
 import { MemberIndex, memberName } from './member-identity.js';
 import { hasNormalizer, normalizeField } from './normalize.js';
 import { isRedactedPath } from './redaction.js';
-import type { ManyRows } from './rule.js';
 import { toleranceFor, withinTolerance } from './tolerance.js';
 import { REDACTED, type FieldDiff } from './verdict.js';
 
-type Row = Readonly<Record<string, unknown>>;
-
-export interface CollectionSpec {
-  /** The field the collection is shown under: `members`, or a child's name (`variants`). */
-  name: string;
-  many: ManyRows;
-  /** raw: each element IS the member column's value; document: a decoded document; scored: a ZSET's `{ member, score }`. */
-  elements: 'raw' | 'document' | 'scored';
-  /** How each element's fields compare: fields/exclude/normalize/redact/tolerance, relative to the element. */
-  element: DiffRule;
-  /** The whole collection is redacted: a difference is reported without anything of it. */
-  hidden?: boolean;
-}
-
-export interface CollectionDiff {
-  diffs: FieldDiff[];
-  /**
-   * A cached element is not (or may not be) among the source rows any more: a row deleted or fallen
-   * out of the top `limit`, whose time of leaving no column records (the change time is unknown).
-   */
-  removed: boolean;
-}
-
-/** At most this many members a change text names. */
-export const MAX_NAMED = 10;
-
-/** `+42, +43, -17`, bounded: at most MAX_NAMED names, then `… and N more`. */
-export function namedChanges(entries: readonly string[]): string {
-  const shown = entries.slice(0, MAX_NAMED).join(', ');
-  return entries.length > MAX_NAMED ? `${shown}, … and ${entries.length - MAX_NAMED} more` : shown;
-}
-
-const isDocument = (value: unknown): value is Row => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date);
+export type { CollectionDiff, CollectionSpec } from './collection-entries.js';
+export { MAX_NAMED } from './collection-entries.js';
 
 /** Compares `cached` (the elements in Redis order) with `rows` (the key's source rows in orderBy order). */
 export function diffCollection(spec: CollectionSpec, cached: readonly unknown[], rows: readonly Row[], columns: ColumnTypes | undefined): CollectionDiff {
@@ -117,10 +86,8 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
     const changes = [...missing.map((j) => `+${name(sourceMember(rows[j] as Row))}`), ...extras.map((i) => `-${name(cachedMember(cached[i]))}`)];
     diffs.push(membershipDiff(spec.name, cached.length, expected, changes));
   } else if (spec.many.ordered && spec.many.orderBy !== undefined) {
-    const moved: string[] = [];
-    pairs.forEach((j, i) => {
-      if (j !== undefined && expected.groups[j] !== groupAt(expected, i)) moved.push(`${name(cachedMember(cached[i]))} moved ${i} → ${j}`);
-    });
+    const groups = pairs.map((j) => (j === undefined ? 0 : (expected.groups[j] as number)));
+    const moved = outOfOrder(groups).map((i) => `${name(cachedMember(cached[i]))} moved ${i} → ${pairs[i] as number}`);
     if (moved.length > 0) diffs.push({ path: `${spec.name} (order)`, cache: '(cached order)', source: '(source order)', change: namedChanges(moved) });
   }
   pairs.forEach((j, i) => {
@@ -137,17 +104,6 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
     }
   });
   return { diffs, removed: extras.length > 0 };
-}
-
-/** How many elements and rows there were, for the JSON formats; reporters print `change`. */
-function membershipDiff(name: string, cachedCount: number, expected: ExpectedRows, changes: readonly string[]): FieldDiff {
-  const rows = expected.fixed + expected.needed;
-  return { path: name, cache: `${cachedCount} element${cachedCount === 1 ? '' : 's'}`, source: `${rows} row${rows === 1 ? '' : 's'}`, change: namedChanges(changes) };
-}
-
-function prefixed(prefix: string, d: FieldDiff): FieldDiff {
-  const path = d.path.startsWith('[') ? `${prefix}${d.path}` : `${prefix}.${d.path}`;
-  return { ...d, path: displayExcerpt(path) as string };
 }
 
 const NUMERIC_SCORES = new Set(['integer', 'decimal', 'float8', 'float4', 'bool-int', 'other']);
@@ -188,66 +144,28 @@ function diffScore(spec: CollectionSpec, score: string, row: Row, columns: Colum
   out.push({ path: displayExcerpt(`scores[${member}]`) as string, cache: hidden ? REDACTED : displayExcerpt(score), source: hidden ? REDACTED : displayExcerpt(source) });
 }
 
-/** Most candidate rows one cached element is compared with when looking for its equal (a tie group can be large). */
-const MAX_SCAN = 256;
-
 /**
- * Documents without a member: a cached element pairs with an equal row of its tie group (any
- * row, for an unordered collection); left-over elements of an ordered collection pair with the
- * left-over rows of their group in order and show their field differences as `members[3].total`.
+ * The cached positions to move to restore the source order: those outside a longest
+ * non-decreasing run of tie groups (one element moved to the front is one move, not every
+ * element shifted). Empty when the order is right: with the same members, groups in
+ * non-decreasing order are exactly the source order up to ties.
  */
-function diffByPosition(spec: CollectionSpec, cached: readonly unknown[], rows: readonly Row[], columns: ColumnTypes | undefined): CollectionDiff {
-  const expected = expectedRows(rows, spec.many.orderBy, spec.many.limit);
-  const end = expected.fixed + expected.pool;
-  const used = new Set<number>();
-  let poolUsed = 0;
-  const available = (j: number): boolean => !used.has(j) && (j < expected.fixed || (j < end && poolUsed < expected.needed));
-  const take = (j: number): number => {
-    used.add(j);
-    if (j >= expected.fixed) poolUsed++;
-    return j;
-  };
-  const inGroup = (i: number, j: number): boolean => !spec.many.ordered || expected.groups[j] === groupAt(expected, i);
-  const equal = (element: unknown, row: Row): boolean => (isDocument(element) ? diffFields(spec.element, element, row, columns).length === 0 : valuesEqual(element, row));
-
-  const pairs: (number | undefined)[] = cached.map(() => undefined);
-  cached.forEach((element, i) => {
-    if (spec.many.ordered && groupAt(expected, i) === undefined) return;
-    if (i < end && available(i) && inGroup(i, i) && equal(element, rows[i] as Row)) {
-      pairs[i] = take(i);
-      return;
+export function outOfOrder(groups: readonly number[]): number[] {
+  // Patience sorting: tails[k] is the position ending the best run of length k + 1.
+  const tails: number[] = [];
+  const previous: number[] = groups.map(() => -1);
+  groups.forEach((g, i) => {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((groups[tails[mid] as number] as number) <= g) lo = mid + 1;
+      else hi = mid;
     }
-    let scanned = 0;
-    for (let j = 0; j < end && scanned < MAX_SCAN; j++) {
-      if (!available(j) || !inGroup(i, j)) continue;
-      scanned++;
-      if (equal(element, rows[j] as Row)) {
-        pairs[i] = take(j);
-        return;
-      }
-    }
+    if (lo > 0) previous[i] = tails[lo - 1] as number;
+    tails[lo] = i;
   });
-  const diffs: FieldDiff[] = [];
-  let removed = false;
-  if (spec.many.ordered) {
-    cached.forEach((element, i) => {
-      if (pairs[i] !== undefined || !isDocument(element)) return;
-      for (let j = 0; j < end; j++) {
-        if (!available(j) || !inGroup(i, j)) continue;
-        pairs[i] = take(j);
-        // A changed element, or a row removed and the rest shifted: which one, nothing tells.
-        removed = true;
-        for (const d of diffFields(spec.element, element, rows[j] as Row, columns)) diffs.push(prefixed(`${spec.name}[${i}]`, d));
-        return;
-      }
-    });
-  }
-  const extras = cached.flatMap((_, i) => (pairs[i] === undefined ? [i] : []));
-  const missing: number[] = [];
-  for (let j = 0; j < end; j++) if (available(j)) missing.push(take(j));
-  if (extras.length > 0 || missing.length > 0) {
-    removed ||= extras.length > 0;
-    diffs.unshift(membershipDiff(spec.name, cached.length, expected, [...missing.map((j) => `+[${j}]`), ...extras.map((i) => `-[${i}]`)]));
-  }
-  return { diffs, removed };
+  const kept = new Set<number>();
+  for (let i = tails.length === 0 ? -1 : (tails[tails.length - 1] as number); i !== -1; i = previous[i] as number) kept.add(i);
+  return groups.flatMap((_, i) => (kept.has(i) ? [] : [i]));
 }

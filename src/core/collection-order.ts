@@ -5,7 +5,8 @@
  * more than `limit` rows, the group at the boundary is tied and any of its rows may fill the
  * cache's last places.
  */
-import { formatInstant, instantOf } from './instant.js';
+import { toDecimal } from './decimal.js';
+import { formatInstant, instantOf, parseInstant } from './instant.js';
 import { canonicalKey } from './normalize.js';
 import type { OrderTerm } from './rule.js';
 
@@ -33,6 +34,10 @@ function tieKey(value: unknown): string {
   if (value instanceof Date) {
     const instant = instantOf(value);
     return instant === undefined ? 'Invalid Date' : formatInstant(instant);
+  }
+  if (typeof value === 'string' && toDecimal(value) === undefined) {
+    const instant = parseInstant(value.trim());
+    if (instant !== undefined) return formatInstant(instant);
   }
   return canonicalKey(value);
 }

@@ -177,9 +177,10 @@ function arrayEqual(element: ColumnType | undefined, cache: unknown, source: unk
 }
 
 /**
- * Nested rows (a child query's, core/collection-diff.ts) equal a cached array element by element,
- * each field by its own column's type. The collection rules of a family (order, identity by
- * member) are applied by diffField, which knows the rule; this is the structural fallback.
+ * Nested rows equal a cached array element by element, each field by its own column's type. The
+ * collection rules (identity by member, ties, limit, child fields) are applied by
+ * collection-diff.ts, which knows the rule; this is the structural fallback for a `rows` column
+ * met elsewhere (a field of a family that declares no such child).
  */
 function rowsEqual(type: ColumnType, cache: unknown, source: unknown, zone: string | undefined): boolean {
   if (!Array.isArray(cache) || !Array.isArray(source) || cache.length !== source.length) return false;

@@ -69,7 +69,19 @@ function nestedColumns(columns: ColumnTypes | undefined, field: string): ColumnT
 /** A `rows: many` family: fields, exclude, normalize and redact apply to each element. */
 export function membersSpec(rule: PayloadRule & { many: NonNullable<PayloadRule['many']> }): CollectionSpec {
   const elements = rule.type === 'zset' ? 'scored' : rule.codec === 'raw' ? 'raw' : 'document';
-  return { name: MEMBERS_FIELD, many: rule.many, elements, element: rule, hidden: rule.redact.includes(MEMBERS_FIELD) };
+  const redact = elementRedact(rule.redact);
+  const hidden = rule.redact.includes(MEMBERS_FIELD) || rule.redact.includes(`${MEMBERS_FIELD}[]`);
+  return { name: MEMBERS_FIELD, many: rule.many, elements, element: redact === rule.redact ? rule : { ...rule, redact }, hidden };
+}
+
+/**
+ * The redact entries of a `rows: many` family as they apply inside each element: as written
+ * (`email`), and written the way a diff path shows them (`members[].email`).
+ */
+export function elementRedact(redact: readonly string[]): readonly string[] {
+  const prefix = `${MEMBERS_FIELD}[].`;
+  if (!redact.some((entry) => entry.startsWith(prefix))) return redact;
+  return redact.map((entry) => (entry.startsWith(prefix) ? entry.slice(prefix.length) : entry));
 }
 
 /**

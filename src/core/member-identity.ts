@@ -4,6 +4,7 @@
  * second) and then confirmed by equalByType, so a bucket never decides equality on its own:
  * `"042"` shares `42`'s bucket but a text column still tells them apart.
  */
+import { Buffer } from 'node:buffer';
 import { isLosslessNumber } from 'lossless-json';
 import type { ColumnType } from './column-type.js';
 import { dayOf, equalByType } from './compare-by-type.js';
@@ -17,12 +18,17 @@ export function memberBucket(type: ColumnType | undefined, value: unknown, zone?
   if (value === null || value === undefined) return 'null';
   switch (type?.kind) {
     case 'integer':
-    case 'decimal':
-    case 'float8':
-    case 'float4':
-    case 'bool-int': {
+    case 'decimal': {
       const d = toDecimal(typeof value === 'string' ? value.trim() : value);
-      return d === undefined ? `?${String(canonicalKey(value))}` : `n:${decimalKey(d)}`;
+      return d === undefined ? canonicalKey(value) : `n:${decimalKey(d)}`;
+    }
+    case 'float8':
+    case 'float4': {
+      // A 17-digit text and the shortest form are one double: the double is the bucket.
+      const d = toDecimal(typeof value === 'string' ? value.trim() : value);
+      if (d === undefined) return canonicalKey(value);
+      const double = Number(decimalKey(d));
+      return `f:${type.kind === 'float4' ? Math.fround(double) : double}`;
     }
     case 'timestamp':
     case 'timestamptz': {
@@ -33,10 +39,36 @@ export function memberBucket(type: ColumnType | undefined, value: unknown, zone?
     case 'date':
       return dayOf(value) ?? canonicalKey(value);
     case 'boolean':
+    case 'bool-int':
+      // true / 1 / "t" / "yes": few members, all in one bucket, told apart by equalByType.
       return 'b';
+    case 'bytes':
+      return bytesBuckets(value)[0] ?? canonicalKey(value);
     default:
       return canonicalKey(value);
   }
+}
+
+/**
+ * The buckets a bytes member may be in: a source value's bytes; for a cached text, each form
+ * bytesEqual accepts (its UTF-8 bytes, pg's `\x` hex, base64).
+ */
+function bytesBuckets(value: unknown): string[] {
+  if (value instanceof Uint8Array) return [`x:${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`];
+  if (typeof value !== 'string') return [];
+  const out = [`x:${Buffer.from(value, 'utf8').toString('hex')}`];
+  if (/^\\x(?:[0-9a-fA-F]{2})*$/.test(value)) out.push(`x:${value.slice(2).toLowerCase()}`);
+  if (value.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value)) out.push(`x:${Buffer.from(value, 'base64').toString('hex')}`);
+  return out;
+}
+
+/** Every bucket a member may be found in (one, but for bytes held as text). */
+function memberBuckets(type: ColumnType | undefined, value: unknown, zone?: string): string[] {
+  if (type?.kind === 'bytes') {
+    const buckets = bytesBuckets(value);
+    if (buckets.length > 0) return buckets;
+  }
+  return [memberBucket(type, value, zone)];
 }
 
 /** Whether a cached member equals a source member (the same rule as any field of that column). */
@@ -72,12 +104,12 @@ export class MemberIndex<T> {
 
   /** Takes an entry whose member equals `member`, when one is left. */
   take(member: unknown): T | undefined {
-    const list = this.buckets.get(memberBucket(this.type, member, this.zone));
-    if (list === undefined) return undefined;
-    for (const entry of list) {
-      if (!entry.taken && sameMember(this.type, member, entry.member, this.zone)) {
-        entry.taken = true;
-        return entry.item;
+    for (const bucket of memberBuckets(this.type, member, this.zone)) {
+      for (const entry of this.buckets.get(bucket) ?? []) {
+        if (!entry.taken && sameMember(this.type, member, entry.member, this.zone)) {
+          entry.taken = true;
+          return entry.item;
+        }
       }
     }
     return undefined;

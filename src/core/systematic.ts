@@ -82,15 +82,21 @@ interface FamilyState {
 /** The finding fields the tally reads. */
 export type TalliedFinding = Pick<Finding, 'family' | 'verdict' | 'reason' | 'diff'>;
 
-/** A diff path with array indices folded, so `items[0].at` and `items[7].at` count as one field. */
+/**
+ * A diff path with array indices and collection members folded, so `items[0].at` and
+ * `items[7].at`, or `members[42].at` and `variants[SKU-1].at` of every key, count as one field.
+ * Quoted object keys (`meta["a.b"]`) are field names, not members: they stay.
+ */
 export function fieldOf(path: string): string {
-  return path.replace(/\[\d+\]/g, '[]');
+  return path.replace(/\[(?!")[^\]]*\]/g, '[]');
 }
 
 /** The transformations of one key's diff: each (folded field, transformation) once. */
 export function keyTransformations(diff: Finding['diff']): { field: string; transformation: Transformation }[] {
   const seen = new Map<string, { field: string; transformation: Transformation }>();
   for (const d of diff) {
+    // A collection's membership or order change (`+42, -17`) is data, never a form of a value.
+    if (d.change !== undefined) continue;
     const t = recognizeTransformation(d.cache, d.source);
     if (t === undefined) continue;
     const field = fieldOf(d.path);

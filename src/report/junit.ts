@@ -86,7 +86,7 @@ function toCase(f: Finding, verdict: NonMatchVerdict): CaseRecord {
   if (f.diff.length > 0) {
     lines.push('diff (field: cache → source):');
     for (const d of f.diff.slice(0, DIFF_LINES)) {
-      lines.push(`  ${markupText(d.path, PATH_WIDTH)}: ${value(d.cache)} → ${value(d.source)}`);
+      lines.push(`  ${markupText(d.path, PATH_WIDTH)}: ${d.change === undefined ? `${value(d.cache)} → ${value(d.source)}` : markupText(d.change, DETAIL_WIDTH)}`);
     }
     // diffOmitted: differences the finding found but did not keep (judge-batch.ts bounds a diff).
     const more = f.diff.length + (f.diffOmitted ?? 0) - Math.min(f.diff.length, DIFF_LINES);

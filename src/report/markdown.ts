@@ -193,7 +193,9 @@ function keyBlock(f: Finding): string {
   if (f.diff.length > 0) {
     lines.push('<table>', '<tr><th>field</th><th>cache</th><th>source</th></tr>');
     for (const d of f.diff.slice(0, DIFF_ROWS)) {
-      lines.push(`<tr><td><code>${html(d.path, PATH_WIDTH)}</code></td><td><code>${value(d.cache)}</code></td><td><code>${value(d.source)}</code></td></tr>`);
+      // A collection's change reads as one text (`+42, -17`) across both value columns.
+      const cells = d.change === undefined ? `<td><code>${value(d.cache)}</code></td><td><code>${value(d.source)}</code></td>` : `<td colspan="2"><code>${html(d.change, DETAIL_WIDTH)}</code></td>`;
+      lines.push(`<tr><td><code>${html(d.path, PATH_WIDTH)}</code></td>${cells}</tr>`);
     }
     lines.push('</table>');
     // diffOmitted: differences the finding found but did not keep (judge-batch.ts bounds a diff).

@@ -219,7 +219,7 @@ function findingsSection(findings: FindingBuffer<Finding>, p: Palette): string[]
   return lines;
 }
 
-/** `path: cache → source` lines, plus versions and error detail; every piece escaped and cut. */
+/** `path: cache → source` (or `path: change`) lines, plus versions and error detail; every piece escaped and cut. */
 function diffCell(f: Finding): string {
   const lines: string[] = [];
   // Differing versions are already a diff line (the classifier adds them); equal versions are
@@ -228,7 +228,7 @@ function diffCell(f: Finding): string {
     lines.push(`version: ${value(f.cacheVersion)} on both sides`);
   }
   for (const d of f.diff.slice(0, DIFF_LINES)) {
-    lines.push(`${safeText(d.path, VALUE_WIDTH)}: ${value(d.cache)} → ${value(d.source)}`);
+    lines.push(`${safeText(d.path, VALUE_WIDTH)}: ${d.change === undefined ? `${value(d.cache)} → ${value(d.source)}` : safeText(d.change, DETAIL_WIDTH)}`);
   }
   // diffOmitted: differences the finding found but did not keep (judge-batch.ts bounds a diff).
   const more = f.diff.length + (f.diffOmitted ?? 0) - Math.min(f.diff.length, DIFF_LINES);

@@ -8,6 +8,8 @@ export interface FieldDiffJson {
   path: string;
   cache: JsonValue;
   source: JsonValue;
+  /** A collection's change in words (`+42, -17`), when the entry is one (verdict.ts FieldDiff). */
+  change?: string;
 }
 
 /** One finding in the report contract (ARCHITECTURE.md "Report contract"), in its key order. */
@@ -36,7 +38,7 @@ export interface ReportFinding extends Omit<FindingJson, 'pttlMs' | 'cacheVersio
   cacheVersion?: unknown;
   sourceVersion?: unknown;
   staleAgeMs?: number;
-  diff: { path: string; cache: unknown; source: unknown }[];
+  diff: { path: string; cache: unknown; source: unknown; change?: string }[];
 }
 
 /** A value as JSON (core's displayValue); undefined stays undefined so callers can omit it. */
@@ -64,6 +66,7 @@ export function findingToJson(finding: Finding): FindingJson {
       path: d.path,
       cache: toJsonValue(d.cache) ?? null,
       source: toJsonValue(d.source) ?? null,
+      ...(d.change === undefined ? {} : { change: d.change }),
     })),
     ...(finding.diffOmitted !== undefined && finding.diffOmitted > 0 ? { diffOmitted: finding.diffOmitted } : {}),
     ...(finding.detail !== undefined ? { detail: finding.detail } : {}),

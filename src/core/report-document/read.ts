@@ -146,6 +146,7 @@ function readFindings(json: unknown, fail: (what: string) => never): ReportFindi
     if (f['detail'] !== undefined && typeof f['detail'] !== 'string') return bad('has a detail that is not a string');
     const diff = f['diff'];
     if (!Array.isArray(diff) || !diff.every((d) => isObject(d) && typeof d['path'] === 'string')) return bad('has no diff list');
+    if (diff.some((d) => (d as Record<string, unknown>)['change'] !== undefined && typeof (d as Record<string, unknown>)['change'] !== 'string')) return bad('has a diff change that is not a string');
     return f as unknown as ReportFinding;
   });
 }

@@ -1,0 +1,119 @@
+/**
+ * Document elements without a `member`: a cached element pairs with an equal row of its tie group
+ * (any row, for an unordered collection or one without orderBy); left-over elements of an
+ * ordered collection pair with the left-over rows of their group in order and show their field
+ * differences as `members[3].total`. Equal rows are found through a bucket of their compared
+ * fields' values (member-identity.ts), so a large collection cached in another order than the
+ * source returns it is still matched in linear time.
+ */
+import type { ColumnTypes } from './column-type.js';
+import { isDocument, membershipDiff, namedChanges, prefixed, type CollectionDiff, type CollectionSpec, type Row } from './collection-entries.js';
+import { expectedRows, groupAt } from './collection-order.js';
+import { valuesEqual } from './compare.js';
+import { diffFields } from './field-diff.js';
+import { memberBucket } from './member-identity.js';
+import { hasNormalizer, normalizeField } from './normalize.js';
+import type { FieldDiff } from './verdict.js';
+
+/** Candidates compared beyond the element's bucket, at most (a bucket misses only exotic forms). */
+const MAX_SCAN = 256;
+
+export function diffByPosition(spec: CollectionSpec, cached: readonly unknown[], rows: readonly Row[], columns: ColumnTypes | undefined): CollectionDiff {
+  const expected = expectedRows(rows, spec.many.orderBy, spec.many.limit);
+  const end = expected.fixed + expected.pool;
+  const used = new Set<number>();
+  let poolUsed = 0;
+  const available = (j: number): boolean => !used.has(j) && (j < expected.fixed || (j < end && poolUsed < expected.needed));
+  const take = (j: number): number => {
+    used.add(j);
+    if (j >= expected.fixed) poolUsed++;
+    return j;
+  };
+  const inGroup = (i: number, j: number): boolean => !spec.many.ordered || expected.groups[j] === groupAt(expected, i);
+  const equal = (element: unknown, row: Row): boolean => (isDocument(element) ? diffFields(spec.element, element, row, columns).length === 0 : valuesEqual(element, row));
+  const bucketOf = documentBucket(spec, rows, columns);
+  const buckets = new Map<string, number[]>();
+  for (let j = 0; j < end; j++) {
+    const key = bucketOf(rows[j] as Row);
+    const list = buckets.get(key);
+    if (list === undefined) buckets.set(key, [j]);
+    else list.push(j);
+  }
+  const matches = (i: number, j: number): boolean => available(j) && inGroup(i, j) && equal(cached[i], rows[j] as Row);
+
+  const pairs: (number | undefined)[] = cached.map(() => undefined);
+  cached.forEach((element, i) => {
+    if (spec.many.ordered && groupAt(expected, i) === undefined) return;
+    if (i < end && matches(i, i)) {
+      pairs[i] = take(i);
+      return;
+    }
+    const bucket = isDocument(element) ? buckets.get(bucketOf(element)) : undefined;
+    const found = bucket?.find((j) => matches(i, j));
+    if (found !== undefined) {
+      pairs[i] = take(found);
+      return;
+    }
+    let scanned = 0;
+    for (let j = 0; j < end && scanned < MAX_SCAN; j++) {
+      if (!available(j) || !inGroup(i, j)) continue;
+      scanned++;
+      if (equal(element, rows[j] as Row)) {
+        pairs[i] = take(j);
+        return;
+      }
+    }
+  });
+  const diffs: FieldDiff[] = [];
+  let removed = false;
+  if (spec.many.ordered) {
+    // An element equal to a row of another tie group is in the wrong place, not changed.
+    const moved: string[] = [];
+    cached.forEach((element, i) => {
+      if (pairs[i] !== undefined || !isDocument(element)) return;
+      const bucket = buckets.get(bucketOf(element)) ?? [];
+      const j = bucket.find((candidate) => available(candidate) && equal(element, rows[candidate] as Row));
+      if (j === undefined) return;
+      pairs[i] = take(j);
+      moved.push(`[${i}] moved ${i} → ${j}`);
+    });
+    if (moved.length > 0) diffs.push({ path: `${spec.name} (order)`, cache: '(cached order)', source: '(source order)', change: namedChanges(moved) });
+    cached.forEach((element, i) => {
+      if (pairs[i] !== undefined || !isDocument(element)) return;
+      for (let j = 0; j < end; j++) {
+        if (!available(j) || !inGroup(i, j)) continue;
+        pairs[i] = take(j);
+        // A changed element, or a row removed and the rest shifted: which one, nothing tells.
+        removed = true;
+        for (const d of diffFields(spec.element, element, rows[j] as Row, columns)) diffs.push(prefixed(`${spec.name}[${i}]`, d));
+        return;
+      }
+    });
+  }
+  const extras = cached.flatMap((_, i) => (pairs[i] === undefined ? [i] : []));
+  const missing: number[] = [];
+  for (let j = 0; j < end; j++) if (available(j)) missing.push(take(j));
+  if (extras.length > 0 || missing.length > 0) {
+    removed ||= extras.length > 0;
+    diffs.unshift(membershipDiff(spec.name, cached.length, expected, [...missing.map((j) => `+[${j}]`), ...extras.map((i) => `-[${i}]`)]));
+  }
+  return { diffs, removed };
+}
+
+/**
+ * The bucket of a document: its compared fields' values (normalized as compared), each by its
+ * column's bucket, so the forms one value takes on either side fall in one bucket.
+ */
+function documentBucket(spec: CollectionSpec, rows: readonly Row[], columns: ColumnTypes | undefined): (doc: Row) => string {
+  const rule = spec.element;
+  const first = rows[0];
+  const fields = (rule.fields ?? (first === undefined ? [] : Object.keys(first))).filter((f) => rule.exclude?.includes(f) !== true && rule.key?.includes(f) !== true);
+  return (doc) =>
+    JSON.stringify(
+      fields.map((field) => {
+        const raw = Object.hasOwn(doc, field) ? doc[field] : undefined;
+        const value = hasNormalizer(rule, field) ? normalizeField(rule, field, raw) : raw;
+        return memberBucket(columns !== undefined && Object.hasOwn(columns, field) ? columns[field] : undefined, value, rule.timeZone);
+      }),
+    );
+}
