@@ -1,4 +1,5 @@
 import type { Reason, Verdict } from '../core/verdict.js';
+import { buildCollectionPlan, productPageEntries, type CollectionRows } from './plan-collections.js';
 
 /**
  * The demo dataset as data: source rows, cache entries, and the verdict each planted key must get.
@@ -9,6 +10,8 @@ export interface DemoPlan {
   users: UserRow[];
   accounts: AccountRow[];
   products: ProductRow[];
+  /** Rows of the collection families (issue 17): orders, follows, likes, scores, variants. */
+  collections: CollectionRows;
   entries: CacheEntry[];
   /** Keys whose verdict is not `match`, with the verdict they must get. */
   expected: Map<string, Expectation>;
@@ -49,7 +52,9 @@ export interface ProductRow {
 export type CacheEntry =
   | { key: string; kind: 'string'; value: string; ttlS: number | null }
   | { key: string; kind: 'hash'; value: Record<string, string>; ttlS: number | null }
-  | { key: string; kind: 'list'; value: string[]; ttlS: number | null };
+  | { key: string; kind: 'list'; value: string[]; ttlS: number | null }
+  | { key: string; kind: 'set'; value: string[]; ttlS: number | null }
+  | { key: string; kind: 'zset'; value: { member: string; score: string }[]; ttlS: number | null };
 
 export const DEMO_PREFIX = 'demo';
 const USER_COUNT = 2000;
@@ -58,7 +63,7 @@ const PRODUCT_COUNT = 1000;
 const PLANS = ['free', 'basic', 'pro', 'enterprise'] as const;
 
 /** Small deterministic generator (mulberry32) so the demo data is the same on every machine. */
-function numbers(seed: number): () => number {
+export function numbers(seed: number): () => number {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -71,7 +76,7 @@ function numbers(seed: number): () => number {
 export function buildDemoPlan(): DemoPlan {
   const random = numbers(20261122);
   const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const plan: DemoPlan = { users: [], accounts: [], products: [], entries: [], expected: new Map(), story: [] };
+  const plan: DemoPlan = { users: [], accounts: [], products: [], collections: { orders: [], follows: [], posts: [], likes: [], scores: [], variants: [] }, entries: [], expected: new Map(), story: [] };
   const expect = (key: string, verdict: Verdict, reason?: Reason) =>
     plan.expected.set(key, reason === undefined ? { verdict } : { verdict, reason });
 
@@ -200,6 +205,13 @@ export function buildDemoPlan(): DemoPlan {
     expect(productKey(sku), 'divergent', 'orphan');
   }
 
+  // The collection families draw from their own sequence, so the families above keep their data.
+  const more = numbers(20261206);
+  const collections = buildCollectionPlan(more, expect);
+  plan.collections = collections.rows;
+  plan.entries.push(...collections.entries);
+  plan.entries.push(...productPageEntries(plan.products, plan.collections.variants, (lo, hi) => lo + Math.floor(more() * (hi - lo + 1)), expect));
+
   plan.story = [
     'stale-repopulated    demo:user:1801..1805   a read refilled the cache with the old row after a write (the race)',
     'no-ttl               demo:user:1816..1818, demo:product:SKU-0971/0972, demo:account-limits:491   stale entries written without expiry',
@@ -210,6 +222,7 @@ export function buildDemoPlan(): DemoPlan {
     'stale-beyond-budget  demo:product:SKU-0961..0965   600 s TTL cannot keep a 120 s freshness budget',
     'within-ttl           demo:user:1806..1815, demo:product:SKU-0966..0970, demo:account-limits:481..490, demo:user:2005/2006   ordinary TTL staleness that will heal',
     'error, skipped       demo:user:1826 truncated JSON, demo:user:1827 a list; demo:user:1:sessions matches no family',
+    ...collections.story,
     '(the entries expire with their TTLs: run the demo again for fresh data; try `npx shadowcheck explain --rules rules/demo.yaml --redis redis://127.0.0.1:6379/13 demo:user:1801`)',
   ];
   return plan;

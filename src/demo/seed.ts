@@ -3,7 +3,8 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
 import { redactUrl } from '../util/redact-url.js';
-import { DEMO_PREFIX, type DemoPlan } from './plan.js';
+import { DEMO_PREFIX, type CacheEntry, type DemoPlan } from './plan.js';
+import { seedCollectionsMysql, seedCollectionsPostgres } from './seed-collections.js';
 
 /**
  * Writes the demo dataset. This module is the only code in shadowcheck that writes, and it writes
@@ -128,6 +129,7 @@ async function seedPostgres(client: pg.Client, plan: DemoPlan, schema: string): 
      SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::int[])`,
     [a.map((r) => r.accountId), a.map((r) => r.plan), a.map((r) => r.monthlyApiLimit), a.map((r) => r.apiCallsUsed)],
   );
+  await seedCollectionsPostgres(client, plan.collections, schema);
 }
 
 async function seedMysql(conn: mysql.Connection, plan: DemoPlan, schema: string): Promise<void> {
@@ -145,6 +147,7 @@ async function seedMysql(conn: mysql.Connection, plan: DemoPlan, schema: string)
        in_stock TINYINT PATH '$[3]', ago INT PATH '$[4]')) AS t`,
     [JSON.stringify(rows)],
   );
+  await seedCollectionsMysql(conn, plan.collections, schema);
 }
 
 /** Writes the plan's cache entries (clearing the previous run's demo keys first). */
@@ -158,13 +161,33 @@ export async function writeDemoEntries(redis: Redis, plan: DemoPlan): Promise<vo
   } while (cursor !== '0');
 
   const pipe = redis.pipeline();
-  for (const entry of plan.entries) {
-    if (entry.kind === 'string') pipe.set(entry.key, entry.value);
-    else if (entry.kind === 'hash') pipe.hset(entry.key, entry.value);
-    else pipe.rpush(entry.key, ...entry.value);
-    if (entry.ttlS !== null) pipe.pexpire(entry.key, entry.ttlS * 1000);
-  }
+  for (const entry of plan.entries) writeEntry(pipe, entry);
   const replies = await pipe.exec();
   const failed = replies?.find(([error]) => error !== null);
   if (failed?.[0]) throw failed[0];
+}
+
+/** The commands that hold an entry's value and expiry (on a pipeline, a client or a cluster client). */
+interface EntryWriter {
+  set(key: string, value: string): unknown;
+  hset(key: string, value: Record<string, string>): unknown;
+  rpush(key: string, ...values: string[]): unknown;
+  sadd(key: string, ...values: string[]): unknown;
+  zadd(key: string, ...scoresAndMembers: string[]): unknown;
+  pexpire(key: string, ms: number): unknown;
+}
+
+/**
+ * Issues one entry's commands, value then expiry, without waiting (so a pipeline queues them in
+ * order); returns their replies, promises on a client: `await Promise.all(writeEntry(client, e))`.
+ */
+export function writeEntry(redis: EntryWriter, entry: CacheEntry): unknown[] {
+  const replies: unknown[] = [];
+  if (entry.kind === 'string') replies.push(redis.set(entry.key, entry.value));
+  else if (entry.kind === 'hash') replies.push(redis.hset(entry.key, entry.value));
+  else if (entry.kind === 'list') replies.push(redis.rpush(entry.key, ...entry.value));
+  else if (entry.kind === 'set') replies.push(redis.sadd(entry.key, ...entry.value));
+  else replies.push(redis.zadd(entry.key, ...entry.value.flatMap((m) => [m.score, m.member])));
+  if (entry.ttlS !== null) replies.push(redis.pexpire(entry.key, entry.ttlS * 1000));
+  return replies;
 }

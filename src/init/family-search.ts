@@ -11,6 +11,8 @@ import { analyzePayloads, type ValueSample } from './payloads.js';
 import type { SourceRows } from './probe.js';
 import { proposeFamily, type ProposalResult } from './proposal.js';
 import { pickSample } from './sample.js';
+import { collectionTypeOf, jsonArrays, proposeCollection, proposeJsonArray, type CollectionContext } from './collection-search.js';
+import { counterValues, proposeCounter } from './counter-search.js';
 
 /** Ids probed against each candidate table. */
 export const PROBE_IDS = 50;
@@ -27,8 +29,27 @@ export async function searchFamily(
   scanned: number,
   log: (line: string) => void,
 ): Promise<ProposalResult> {
-  const analysis = analyzePayloads(samples);
+  const ctx = { pattern, samples, tables, sources, scanned };
+  const many = await searchManyRows(ctx);
+  if (many !== undefined) {
+    if ('family' in many) log(`${many.family.pattern}: many rows per key, from ${'table' in many.family.load ? many.family.load.table : 'a query'} (source ${many.family.source})`);
+    return many;
+  }
+  const one = await searchOneRow(ctx, log);
+  if ('family' in one) return one;
+  // Integers no column holds may count some table's rows; when they do not, the first reason stands.
+  const counter = await searchCounter(ctx);
+  if (counter !== undefined && 'family' in counter) {
+    log(`${counter.family.pattern}: a counter guess, from a count of rows (source ${counter.family.source})`);
+    return counter;
+  }
+  return one;
+}
+
+async function searchOneRow(ctx: CollectionContext, log: (line: string) => void): Promise<ProposalResult> {
+  const { pattern, samples, tables, sources, scanned } = ctx;
   const label = patternText(pattern, 'id');
+  const analysis = analyzePayloads(samples);
   if (analysis.type === undefined) {
     const types = [...analysis.typeCounts].map(([t, n]) => `${n} ${t}`).join(', ');
     return { skipped: `no sampled key is a string or a hash (${types})` };
@@ -68,4 +89,18 @@ export async function searchFamily(
   const named = 'family' in proposed ? proposed.family.pattern : label;
   log(`${named}: ${qualifiedName(best.candidate.table)} (source ${best.candidate.table.source}), key ${best.candidate.column}: ${best.found} of ${best.probed} probed ids found${ties}`);
   return proposed;
+}
+
+/** Keys holding many rows (a list, set, zset, or a JSON array in a string); undefined for other shapes. */
+async function searchManyRows(ctx: CollectionContext): Promise<ProposalResult | undefined> {
+  const type = collectionTypeOf(ctx.samples);
+  if (type !== undefined) return proposeCollection(ctx, type);
+  const arrays = jsonArrays(ctx.samples);
+  return arrays === undefined ? undefined : proposeJsonArray(ctx, arrays);
+}
+
+/** Integers no table's column holds: a counter of some table's rows, perhaps. */
+async function searchCounter(ctx: CollectionContext): Promise<ProposalResult | undefined> {
+  const values = counterValues(ctx);
+  return values === undefined ? undefined : proposeCounter(ctx, values);
 }

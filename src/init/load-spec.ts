@@ -64,3 +64,20 @@ export function loadSpec(table: Pick<TableInfo, 'kind' | 'schema' | 'name'>, key
   const from = `${quoteIdentifier(table.schema, kind)}.${quoteIdentifier(table.name, kind)}`;
   return { query: `SELECT ${columns}\nFROM ${from}\nWHERE ${sqlOf(kind).batchCondition(quoteIdentifier(keyColumn, kind))}` };
 }
+
+/**
+ * A counter's source: the parent's rows LEFT JOINed to the child rows that name them, counted
+ * per parent (0 for a parent with none), batched on the parent's key like any family query.
+ */
+export function counterQuery(parent: Pick<TableInfo, 'kind' | 'schema' | 'name'>, parentKey: string, child: Pick<TableInfo, 'schema' | 'name'>, childKey: string, countAs: string): string {
+  const { kind } = parent;
+  const q = (name: string) => quoteIdentifier(name, kind);
+  const key = `p.${q(parentKey)}`;
+  return [
+    `SELECT ${key}, count(c.${q(childKey)}) AS ${q(countAs)}`,
+    `FROM ${q(parent.schema)}.${q(parent.name)} p`,
+    `LEFT JOIN ${q(child.schema)}.${q(child.name)} c ON c.${q(childKey)} = ${key}`,
+    `WHERE ${sqlOf(kind).batchCondition(key)}`,
+    `GROUP BY ${key}`,
+  ].join('\n');
+}

@@ -18,6 +18,8 @@ export interface ProbeTarget {
   source: string;
   load: LoadSpec;
   key: string;
+  /** Load every row per id (`rows: many`): each id's rows come back under `members`. */
+  many?: true;
 }
 
 export interface ProbeResult {
@@ -114,6 +116,7 @@ function compile(sources: readonly SourceArg[], target: ProbeTarget, env: NodeJS
   if ('table' in target.load) family['table'] = target.load.table;
   else family['query'] = target.load.query;
   family['key'] = target.key;
+  if (target.many === true) family['rows'] = 'many';
   family['ttl'] = '1s';
   const data = {
     version: 1,

@@ -16,12 +16,25 @@ import { familyName, patternText, type InferredPattern } from './patterns.js';
 import { markerCandidate, type PayloadAnalysis } from './payloads.js';
 import { describeTtl, formatDuration, proposeTtl } from './ttl.js';
 
-export type NoteKey = 'family' | 'pattern' | 'type' | 'source' | 'load' | 'key' | 'fields' | 'version' | 'updatedAt' | 'ttl' | 'normalize' | 'redact' | 'negativeMarker';
+export type NoteKey = 'family' | 'pattern' | 'type' | 'source' | 'load' | 'key' | 'rows' | 'orderBy' | 'member' | 'score' | 'fields' | 'version' | 'updatedAt' | 'tolerance' | 'ttl' | 'normalize' | 'redact' | 'negativeMarker';
+
+/** `rows: many` as the file writes it. */
+export interface ManyProposal {
+  orderBy?: string;
+  limit?: number;
+  member?: string;
+  score?: string;
+  /** false: a list (or array) compared as a set, its order not reproduced by any guess. */
+  ordered?: false;
+}
 
 export interface FamilyProposal {
   name: string;
   pattern: string;
-  type: 'string' | 'hash';
+  type: 'string' | 'hash' | 'list' | 'set' | 'zset';
+  many?: ManyProposal;
+  /** A counter's allowed lag (`tolerance: 2`). */
+  tolerance?: number;
   codec?: CodecName;
   source: string;
   load: LoadSpec;

@@ -39,15 +39,26 @@ function commentLines(lines: readonly string[]): string {
 
 function familyData(f: FamilyProposal): Record<string, unknown> {
   const data: Record<string, unknown> = { name: f.name, pattern: f.pattern };
-  if (f.type === 'hash') data['type'] = 'hash';
-  else if (f.codec !== undefined) data['codec'] = f.codec;
+  if (f.type !== 'string') data['type'] = f.type;
+  // A collection's elements are raw by default; a string's codec is always written.
+  if (f.codec !== undefined && f.type !== 'hash' && (f.type === 'string' || f.codec !== 'raw')) data['codec'] = f.codec;
   data['source'] = f.source;
   if ('table' in f.load) data['table'] = f.load.table;
   else data['query'] = f.load.query;
   data['key'] = f.key;
-  data['fields'] = f.fields;
+  if (f.many !== undefined) {
+    data['rows'] = 'many';
+    if (f.many.orderBy !== undefined) data['orderBy'] = f.many.orderBy;
+    if (f.many.limit !== undefined) data['limit'] = f.many.limit;
+    if (f.many.ordered === false) data['ordered'] = false;
+    if (f.many.member !== undefined) data['member'] = f.many.member;
+    if (f.many.score !== undefined) data['score'] = f.many.score;
+  }
+  // Raw elements are the member column itself: nothing else to list.
+  if (f.fields.length > 0) data['fields'] = f.fields;
   if (f.version !== undefined) data['version'] = f.version;
   if (f.updatedAt !== undefined) data['updatedAt'] = f.updatedAt;
+  if (f.tolerance !== undefined) data['tolerance'] = f.tolerance;
   data['ttl'] = f.ttl;
   if (Object.keys(f.normalize).length > 0) data['normalize'] = f.normalize;
   if (f.redact.length > 0) data['redact'] = f.redact;
@@ -62,7 +73,12 @@ const NOTE_TARGETS: Record<Exclude<NoteKey, 'family'>, readonly string[]> = {
   source: ['source'],
   load: ['table', 'query'],
   key: ['key'],
+  rows: ['rows'],
+  orderBy: ['orderBy', 'ordered'],
+  member: ['member'],
+  score: ['score'],
   fields: ['fields'],
+  tolerance: ['tolerance'],
   version: ['version'],
   updatedAt: ['updatedAt', 'ttl'],
   ttl: ['ttl'],

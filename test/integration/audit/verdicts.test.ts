@@ -15,6 +15,7 @@ import { seedDemo } from '../../../src/demo/seed.js';
 import { REASONS, REASONS_BY_VERDICT, VERDICTS, type Reason, type Verdict } from '../../../src/core/verdict.js';
 import { runCli, STACK_TRACE } from '../../e2e/cli.js';
 import { label, parseNdjson, type NdjsonReport } from '../helpers/audit-cli.js';
+import { DEMO_FAMILIES } from '../helpers/demo-families.js';
 import { MYSQL_URL, PG_URL } from '../helpers/db.js';
 import { createAclUser, openTestDb, type AclUser, type TestDb } from '../helpers/redis.js';
 
@@ -32,12 +33,7 @@ const SEMANTICS_REASONS: Record<Verdict, readonly string[]> = {
 /** Reasons the demo cannot plant (they need a failure or a race); edge-verdicts.test.ts drives them. */
 const NOT_IN_DEMO = ['converged', 'source-error', 'timeout', 'cache-error', 'vanished', 'too-large'];
 
-/** The demo rules' families, written out here rather than taken from the code under test. */
-const FAMILIES: [name: string, pattern: RegExp][] = [
-  ['user-profile', /^demo:user:[^:]+$/],
-  ['account-limits', /^demo:account-limits:[^:]+$/],
-  ['product', /^demo:product:[^:]+$/],
-];
+const FAMILIES = DEMO_FAMILIES;
 
 function familyOf(key: string): string | undefined {
   return FAMILIES.find(([, pattern]) => pattern.test(key))?.[0];
@@ -127,6 +123,13 @@ async function databaseChecksums(schema: string): Promise<Record<string, string>
     const accounts = await client.query(
       `SELECT count(*)::text AS n, md5(string_agg(t::text, ',' ORDER BY t.account_id)) AS sum FROM ${schema}.account_limits t`,
     );
+    // The collection families' tables (issue 17), each as one md5 over its rows.
+    const pgTables: Record<string, string> = {};
+    for (const table of ['orders', 'follows', 'posts', 'likes']) {
+      const r = await client.query(`SELECT count(*)::text AS n, md5(string_agg(t::text, ',' ORDER BY t::text)) AS sum FROM ${schema}.${table} t`);
+      pgTables[table] = `${String(r.rows[0]?.n)}:${String(r.rows[0]?.sum)}`;
+    }
+    const [collections] = await my.query(`CHECKSUM TABLE ${schema}.scores, ${schema}.variants EXTENDED`);
     const [products] = await my.query(`CHECKSUM TABLE ${schema}.products EXTENDED`);
     const [count] = await my.query(`SELECT COUNT(*) AS n FROM ${schema}.products`);
     const row = (rows: unknown) => (rows as Record<string, unknown>[])[0] ?? {};
@@ -134,6 +137,8 @@ async function databaseChecksums(schema: string): Promise<Record<string, string>
       users: `${String(row(users.rows)['n'])}:${String(row(users.rows)['sum'])}`,
       accounts: `${String(row(accounts.rows)['n'])}:${String(row(accounts.rows)['sum'])}`,
       products: `${String(row(count)['n'])}:${String(row(products)['Checksum'])}`,
+      ...pgTables,
+      scoresAndVariants: (collections as Record<string, unknown>[]).map((r) => String(r['Checksum'])).join(':'),
     };
   } finally {
     await client.end();
@@ -248,6 +253,16 @@ describe('shadowcheck audit on the demo plan (--all --format ndjson)', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('names what changed in each planted collection: members, scores and child fields by their identity', () => {
+    const paths = (key: string) => (report.byKey.get(key)?.diff ?? []).map((d) => d.path);
+    expect(paths('demo:user:61:orders')).toEqual(['members']);
+    expect(paths('demo:user:63:follows')).toEqual(['members']);
+    expect(paths('demo:user:65:order-history')).toEqual(['members (order)']);
+    expect(paths('demo:post:46:likes')).toEqual(['likes']);
+    expect(paths('demo:board:12')).toEqual([expect.stringMatching(/^scores\[player-12-\d+\]$/)]);
+    expect(paths('demo:product-page:SKU-0041')).toEqual([expect.stringMatching(/^variants\[SKU-0041-[a-z]+\]\.price$/)]);
+  });
+
   it('reports every key of a family exactly once, and nothing else (no line for the unmatched key)', () => {
     expect(report.keys.length).toBe(expected.length);
     expect(new Set(report.byKey.keys())).toEqual(new Set(expected.map((e) => e.key)));
@@ -332,6 +347,8 @@ describe('shadowcheck audit on the demo plan (--all --format ndjson)', () => {
   it('writes nothing to PostgreSQL or MariaDB: row checksums unchanged', () => {
     expect(before.db['users']).toMatch(/^2000:[0-9a-f]{32}$/);
     expect(before.db['products']).toMatch(/^1000:\d+$/);
+    expect(before.db['orders']).toMatch(/^\d+:[0-9a-f]{32}$/);
+    expect(before.db['scoresAndVariants']).toMatch(/^\d+:\d+$/);
     expect(after.db).toEqual(before.db);
   });
 });

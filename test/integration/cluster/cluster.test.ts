@@ -20,7 +20,7 @@ import type { CacheReader } from '../../../src/cache/types.js';
 import type { CacheRead } from '../../../src/core/observation.js';
 import type { RedisValueType } from '../../../src/core/rule.js';
 import { buildDemoPlan, type DemoPlan } from '../../../src/demo/plan.js';
-import { seedDemo } from '../../../src/demo/seed.js';
+import { seedDemo, writeEntry } from '../../../src/demo/seed.js';
 import { ConnectionError, ExitCode } from '../../../src/errors.js';
 import { runCli } from '../../e2e/cli.js';
 import { label, parseNdjson } from '../helpers/audit-cli.js';
@@ -331,10 +331,7 @@ describe('an audit of the demo plan', () => {
     await Promise.all(
       plan.entries.map(async (entry) => {
         await cluster.admin.del(entry.key);
-        if (entry.kind === 'string') await cluster.admin.set(entry.key, entry.value);
-        else if (entry.kind === 'hash') await cluster.admin.hset(entry.key, entry.value);
-        else await cluster.admin.rpush(entry.key, ...entry.value);
-        if (entry.ttlS !== null) await cluster.admin.pexpire(entry.key, entry.ttlS * 1000);
+        await Promise.all(writeEntry(cluster.admin, entry));
       }),
     );
   }

@@ -22,18 +22,14 @@ import type { Finding } from '../../../src/core/verdict.js';
 import { buildDemoPlan, type DemoPlan } from '../../../src/demo/plan.js';
 import { seedDemo } from '../../../src/demo/seed.js';
 import { ConnectionError, ExitCode, UsageError } from '../../../src/errors.js';
+import { DEMO_FAMILIES } from '../helpers/demo-families.js';
 import { MYSQL_URL, PG_URL } from '../helpers/db.js';
 import { freePort, REDIS_HOST, waitFor } from '../helpers/redis.js';
 import { adminClient, commandCalls, plainArgs, startRedisProcess, stopAll, type RedisProcess } from './servers.js';
 
 const MASTER_NAME = 'mymaster';
 
-/** The demo rules' families, written out here rather than taken from the code under test. */
-const FAMILIES: [name: string, pattern: RegExp][] = [
-  ['user-profile', /^demo:user:[^:]+$/],
-  ['account-limits', /^demo:account-limits:[^:]+$/],
-  ['product', /^demo:product:[^:]+$/],
-];
+const FAMILIES = DEMO_FAMILIES;
 
 let master: RedisProcess;
 let replica: RedisProcess;
