@@ -4,6 +4,7 @@
  * decimal (a lag of 2 on a bigint past 2^53 is still 2); ratios in doubles, which is the precision
  * a percentage is written with.
  */
+import type { ColumnType } from './column-type.js';
 import { toDecimal, type Decimal } from './decimal.js';
 import type { Tolerance } from './rule.js';
 
@@ -12,6 +13,17 @@ export function toleranceFor(tolerance: Readonly<Record<string, Tolerance>> | un
   if (tolerance === undefined) return undefined;
   if (Object.hasOwn(tolerance, field)) return tolerance[field];
   return Object.hasOwn(tolerance, '*') ? tolerance['*'] : undefined;
+}
+
+const NUMERIC_KINDS: ReadonlySet<string> = new Set(['integer', 'decimal', 'float8', 'float4']);
+
+/**
+ * Whether a tolerance may apply to a field of this column type: numbers only. A text column
+ * holding digits (a zip code, a phone number, an SKU) is no counter: `10001` and `10002` differ
+ * whatever `tolerance: 5` (or `*`) says. Without a type (a module loader, `other`) the values decide.
+ */
+export function toleranceApplies(type: ColumnType | undefined): boolean {
+  return type === undefined || type.kind === 'other' || NUMERIC_KINDS.has(type.kind);
 }
 
 /** Beyond this many digits the exact path is refused (a `1e999999` must not allocate); doubles decide. */

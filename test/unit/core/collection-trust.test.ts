@@ -1,0 +1,24 @@
+/** Adversarial cases for issue 17: verdicts a trusting reader would get wrong. */
+import { describe, expect, it } from 'vitest';
+import { INT, TEXT, int8, judge, members, rule, text } from './collection-fixtures.js';
+
+const OTHER = { kind: 'other', name: 'unknown' } as const;
+
+describe('tolerance applies to numbers, never to text holding digits', () => {
+  const family = (tolerance: number) =>
+    rule({ type: 'string', codec: 'json', many: undefined, key: ['id'], tolerance: { '*': { kind: 'absolute', amount: String(tolerance) } } });
+  it('a zip code 10001 cached for 10002 differs under `tolerance: 5`', () => {
+    const j = judge(family(5), text('{"id":1,"zip":"10001","likes":"10"}'), { kind: 'row', row: { id: 1, zip: '10002', likes: int8('12') }, columns: { id: INT, zip: TEXT, likes: INT } });
+    expect(j.verdict).not.toBe('match');
+    expect(j.diff.map((d) => d.path)).toEqual(['zip']);
+  });
+  it('a phone number inside a document element differs under `*: 2`', () => {
+    const r = rule({ type: 'string', codec: 'json', fields: ['id', 'phone'], tolerance: { '*': { kind: 'absolute', amount: '2' } }, many: { ordered: false, member: 'id' } });
+    const j = judge(r, text('[{"id":1,"phone":"5550101"}]'), members([{ id: 1, phone: '5550102' }], { id: INT, phone: TEXT }));
+    expect(j.diff.map((d) => d.path)).toEqual(['members[1].phone']);
+  });
+  it('an untyped source (a module loader) still gets its tolerance', () => {
+    const j = judge(family(2), text('{"id":1,"likes":"10"}'), { kind: 'row', row: { id: 1, likes: 12 }, columns: { id: INT, likes: OTHER } });
+    expect(j.verdict).toBe('match');
+  });
+});
