@@ -99,8 +99,11 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
       const scored = element as { member: unknown; score: string };
       if (isDocument(scored.member)) for (const d of diffFields(spec.element, scored.member, row, columns)) diffs.push(prefixed(prefix, d));
       diffScore(spec, scored.score, row, columns, name(sourceMember(row)), diffs);
-    } else if (spec.elements === 'document' && isDocument(element)) {
-      for (const d of diffFields(spec.element, element, row, columns)) diffs.push(prefixed(prefix, d));
+    } else if (spec.elements === 'document') {
+      // `[1, 2]` (bare ids) stands for the documents only when nothing but the member is compared;
+      // where `fields` names more, it holds none of them.
+      if (isDocument(element)) for (const d of diffFields(spec.element, element, row, columns)) diffs.push(prefixed(prefix, d));
+      else if (spec.element.fields?.some((field) => field !== member) === true) diffs.push({ path: displayExcerpt(prefix) as string, cache: hideNames ? REDACTED : displayExcerpt(element), source: '(a document)' });
     }
   });
   return { diffs, removed: extras.length > 0 };

@@ -22,3 +22,16 @@ describe('tolerance applies to numbers, never to text holding digits', () => {
     expect(j.verdict).toBe('match');
   });
 });
+
+describe('document elements must be documents', () => {
+  it('a JSON array of bare ids cached for documents of (id, total) is no match', () => {
+    const r = rule({ type: 'string', codec: 'json', fields: ['id', 'total'], many: { ordered: true, member: 'id' } });
+    const rows = [{ user_id: 7, id: int8('1'), total: int8('5') }, { user_id: 7, id: int8('2'), total: int8('6') }];
+    const j = judge(r, text('[1,2]'), members(rows, { user_id: INT, id: INT, total: INT }));
+    expect(j.verdict).not.toBe('match');
+    expect(j.diff).toEqual([
+      { path: 'members[1]', cache: 1, source: '(a document)' },
+      { path: 'members[2]', cache: 2, source: '(a document)' },
+    ]);
+  });
+});
