@@ -61,8 +61,10 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
   const fixed = new MemberIndex<number>(type, zone);
   const pool = new MemberIndex<number>(type, zone);
   rows.forEach((row, j) => {
-    if (j < expected.fixed) fixed.add(sourceMember(row), j);
-    else if (j < expected.fixed + expected.pool) pool.add(sourceMember(row), j);
+    const id = sourceMember(row);
+    if (spec.distinct === true && (fixed.has(id) || pool.has(id))) return;
+    if (j < expected.fixed) fixed.add(id, j);
+    else if (j < expected.fixed + expected.pool) pool.add(id, j);
   });
   const pairs: (number | undefined)[] = [];
   const extras: number[] = [];

@@ -1,6 +1,6 @@
 /** Adversarial cases for issue 17: verdicts a trusting reader would get wrong. */
 import { describe, expect, it } from 'vitest';
-import { INT, TEXT, int8, judge, members, rule, text } from './collection-fixtures.js';
+import { INT, TEXT, elements, int8, judge, members, rule, text } from './collection-fixtures.js';
 
 const OTHER = { kind: 'other', name: 'unknown' } as const;
 
@@ -33,5 +33,20 @@ describe('document elements must be documents', () => {
       { path: 'members[1]', cache: 1, source: '(a document)' },
       { path: 'members[2]', cache: 2, source: '(a document)' },
     ]);
+  });
+});
+
+describe('a SET holds each member once', () => {
+  const set = rule({ type: 'set', many: { ordered: false, member: 'tag' } });
+  it('source rows repeating a member (a join) equal the deduplicated SET', () => {
+    expect(judge(set, elements('set', ['b', 'a']), members([{ tag: 'a' }, { tag: 'b' }, { tag: 'a' }], { tag: TEXT })).verdict).toBe('match');
+  });
+  it('a missing member is still named when others repeat', () => {
+    const j = judge(set, elements('set', ['a']), members([{ tag: 'a' }, { tag: 'b' }, { tag: 'a' }], { tag: TEXT }));
+    expect(j.diff[0]?.change).toBe('+b');
+  });
+  it('a LIST repeating a member must repeat it in the cache', () => {
+    const list = rule({ type: 'list', many: { ordered: false, member: 'tag' } });
+    expect(judge(list, elements('list', ['a', 'b']), members([{ tag: 'a' }, { tag: 'b' }, { tag: 'a' }], { tag: TEXT })).diff[0]?.change).toBe('+a');
   });
 });
