@@ -29,6 +29,17 @@ function orderValue(row: Row, column: string): unknown {
   return dot === -1 ? undefined : row[column.slice(dot + 1)];
 }
 
+/**
+ * A text as the default MySQL/MariaDB collations (`utf8mb4_general_ci`, `utf8mb4_0900_ai_ci`,
+ * PAD SPACE) rank it: case, accents and trailing spaces ignored. RANK() ties `Alice` and `alice`
+ * there, returns both at the boundary and in either order; holding them to an order would page
+ * someone for a tie. (Under PostgreSQL's deterministic collations such rows are only allowed
+ * either order: a looser check, never a false difference.)
+ */
+function collationFold(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/ +$/, '');
+}
+
 /** Equal for rows the database would sort as equal (a Date keeps its microseconds). */
 function tieKey(value: unknown): string {
   if (value instanceof Date) {
@@ -38,6 +49,7 @@ function tieKey(value: unknown): string {
   if (typeof value === 'string' && toDecimal(value) === undefined) {
     const instant = parseInstant(value.trim());
     if (instant !== undefined) return formatInstant(instant);
+    return canonicalKey(collationFold(value));
   }
   return canonicalKey(value);
 }

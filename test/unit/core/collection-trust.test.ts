@@ -50,3 +50,21 @@ describe('a SET holds each member once', () => {
     expect(judge(list, elements('list', ['a', 'b']), members([{ tag: 'a' }, { tag: 'b' }, { tag: 'a' }], { tag: TEXT })).diff[0]?.change).toBe('+a');
   });
 });
+
+describe('ties as MySQL/MariaDB case-insensitive collations rank them', () => {
+  const byName = (limit?: number) => rule({ many: { ordered: true, member: 'id', orderBy: [{ column: 'name', descending: false }], ...(limit === undefined ? {} : { limit }) } });
+  const cols = { id: INT, name: TEXT };
+  it('rows tied on `Alice` / `alice` may be cached in either order', () => {
+    const rows = [{ id: 1, name: 'Alice' }, { id: 2, name: 'alice' }, { id: 3, name: 'Bob' }];
+    expect(judge(byName(), elements('list', ['2', '1', '3']), members(rows, cols)).verdict).toBe('match');
+  });
+  it('at the limit boundary either of `Éva` / `eva ` fills the last place', () => {
+    const rows = [{ id: 1, name: 'Éva' }, { id: 2, name: 'eva ' }];
+    expect(judge(byName(1), elements('list', ['2']), members(rows, cols)).verdict).toBe('match');
+    expect(judge(byName(1), elements('list', ['1']), members(rows, cols)).verdict).toBe('match');
+  });
+  it('distinct names still hold their order', () => {
+    const rows = [{ id: 1, name: 'Alice' }, { id: 3, name: 'Bob' }];
+    expect(judge(byName(), elements('list', ['3', '1']), members(rows, cols)).diff[0]?.path).toBe('members (order)');
+  });
+});
