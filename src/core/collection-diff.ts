@@ -139,7 +139,10 @@ function diffScore(spec: CollectionSpec, score: string, row: Row, columns: Colum
   if (type === undefined || NUMERIC_SCORES.has(type.kind)) {
     const c = scoreNumber(score);
     const s = scoreNumber(source);
-    equal = c !== undefined && s !== undefined && c === s;
+    // A real (float4) score widened to a double by a Go float32 or Java float writer
+    // (0.10000000149011612 for 0.1) is the same real.
+    const narrow = type?.kind === 'float4' ? Math.fround : (x: number): number => x;
+    equal = c !== undefined && s !== undefined && narrow(c) === narrow(s);
   } else {
     equal = equalByType(type, score, source, spec.element.timeZone);
   }

@@ -1,6 +1,6 @@
 /** Adversarial cases for issue 17: verdicts a trusting reader would get wrong. */
 import { describe, expect, it } from 'vitest';
-import { INT, TEXT, elements, int8, judge, members, rule, text } from './collection-fixtures.js';
+import { INT, TEXT, elements, int8, judge, members, rule, scored, text } from './collection-fixtures.js';
 
 const OTHER = { kind: 'other', name: 'unknown' } as const;
 
@@ -66,5 +66,18 @@ describe('ties as MySQL/MariaDB case-insensitive collations rank them', () => {
   it('distinct names still hold their order', () => {
     const rows = [{ id: 1, name: 'Alice' }, { id: 3, name: 'Bob' }];
     expect(judge(byName(), elements('list', ['3', '1']), members(rows, cols)).diff[0]?.path).toBe('members (order)');
+  });
+});
+
+describe('zset scores of a real (float4) column', () => {
+  const board = rule({ type: 'zset', many: { ordered: false, member: 'player', score: 'points' } });
+  const F4 = { kind: 'float4', name: 'float4' } as const;
+  it('a Go float32 / Java float writer widening 0.1 to 0.10000000149011612 matches', () => {
+    const j = judge(board, scored([['alice', '0.10000000149011612'], ['bob', '2.5']]), members([{ player: 'alice', points: 0.1 }, { player: 'bob', points: 2.5 }], { player: TEXT, points: F4 }));
+    expect(j.verdict).toBe('match');
+  });
+  it('a different real still differs', () => {
+    const j = judge(board, scored([['alice', '0.2']]), members([{ player: 'alice', points: 0.1 }], { player: TEXT, points: F4 }));
+    expect(j.diff).toEqual([{ path: 'scores[alice]', cache: '0.2', source: 0.1 }]);
   });
 });
