@@ -81,3 +81,25 @@ describe('zset scores of a real (float4) column', () => {
     expect(j.diff).toEqual([{ path: 'scores[alice]', cache: '0.2', source: 0.1 }]);
   });
 });
+
+describe("the boundary of limit is the database's RANK(), not a guess", () => {
+  const byName = rule({ many: { ordered: true, member: 'id', orderBy: [{ column: 'name', descending: false }], limit: 2 } });
+  const cols = { id: INT, name: TEXT };
+  /** A row as the SQL loaders hand it over: its RANK() hidden on it (sources/rows.ts). */
+  const ranked = (id: number, name: string, rank: number) => Object.defineProperty({ id, name }, 'shadowcheck_rank', { value: String(rank), enumerable: false });
+  it('MariaDB ranks Alice, alice, alice all 1: any two of them fill the list', () => {
+    const rows = [ranked(1, 'Alice', 1), ranked(2, 'alice', 1), ranked(3, 'alice', 1)];
+    expect(judge(byName, elements('list', ['3', '2']), members(rows, cols)).verdict).toBe('match');
+  });
+  it('PostgreSQL ranks Alice 1, alice 2, alice 2: a list without Alice hides a missing member', () => {
+    const rows = [ranked(1, 'Alice', 1), ranked(2, 'alice', 2), ranked(3, 'alice', 2)];
+    const j = judge(byName, elements('list', ['3', '2']), members(rows, cols));
+    expect(j.verdict).not.toBe('match');
+    expect(j.diff[0]?.change).toBe('+1, -2');
+  });
+  it('the rank is neither compared nor shown', () => {
+    const docs = rule({ type: 'string', codec: 'json', many: { ordered: true, orderBy: [{ column: 'name', descending: false }], limit: 2 } });
+    const rows = [ranked(1, 'a', 1), ranked(2, 'b', 2)];
+    expect(judge(docs, text('[{"id":1,"name":"a"},{"id":2,"name":"b"}]'), members(rows, cols)).verdict).toBe('match');
+  });
+});
