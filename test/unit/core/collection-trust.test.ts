@@ -103,3 +103,20 @@ describe("the boundary of limit is the database's RANK(), not a guess", () => {
     expect(judge(docs, text('[{"id":1,"name":"a"},{"id":2,"name":"b"}]'), members(rows, cols)).verdict).toBe('match');
   });
 });
+
+describe('document elements pair exactly before any tolerance', () => {
+  const cols = { id: INT, likes: INT };
+  const posts = (ordered: boolean) =>
+    rule({ type: 'string', codec: 'json', fields: ['id', 'likes'], tolerance: { '*': { kind: 'absolute', amount: '2' } }, many: { ordered, ...(ordered ? { orderBy: [{ column: 'id', descending: true }] } : {}) } });
+  const source = members([{ id: 43, likes: 5 }, { id: 42, likes: 5 }, { id: 41, likes: 5 }], cols);
+  const stale = text('[{"id":42,"likes":5},{"id":41,"likes":5},{"id":40,"likes":5}]');
+  it('a stale list shifted by one (ids within "*: 2" of their neighbours) is no match, ordered or not', () => {
+    expect(judge(posts(true), stale, source).verdict).not.toBe('match');
+    const unordered = judge(posts(false), stale, source);
+    expect(unordered.diff[0]?.change).toBe('+[0], -[2]');
+  });
+  it('lagging counters still match within the tolerance, in order or in any order', () => {
+    expect(judge(posts(true), text('[{"id":43,"likes":4},{"id":42,"likes":6},{"id":41,"likes":5}]'), source).verdict).toBe('match');
+    expect(judge(posts(false), text('[{"id":42,"likes":6},{"id":41,"likes":5},{"id":43,"likes":4}]'), source).verdict).toBe('match');
+  });
+});
