@@ -65,7 +65,7 @@ function diffField(rule: DiffRule, field: string, cache: Payload, source: Payloa
   if (equal) return;
   // A counter that may lag (`tolerance:`): numbers within it are equal, on both sides' forms.
   const tolerance = toleranceFor(rule.tolerance, field);
-  if (tolerance !== undefined && toleranceApplies(type) && withinTolerance(tolerance, c, s)) return;
+  if (tolerance !== undefined && toleranceApplies(rule.tolerance, field, type) && withinTolerance(tolerance, c, s)) return;
   addDiffs(field, c, s, rule.redact, out);
 }
 

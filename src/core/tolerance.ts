@@ -18,11 +18,14 @@ export function toleranceFor(tolerance: Readonly<Record<string, Tolerance>> | un
 const NUMERIC_KINDS: ReadonlySet<string> = new Set(['integer', 'decimal', 'float8', 'float4']);
 
 /**
- * Whether a tolerance may apply to a field of this column type: numbers only. A text column
- * holding digits (a zip code, a phone number, an SKU) is no counter: `10001` and `10002` differ
- * whatever `tolerance: 5` (or `*`) says. Without a type (a module loader, `other`) the values decide.
+ * Whether the tolerance found for `field` may apply to it. A field named in `tolerance:` always
+ * (`{ likes: 2 }` on `payload->>'likes'`, a text column, means that number). The family-wide `*`
+ * (`tolerance: 5`) only to numeric columns: a text column holding digits (a zip code, a phone
+ * number, an SKU) is no counter, and `10001` cached for `10002` is a difference. Without a type
+ * (a module loader, `other`) the values decide.
  */
-export function toleranceApplies(type: ColumnType | undefined): boolean {
+export function toleranceApplies(tolerance: Readonly<Record<string, Tolerance>> | undefined, field: string, type: ColumnType | undefined): boolean {
+  if (tolerance !== undefined && Object.hasOwn(tolerance, field)) return true;
   return type === undefined || type.kind === 'other' || NUMERIC_KINDS.has(type.kind);
 }
 

@@ -17,6 +17,11 @@ describe('tolerance applies to numbers, never to text holding digits', () => {
     const j = judge(r, text('[{"id":1,"phone":"5550101"}]'), members([{ id: 1, phone: '5550102' }], { id: INT, phone: TEXT }));
     expect(j.diff.map((d) => d.path)).toEqual(['members[1].phone']);
   });
+  it('a text column named in `tolerance:` gets it (a number read as text, payload->>\'likes\')', () => {
+    const r = rule({ type: 'string', codec: 'json', many: undefined, key: ['id'], tolerance: { likes: { kind: 'absolute', amount: '2' } } });
+    const j = judge(r, text('{"id":1,"likes":"10"}'), { kind: 'row', row: { id: 1, likes: '12' }, columns: { id: INT, likes: TEXT } });
+    expect(j.verdict).toBe('match');
+  });
   it('an untyped source (a module loader) still gets its tolerance', () => {
     const j = judge(family(2), text('{"id":1,"likes":"10"}'), { kind: 'row', row: { id: 1, likes: 12 }, columns: { id: INT, likes: OTHER } });
     expect(j.verdict).toBe('match');
