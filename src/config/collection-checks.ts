@@ -59,7 +59,10 @@ export function checkCollectionFamily(family: Fields, path: DataPath, report: Co
     }
     if (has('children')) report.add([...path, 'children'], '"children" nests rows under one parent row; it cannot be used with rows: many', 'key');
   }
-  if (many) checkLimit(family, path, report);
+  if (many) {
+    checkLimit(family, path, report);
+    checkQueryLimit(family, path, report);
+  }
   checkTolerance(family, path, report);
   checkChildren(family, path, report, placeholders);
 }
@@ -69,6 +72,24 @@ function checkLimit(entry: Fields, path: DataPath, report: CollectionReporter, c
   if (entry.limit !== undefined && entry.orderBy === undefined) {
     report.add([...path, 'limit'], `${child === undefined ? '' : `child "${child}": `}"limit" needs "orderBy": which rows the cache keeps is undefined without an order; add orderBy, like orderBy: "created_at DESC"`, 'key');
   }
+}
+
+/** A LIMIT (or FETCH FIRST) that ends the statement, after any trailing `;` and `--` comment. */
+const TRAILING_LIMIT = /\b(?:limit\s+(?:\d+|\?|\$\d+)(?:\s*(?:,|offset)\s*(?:\d+|\?|\$\d+))?(?:\s+offset\s+(?:\d+|\?|\$\d+))?|fetch\s+(?:first|next)\s+(?:\d+\s+)?rows?\s+only)$/i;
+
+/**
+ * The query's own LIMIT cuts the whole batch (rows of many keys), not each key's rows: most keys
+ * would look emptied or orphaned. The per-key cut is `limit:`, which the loaders apply per key.
+ */
+function checkQueryLimit(entry: Fields, path: DataPath, report: CollectionReporter, child?: string): void {
+  if (typeof entry.query !== 'string') return;
+  const statement = entry.query.replace(/(?:--[^\n]*|\s|;)+$/, '');
+  if (!TRAILING_LIMIT.test(statement)) return;
+  report.add(
+    [...path, 'query'],
+    `${child === undefined ? '' : `child "${child}": `}the query ends with its own LIMIT, which would cut the whole batch of keys, not each key's rows; remove it and write limit: <n> (with orderBy) instead`,
+    'key',
+  );
 }
 
 function checkTolerance(family: Fields, path: DataPath, report: CollectionReporter): void {
@@ -102,5 +123,6 @@ function checkChildren(family: Fields, path: DataPath, report: CollectionReporte
       );
     }
     checkLimit(child, where, report, name);
+    checkQueryLimit(child, where, report, name);
   }
 }

@@ -61,8 +61,10 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
   const fixed = new MemberIndex<number>(type, zone);
   const pool = new MemberIndex<number>(type, zone);
   rows.forEach((row, j) => {
-    if (j < expected.fixed) fixed.add(sourceMember(row), j);
-    else if (j < expected.fixed + expected.pool) pool.add(sourceMember(row), j);
+    const id = sourceMember(row);
+    if (spec.distinct === true && (fixed.has(id) || pool.has(id))) return;
+    if (j < expected.fixed) fixed.add(id, j);
+    else if (j < expected.fixed + expected.pool) pool.add(id, j);
   });
   const pairs: (number | undefined)[] = [];
   const extras: number[] = [];
@@ -99,8 +101,11 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
       const scored = element as { member: unknown; score: string };
       if (isDocument(scored.member)) for (const d of diffFields(spec.element, scored.member, row, columns)) diffs.push(prefixed(prefix, d));
       diffScore(spec, scored.score, row, columns, name(sourceMember(row)), diffs);
-    } else if (spec.elements === 'document' && isDocument(element)) {
-      for (const d of diffFields(spec.element, element, row, columns)) diffs.push(prefixed(prefix, d));
+    } else if (spec.elements === 'document') {
+      // `[1, 2]` (bare ids) stands for the documents only when nothing but the member is compared;
+      // where `fields` names more, it holds none of them.
+      if (isDocument(element)) for (const d of diffFields(spec.element, element, row, columns)) diffs.push(prefixed(prefix, d));
+      else if (spec.element.fields?.some((field) => field !== member) === true) diffs.push({ path: displayExcerpt(prefix) as string, cache: hideNames ? REDACTED : displayExcerpt(element), source: '(a document)' });
     }
   });
   return { diffs, removed: extras.length > 0 };
@@ -134,7 +139,10 @@ function diffScore(spec: CollectionSpec, score: string, row: Row, columns: Colum
   if (type === undefined || NUMERIC_SCORES.has(type.kind)) {
     const c = scoreNumber(score);
     const s = scoreNumber(source);
-    equal = c !== undefined && s !== undefined && c === s;
+    // A real (float4) score widened to a double by a Go float32 or Java float writer
+    // (0.10000000149011612 for 0.1) is the same real.
+    const narrow = type?.kind === 'float4' ? Math.fround : (x: number): number => x;
+    equal = c !== undefined && s !== undefined && narrow(c) === narrow(s);
   } else {
     equal = equalByType(type, score, source, spec.element.timeZone);
   }

@@ -18,6 +18,11 @@ export interface CollectionSpec {
   elements: 'raw' | 'document' | 'scored';
   /** How each element's fields compare: fields/exclude/normalize/redact/tolerance, relative to the element. */
   element: DiffRule;
+  /**
+   * The cache holds each member once (a Redis SET or ZSET): source rows repeating a member (a
+   * join, a non-unique column) are one element, not a missing one.
+   */
+  distinct?: boolean;
   /** The whole collection is redacted: a difference is reported without anything of it. */
   hidden?: boolean;
 }

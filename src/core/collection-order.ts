@@ -29,6 +29,16 @@ function orderValue(row: Row, column: string): unknown {
   return dot === -1 ? undefined : row[column.slice(dot + 1)];
 }
 
+/**
+ * A text as the default MySQL/MariaDB collations (`utf8mb4_general_ci`, `utf8mb4_0900_ai_ci`,
+ * PAD SPACE) rank it: case, accents and trailing spaces ignored: they tie `Alice` and `alice`,
+ * returned in either order; holding them to an order would page someone for a tie. Used only
+ * without the database's rank (no `limit`), where a tie loosens the order check and nothing else.
+ */
+function collationFold(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/ +$/, '');
+}
+
 /** Equal for rows the database would sort as equal (a Date keeps its microseconds). */
 function tieKey(value: unknown): string {
   if (value instanceof Date) {
@@ -38,21 +48,37 @@ function tieKey(value: unknown): string {
   if (typeof value === 'string' && toDecimal(value) === undefined) {
     const instant = parseInstant(value.trim());
     if (instant !== undefined) return formatInstant(instant);
+    return canonicalKey(collationFold(value));
   }
   return canonicalKey(value);
 }
 
 /**
- * Tie groups of the rows in source order. Without orderBy every row is tied with every other
- * (SQL gives no order, so none can be checked); a row lacking an order column ties with its
- * neighbours rather than be held to an order nobody can know.
+ * The rank the SQL loaders' RANK() ≤ limit wrapper gave a row (many-rows-sql.ts), kept on the row
+ * as a non-enumerable property (sources/rows.ts): no comparison, display or copy sees it, but
+ * the ties it records are the database's own (its collation, its precision), where tieKey can
+ * only guess.
+ */
+export const RANK_COLUMN = 'shadowcheck_rank';
+
+function rankOf(row: Row): string | undefined {
+  const rank = Object.getOwnPropertyDescriptor(row, RANK_COLUMN)?.value as unknown;
+  return rank === undefined || rank === null ? undefined : String(rank);
+}
+
+/**
+ * Tie groups of the rows in source order: by the database's RANK() when every row carries one,
+ * else by the orderBy values. Without orderBy every row is tied with every other (SQL gives no
+ * order, so none can be checked); a row lacking an order column ties with its neighbours rather
+ * than be held to an order nobody can know.
  */
 export function tieGroups(rows: readonly Row[], orderBy: readonly OrderTerm[] | undefined): number[] {
   const groups: number[] = [];
   let group = 0;
   let previous: string | undefined;
+  const ranked = orderBy !== undefined && rows.length > 0 && rows.every((row) => rankOf(row) !== undefined);
   for (const row of rows) {
-    const key = orderBy === undefined ? '' : JSON.stringify(orderBy.map((term) => tieKey(orderValue(row, term.column))));
+    const key = orderBy === undefined ? '' : ranked ? (rankOf(row) as string) : JSON.stringify(orderBy.map((term) => tieKey(orderValue(row, term.column))));
     if (previous !== undefined && key !== previous) group++;
     groups.push(group);
     previous = key;

@@ -71,7 +71,8 @@ export function membersSpec(rule: PayloadRule & { many: NonNullable<PayloadRule[
   const elements = rule.type === 'zset' ? 'scored' : rule.codec === 'raw' ? 'raw' : 'document';
   const redact = elementRedact(rule.redact);
   const hidden = rule.redact.includes(MEMBERS_FIELD) || rule.redact.includes(`${MEMBERS_FIELD}[]`);
-  return { name: MEMBERS_FIELD, many: rule.many, elements, element: redact === rule.redact ? rule : { ...rule, redact }, hidden };
+  const distinct = rule.type === 'set' || rule.type === 'zset';
+  return { name: MEMBERS_FIELD, many: rule.many, elements, element: redact === rule.redact ? rule : { ...rule, redact }, hidden, distinct };
 }
 
 /**

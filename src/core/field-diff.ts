@@ -12,7 +12,7 @@ import { displayExcerpt } from './display.js';
 import { hasNormalizer, normalizeField } from './normalize.js';
 import { childPath, isRedactedPath, mayDescend, redactValue } from './redaction.js';
 import type { FamilyRule } from './rule.js';
-import { toleranceFor, withinTolerance } from './tolerance.js';
+import { toleranceApplies, toleranceFor, withinTolerance } from './tolerance.js';
 import { REDACTED, type FieldDiff } from './verdict.js';
 
 export type DiffRule = Pick<FamilyRule, 'fields' | 'exclude' | 'normalize' | 'redact'> & Partial<Pick<FamilyRule, 'key' | 'timeZone' | 'normalizePaths' | 'tolerance'>>;
@@ -60,11 +60,12 @@ function diffField(rule: DiffRule, field: string, cache: Payload, source: Payloa
     s = normalizeField(rule, field, s);
   }
   // A normalizer declared in the rules wins; otherwise the source column's type decides.
-  const equal = spec !== undefined ? valuesEqual(c, s) : equalByType(columns !== undefined && hasOwn.call(columns, field) ? columns[field] : undefined, c, s, rule.timeZone);
+  const type = columns !== undefined && hasOwn.call(columns, field) ? columns[field] : undefined;
+  const equal = spec !== undefined ? valuesEqual(c, s) : equalByType(type, c, s, rule.timeZone);
   if (equal) return;
   // A counter that may lag (`tolerance:`): numbers within it are equal, on both sides' forms.
   const tolerance = toleranceFor(rule.tolerance, field);
-  if (tolerance !== undefined && withinTolerance(tolerance, c, s)) return;
+  if (tolerance !== undefined && toleranceApplies(rule.tolerance, field, type) && withinTolerance(tolerance, c, s)) return;
   addDiffs(field, c, s, rule.redact, out);
 }
 

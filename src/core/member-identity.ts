@@ -102,6 +102,14 @@ export class MemberIndex<T> {
     else list.push({ item, member, taken: false });
   }
 
+  /** Whether an entry (taken or not) has a member equal to `member`. */
+  has(member: unknown): boolean {
+    for (const bucket of memberBuckets(this.type, member, this.zone)) {
+      for (const entry of this.buckets.get(bucket) ?? []) if (sameMember(this.type, member, entry.member, this.zone)) return true;
+    }
+    return false;
+  }
+
   /** Takes an entry whose member equals `member`, when one is left. */
   take(member: unknown): T | undefined {
     for (const bucket of memberBuckets(this.type, member, this.zone)) {

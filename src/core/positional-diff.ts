@@ -30,7 +30,13 @@ export function diffByPosition(spec: CollectionSpec, cached: readonly unknown[],
     return j;
   };
   const inGroup = (i: number, j: number): boolean => !spec.many.ordered || expected.groups[j] === groupAt(expected, i);
-  const equal = (element: unknown, row: Row): boolean => (isDocument(element) ? diffFields(spec.element, element, row, columns).length === 0 : valuesEqual(element, row));
+  // Elements pair with rows exactly first: a `tolerance` (`*: 2`) would otherwise let a shifted,
+  // stale list pass (cached ids 42, 41, 40 against 43, 42, 41 are each "within 2" of a row).
+  // Only elements left without an exact row pair within the tolerance (a lagging counter).
+  const exactRule = spec.element.tolerance === undefined ? spec.element : { ...spec.element, tolerance: undefined };
+  let tolerant = false;
+  const equal = (element: unknown, row: Row): boolean =>
+    isDocument(element) ? diffFields(tolerant ? spec.element : exactRule, element, row, columns).length === 0 : valuesEqual(element, row);
   const bucketOf = documentBucket(spec, rows, columns);
   const buckets = new Map<string, number[]>();
   for (let j = 0; j < end; j++) {
@@ -66,9 +72,9 @@ export function diffByPosition(spec: CollectionSpec, cached: readonly unknown[],
   });
   const diffs: FieldDiff[] = [];
   let removed = false;
+  const moved: string[] = [];
   if (spec.many.ordered) {
     // An element equal to a row of another tie group is in the wrong place, not changed.
-    const moved: string[] = [];
     cached.forEach((element, i) => {
       if (pairs[i] !== undefined || !isDocument(element)) return;
       const bucket = buckets.get(bucketOf(element)) ?? [];
@@ -77,6 +83,22 @@ export function diffByPosition(spec: CollectionSpec, cached: readonly unknown[],
       pairs[i] = take(j);
       moved.push(`[${i}] moved ${i} → ${j}`);
     });
+  }
+  if (spec.element.tolerance !== undefined) {
+    tolerant = true;
+    cached.forEach((element, i) => {
+      if (pairs[i] !== undefined || (spec.many.ordered && groupAt(expected, i) === undefined)) return;
+      for (let j = 0, scanned = 0; j < end && scanned < MAX_SCAN; j++) {
+        if (!available(j) || !inGroup(i, j)) continue;
+        scanned++;
+        if (equal(element, rows[j] as Row)) {
+          pairs[i] = take(j);
+          return;
+        }
+      }
+    });
+  }
+  if (spec.many.ordered) {
     if (moved.length > 0) diffs.push({ path: `${spec.name} (order)`, cache: '(cached order)', source: '(source order)', change: namedChanges(moved) });
     cached.forEach((element, i) => {
       if (pairs[i] !== undefined || !isDocument(element)) return;

@@ -4,6 +4,7 @@
  * decimal (a lag of 2 on a bigint past 2^53 is still 2); ratios in doubles, which is the precision
  * a percentage is written with.
  */
+import type { ColumnType } from './column-type.js';
 import { toDecimal, type Decimal } from './decimal.js';
 import type { Tolerance } from './rule.js';
 
@@ -12,6 +13,20 @@ export function toleranceFor(tolerance: Readonly<Record<string, Tolerance>> | un
   if (tolerance === undefined) return undefined;
   if (Object.hasOwn(tolerance, field)) return tolerance[field];
   return Object.hasOwn(tolerance, '*') ? tolerance['*'] : undefined;
+}
+
+const NUMERIC_KINDS: ReadonlySet<string> = new Set(['integer', 'decimal', 'float8', 'float4']);
+
+/**
+ * Whether the tolerance found for `field` may apply to it. A field named in `tolerance:` always
+ * (`{ likes: 2 }` on `payload->>'likes'`, a text column, means that number). The family-wide `*`
+ * (`tolerance: 5`) only to numeric columns: a text column holding digits (a zip code, a phone
+ * number, an SKU) is no counter, and `10001` cached for `10002` is a difference. Without a type
+ * (a module loader, `other`) the values decide.
+ */
+export function toleranceApplies(tolerance: Readonly<Record<string, Tolerance>> | undefined, field: string, type: ColumnType | undefined): boolean {
+  if (tolerance !== undefined && Object.hasOwn(tolerance, field)) return true;
+  return type === undefined || type.kind === 'other' || NUMERIC_KINDS.has(type.kind);
 }
 
 /** Beyond this many digits the exact path is refused (a `1e999999` must not allocate); doubles decide. */

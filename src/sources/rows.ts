@@ -1,6 +1,7 @@
 import { MEMBERS_FIELD } from '../core/codec-collection.js';
 import type { ColumnType, ColumnTypes } from '../core/column-type.js';
 import type { FamilyRule } from '../core/rule.js';
+import { RANK_COLUMN } from '../core/collection-order.js';
 import { rowId } from '../core/source-key.js';
 import { UsageError } from '../errors.js';
 import { SourceQueryError, type SourceBatch } from './types.js';
@@ -68,8 +69,9 @@ export function requireKeyColumn(rule: FamilyRule, columns: readonly string[]): 
 // core/observe.ts. Re-exported for the callers that read a batch directly.
 export { sourceReadOf } from '../core/observe.js';
 
-/** The rank column the loaders' RANK() ≤ limit wrapper adds (many-rows-sql.ts); never shown to the core. */
-export const RANK_COLUMN = 'shadowcheck_rank';
+// The rank column the loaders' RANK() ≤ limit wrapper adds (many-rows-sql.ts): the core reads it
+// (as a non-enumerable property) for the database's own ties; nothing compares or shows it.
+export { RANK_COLUMN } from '../core/collection-order.js';
 
 type Row = Record<string, unknown>;
 
@@ -77,7 +79,7 @@ type Row = Record<string, unknown>;
  * `rows: many`: the rows of a batch grouped by the id their key columns spell, each id's rows
  * under MEMBERS_FIELD in the order the query returned them (the loaders sort by key, then
  * `orderBy`). An id with no row is absent; a row without a key value answers no id and is
- * dropped; the rank helper column is removed. Shared by every loader (SQL and module), so a
+ * dropped; the rank helper column is hidden (non-enumerable, for the core's ties). Shared by every loader (SQL and module), so a
  * collection's source side has one shape whichever source it comes from.
  */
 export function toGroups(rows: readonly Row[], columns: readonly string[], nowMs: number): SourceBatch {
@@ -86,7 +88,7 @@ export function toGroups(rows: readonly Row[], columns: readonly string[], nowMs
   return { rows: byId, nowMs };
 }
 
-/** The rows of each id, in the order given, without the rank helper column. */
+/** The rows of each id, in the order given, the rank helper column hidden. */
 export function groupRows(rows: readonly Row[], columns: readonly string[]): Map<string, Row[]> {
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
@@ -100,8 +102,9 @@ export function groupRows(rows: readonly Row[], columns: readonly string[]): Map
 }
 
 function withoutRank(row: Row): Row {
-  if (!(RANK_COLUMN in row)) return row;
-  const { [RANK_COLUMN]: _rank, ...rest } = row;
+  if (!Object.hasOwn(row, RANK_COLUMN)) return row;
+  const { [RANK_COLUMN]: rank, ...rest } = row;
+  Object.defineProperty(rest, RANK_COLUMN, { value: rank, enumerable: false });
   return rest;
 }
 

@@ -112,7 +112,7 @@ for (const target of TARGETS) {
       expect(ids(batch, '2')).toEqual([20]);
       expect(batch.rows.has('3')).toBe(false);
       const rows = batch.rows.get('1')?.[MEMBERS_FIELD] as Record<string, unknown>[];
-      expect(rows.every((r) => !('shadowcheck_rank' in r))).toBe(true);
+      expect(rows.every((r) => !Object.keys(r).includes('shadowcheck_rank'))).toBe(true);
       expect(Object.keys(batch.columns?.[MEMBERS_FIELD]?.columns ?? {})).not.toContain('shadowcheck_rank');
       // A limit past the ties: exactly the first rows.
       const one = await loader.load(rule({ orderBy: [term('created_at', true), term('id', true)], limit: 3 }), ['1']);

@@ -54,3 +54,12 @@ describe('rules checks of collection families (exit 2, file:line, family, what w
     expect(board?.tolerance).toEqual({ '*': { kind: 'relative', ratio: 0.01 } });
   });
 });
+
+describe('a rows: many query with its own LIMIT (it would cut the whole batch, not each key)', () => {
+  it('is refused for a family and for a child, with the per-key limit as the fix', async () => {
+    const message = await problems('collection-query-limit.yaml');
+    expect(message.split('\n')[0]).toBe('2 problems in the rules file:');
+    expect(message).toMatch(/collection-query-limit\.yaml:11:\d+ \(family "recent-orders"\): the query ends with its own LIMIT.*write limit: <n>/);
+    expect(message).toMatch(/collection-query-limit\.yaml:22:\d+ \(family "product"\): child "reviews": the query ends with its own LIMIT/);
+  });
+});
