@@ -92,7 +92,23 @@ function checkQueryLimit(entry: Fields, path: DataPath, report: CollectionReport
   );
 }
 
+/**
+ * A family-wide tolerance (`tolerance: 2`) is for one number: a counter (one compared field) or a
+ * sorted set's scores. On a document it would also let every other number lag (an `owner_id` 41
+ * cached for 42 would match), so there the fields must be named.
+ */
+function checkScalarTolerance(family: Fields, path: DataPath, report: CollectionReporter): void {
+  if (family.tolerance === undefined || asRecord(family.tolerance) !== undefined) return;
+  const fields = Array.isArray(family.fields) ? family.fields : undefined;
+  if (family.type === 'zset' || (fields?.length === 1 && family.rows !== 'many' && family.children === undefined)) return;
+  report.add(
+    [...path, 'tolerance'],
+    `"tolerance: ${String(family.tolerance)}" would let every number the family compares lag, ids included; it is for a counter (one field in "fields") or a zset's scores: name the fields that may lag instead, like tolerance: { <field>: ${String(family.tolerance)} }`,
+  );
+}
+
 function checkTolerance(family: Fields, path: DataPath, report: CollectionReporter): void {
+  checkScalarTolerance(family, path, report);
   const tolerance = asRecord(family.tolerance);
   if (tolerance === undefined) return;
   const fields = Array.isArray(family.fields) ? family.fields.filter((f): f is string => typeof f === 'string') : undefined;

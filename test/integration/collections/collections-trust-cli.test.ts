@@ -7,8 +7,9 @@
  * - a LIST of the first 2 people by name: MariaDB's utf8mb4_general_ci ranks `Alice`, `alice`,
  *   `alice` all first, so a list of the two `alice` rows matches there; PostgreSQL ("C") ranks
  *   `Alice` first, so the same list misses it;
- * - an address with `tolerance: 5` (meant for its visit counter): a zip code 10001 cached for 10002
- *   is a difference, while the counter lagging by 3 is not.
+ * - an address with a tolerance of 5 on its visit counter: a zip code 10001 cached for 10002 is a
+ *   difference, while the counter lagging by 3 is not (`tolerance: 5` for the whole family is a
+ *   rules error: it would let the zip code lag too).
  *
  * Values as a Python service writes them (redis-py sadd/rpush of ints, json.dumps).
  */
@@ -40,7 +41,7 @@ function rulesYaml(d: Dialect, source: string, t: (name: string) => string): str
     `      query: "SELECT post_id, tag FROM ${t('revision_tags')} WHERE post_id ${ids}" }`,
     `  - { name: ${d}-team, pattern: "${d}:team:{id}:first", type: list, source: ${source}, table: ${t('people')}, key: team_id, rows: many,`,
     '      orderBy: name, limit: 2, member: id, ttl: 300s }',
-    `  - { name: ${d}-address, pattern: "${d}:address:{id}", source: ${source}, table: ${t('addresses')}, fields: [zip, visits], tolerance: 5, ttl: 300s }`,
+    `  - { name: ${d}-address, pattern: "${d}:address:{id}", source: ${source}, table: ${t('addresses')}, fields: [zip, visits], tolerance: { visits: 5 }, ttl: 300s }`,
   ];
 }
 

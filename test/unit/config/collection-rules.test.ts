@@ -34,6 +34,7 @@ const EXPECTED: [string, string, string][] = [
   ['105:64', 'child-key-arity', 'child "reviews": "limit" needs "orderBy"'],
   ['106:5', 'zset-without-member', 'type: zset needs "member"'],
   ['116:12', 'raw-string-many', 'rows: many in a string needs a codec that holds an array'],
+  ['127:16', 'scalar-tolerance-on-document', '"tolerance: 2" would let every number the family compares lag, ids included'],
 ];
 
 describe('rules checks of collection families (exit 2, file:line, family, what was expected)', () => {
