@@ -66,8 +66,13 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
     if (j < expected.fixed) fixed.add(id, j);
     else if (j < expected.fixed + expected.pool) pool.add(id, j);
   });
+  // Every row loaded, to tell an extra element whose row exists (cached twice, or one tie too many
+  // at the limit) from one whose row is gone or past the limit: only the latter hides a change time.
+  const loaded = new MemberIndex<number>(type, zone);
+  rows.forEach((row, j) => loaded.add(sourceMember(row), j));
+  const paired = new MemberIndex<number>(type, zone);
   const pairs: (number | undefined)[] = [];
-  const extras: number[] = [];
+  const extras: { index: number; note: string }[] = [];
   let poolTaken = 0;
   cached.forEach((element, i) => {
     const id = cachedMember(element);
@@ -77,7 +82,8 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
       if (j !== undefined) poolTaken++;
     }
     pairs.push(j);
-    if (j === undefined) extras.push(i);
+    if (j !== undefined) paired.add(id, i);
+    else extras.push({ index: i, note: !loaded.has(id) ? '' : paired.has(id) ? ' (cached twice)' : ' (one tie too many at the limit)' });
   });
   const missing = [...fixed.left(), ...pool.left().slice(0, expected.needed - poolTaken)];
 
@@ -85,7 +91,7 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
   const name = (value: unknown): string => (hideNames ? REDACTED : memberName(value));
   const diffs: FieldDiff[] = [];
   if (missing.length > 0 || extras.length > 0) {
-    const changes = [...missing.map((j) => `+${name(sourceMember(rows[j] as Row))}`), ...extras.map((i) => `-${name(cachedMember(cached[i]))}`)];
+    const changes = [...missing.map((j) => `+${name(sourceMember(rows[j] as Row))}`), ...extras.map(({ index, note }) => `-${name(cachedMember(cached[index]))}${note}`)];
     diffs.push(membershipDiff(spec.name, cached.length, expected, changes));
   } else if (spec.many.ordered && spec.many.orderBy !== undefined) {
     const groups = pairs.map((j) => (j === undefined ? 0 : (expected.groups[j] as number)));
@@ -108,7 +114,7 @@ function diffByMember(spec: CollectionSpec, cached: readonly unknown[], rows: re
       else if (spec.element.fields?.some((field) => field !== member) === true) diffs.push({ path: displayExcerpt(prefix) as string, cache: hideNames ? REDACTED : displayExcerpt(element), source: '(a document)' });
     }
   });
-  return { diffs, removed: extras.length > 0 };
+  return { diffs, removed: extras.some(({ note }) => note === '') };
 }
 
 const NUMERIC_SCORES = new Set(['integer', 'decimal', 'float8', 'float4', 'bool-int', 'other']);

@@ -25,6 +25,23 @@ describe('change time of a rows: many collection (steps 6 to 8)', () => {
     expect(j.diff[0]?.change).toBe('-2');
     expect(trace.at(-1)).toContain('a cached member left the source');
   });
+  it('an element cached twice is no removed row: the change stays dated (step 7) and the diff says why', () => {
+    const list = rule({ updatedAt: 'updated_at', many: { ordered: false, member: 'id' } });
+    const rows = [{ id: 1, updated_at: changedAgo(100 * S) }, { id: 2, updated_at: changedAgo(60 * S) }];
+    const j = judge(list, elements('list', ['1', '2', '2'], 290 * S), members(rows, COLS));
+    expect(j).toMatchObject({ verdict: 'divergent', reason: 'stale-repopulated', step: 7 });
+    expect(j.diff[0]?.change).toBe('-2 (cached twice)');
+  });
+  it('both rows of a tie at the limit cached and a higher row missing: a repopulated race, not an undated change', () => {
+    // RANK(): 1 → 1, 2 and 3 tie at 2 (the limit). The list holds both tied rows and lacks row 1.
+    const ranked = (id: number, rank: number, agoMs: number) =>
+      Object.defineProperty({ id, updated_at: changedAgo(agoMs) }, 'shadowcheck_rank', { value: String(rank), enumerable: false });
+    const top2 = rule({ updatedAt: 'updated_at', many: { ordered: true, member: 'id', orderBy: [{ column: 'updated_at', descending: true }], limit: 2 } });
+    const rows = [ranked(1, 1, 50 * S), ranked(2, 2, 100 * S), ranked(3, 2, 100 * S)];
+    const j = judge(top2, elements('list', ['2', '3'], 290 * S), members(rows, COLS));
+    expect(j).toMatchObject({ verdict: 'divergent', reason: 'stale-repopulated', step: 7 });
+    expect(j.diff[0]?.change).toBe('+1, -3 (one tie too many at the limit)');
+  });
   it('a row without updatedAt leaves the change undated (step 8)', () => {
     const rows = [{ id: 1, updated_at: changedAgo(100 * S) }, { id: 2, updated_at: null }];
     expect(judge(dated, elements('set', ['1'], 290 * S), members(rows, COLS)).step).toBe(8);
