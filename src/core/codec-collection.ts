@@ -36,14 +36,14 @@ export function decodeCollection(
     for (let i = 0; i < members.length; i++) {
       const { member, score } = members[i] as ScoredMember;
       const parsed = parseValue(member);
-      if (!parsed.ok) return { ok: false, error: `member ${i + 1} (${rule.codec}): ${parsed.error}` };
+      if (!parsed.ok) return { ok: false, error: `members[${i}] (${rule.codec}): ${parsed.error}` };
       elements.push({ member: parsed.value, score });
     }
   } else {
     const items = value as readonly Buffer[];
     for (let i = 0; i < items.length; i++) {
       const parsed = parseValue(items[i] as Buffer);
-      if (!parsed.ok) return { ok: false, error: `element ${i + 1} (${rule.codec}): ${parsed.error}` };
+      if (!parsed.ok) return { ok: false, error: `members[${i}] (${rule.codec}): ${parsed.error}` };
       elements.push(parsed.value);
     }
   }

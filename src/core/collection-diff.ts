@@ -155,7 +155,7 @@ function diffScore(spec: CollectionSpec, score: string, row: Row, columns: Colum
   const tolerance = toleranceFor(spec.element.tolerance, column);
   if (equal || (tolerance !== undefined && withinTolerance(tolerance, score, source))) return;
   const hidden = isRedactedPath(spec.element.redact, column);
-  out.push({ path: displayExcerpt(`scores[${member}]`) as string, cache: hidden ? REDACTED : displayExcerpt(score), source: hidden ? REDACTED : displayExcerpt(source) });
+  out.push({ path: displayExcerpt(`scores[${member}]`) as string, cache: hidden ? REDACTED : displayExcerpt(shownScore(score)), source: hidden ? REDACTED : displayExcerpt(source) });
 }
 
 /**
@@ -182,4 +182,10 @@ export function outOfOrder(groups: readonly number[]): number[] {
   const kept = new Set<number>();
   for (let i = tails.length === 0 ? -1 : (tails[tails.length - 1] as number); i !== -1; i = previous[i] as number) kept.add(i);
   return groups.flatMap((_, i) => (kept.has(i) ? [] : [i]));
+}
+
+/** A score as a number where Redis spelled a finite one (`"3"` shows as 3, beside the source's 4.5); `inf` stays text. */
+function shownScore(score: string): unknown {
+  const n = scoreNumber(score);
+  return n !== undefined && Number.isFinite(n) ? n : score;
 }

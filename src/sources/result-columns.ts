@@ -20,7 +20,7 @@ const MAX_LISTED = 40;
 
 /**
  * Every name the rules give for a family's source columns (`key`, `updatedAt`, `version`,
- * `fields`, `exclude`, `normalize` with paths reduced to their top-level field) that is not one of
+ * `fields`, `exclude`, `normalize` with paths reduced to their top-level field, `tolerance`) that is not one of
  * the source's result columns. A name that is not a column compares as null on the source side:
  * with a cache that lacks it too, null equals null and the family passes while comparing nothing.
  * Pure: the caller gets the columns from the loader's zero-row check.
@@ -50,6 +50,13 @@ export function checkColumnNames(rule: FamilyRule, columns: readonly string[]): 
   rule.exclude?.forEach((name, i) => check({ path: ['exclude', i], name }, `"exclude" lists "${name}", which`, 'fix the name or remove it from "exclude"'));
   for (const name of Object.keys(rule.normalize)) {
     check({ path: ['normalize', name], on: 'key', name }, `"normalize" names "${name}", which`, 'fix the name');
+  }
+  // A misspelled `tolerance` name would leave the counter it meant exact, silently. (A family with
+  // children may name its children's columns too, which the child checks do not see here.)
+  if (rule.children === undefined) {
+    for (const name of Object.keys(rule.tolerance ?? {})) {
+      if (name !== '*') check({ path: ['tolerance', name], on: 'key', name }, `"tolerance" names "${name}", which`, 'fix the name');
+    }
   }
   // A path (`meta.at`, `items[].at`) needs its top-level field; what is inside a value is the cache's business.
   for (const [column, paths] of Object.entries(rule.normalizePaths ?? {})) {

@@ -148,7 +148,7 @@ describe('zset scores', () => {
   });
   it('a wrong score is named by member', () => {
     const cache = scored([['dave', '-inf'], ['bob', '1.5'], ['alice', '12'], ['carol', 'inf']]);
-    expect(judge(board, cache, members(rows, cols)).diff).toEqual([{ path: 'scores[alice]', cache: '12', source: 10 }]);
+    expect(judge(board, cache, members(rows, cols)).diff).toEqual([{ path: 'scores[alice]', cache: 12, source: 10 }]);
   });
   it('tolerance applies to scores: within 1% matches, beyond is a difference', () => {
     const tolerant = { ...board, tolerance: { '*': { kind: 'relative', ratio: 0.01 } as const } };
@@ -175,5 +175,14 @@ describe('step 3 for collections', () => {
   });
   it('an empty cached array while the source has rows names them', () => {
     expect(judge(docs, text('[]'), members([{ id: 1 }], { id: INT })).diff[0]?.change).toBe('+1');
+  });
+});
+
+describe('an element that does not decode (step 2)', () => {
+  it('makes the key undecodable, naming the element as the diff would: members[i], counted from 0', () => {
+    const docs = rule({ codec: 'json', many: { ordered: true, member: 'id' } });
+    const j = judge(docs, elements('list', ['{"id": 1}', '{"id": 2']), members([], COLS));
+    expect(j).toMatchObject({ verdict: 'error', reason: 'undecodable', step: 2 });
+    expect(j.detail).toMatch(/^members\[1\] \(json\): /);
   });
 });

@@ -83,7 +83,7 @@ describe('zset scores of a real (float4) column', () => {
   });
   it('a different real still differs', () => {
     const j = judge(board, scored([['alice', '0.2']]), members([{ player: 'alice', points: 0.1 }], { player: TEXT, points: F4 }));
-    expect(j.diff).toEqual([{ path: 'scores[alice]', cache: '0.2', source: 0.1 }]);
+    expect(j.diff).toEqual([{ path: 'scores[alice]', cache: 0.2, source: 0.1 }]);
   });
 });
 

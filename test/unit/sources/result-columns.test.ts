@@ -38,6 +38,14 @@ describe('checkColumnNames: every name of the rules is a result column', () => {
     expect(checkColumnNames(rule, COLUMNS)).toEqual([]);
   });
 
+  it('rejects a misspelled tolerance name, which would leave the counter exact (no fields: every column compared)', () => {
+    const [problem, ...rest] = checkColumnNames(family('    tolerance: { versoin: 2 }\n'), COLUMNS);
+    expect(rest).toEqual([]);
+    expect(problem).toMatchObject({ path: ['tolerance', 'versoin'], on: 'key', name: 'versoin' });
+    expect(problem?.message).toContain('"tolerance" names "versoin", which is not a column the query returns; did you mean "version"?');
+    expect(checkColumnNames(family('    tolerance: { version: 2 }\n'), COLUMNS)).toEqual([]);
+  });
+
   it('rejects a misspelled field with a did-you-mean and the columns that exist', () => {
     const [problem, ...rest] = checkColumnNames(family('    fields: [name, emial]\n'), COLUMNS);
     expect(rest).toEqual([]);
