@@ -139,8 +139,7 @@ describe('postgres sampleIds with tsm_system_rows installed', () => {
     expect(got.ids).toHaveLength(300);
     expect(new Set(got.ids).size).toBe(300);
     expect(got.ids.every((id) => Number(id) >= 1 && Number(id) <= 1_100_000)).toBe(true);
-    // 3000 rows from ~13 of ~4900 pages: clustered, but more than one place in the table.
-    const buckets = new Set(got.ids.map((id) => Math.floor(Number(id) / 55_000)));
-    expect(buckets.size).toBeGreaterThan(2);
+    // Where the pages lie is SYSTEM_ROWS's choice: a random first block and a random step, which
+    // is small (neighbouring pages) in about one run of ten, so no spread is asserted here.
   }, 60_000);
 });
