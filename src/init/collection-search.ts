@@ -114,7 +114,7 @@ function orderSettings(family: FamilyProposal, guess: ReturnType<typeof guessOrd
   if (guess.limit !== undefined) many.limit = guess.limit;
   if (guess.orderBy !== undefined && guess.reproduced >= MIN_SHARE * guess.compared) {
     many.orderBy = guess.orderBy;
-    family.notes.orderBy = [`guess: this order${guess.limit === undefined ? '' : ` and limit ${guess.limit}`} reproduce ${share(guess.reproduced, guess.compared)} sampled keys' elements exactly`];
+    family.notes.orderBy = [`guess: this order${guess.limit === undefined ? ' reproduces' : ` and limit ${guess.limit} reproduce`} ${share(guess.reproduced, guess.compared)} sampled keys' elements exactly`];
     if (guess.alike.length > 0) {
       family.notes.orderBy.push(`review: these orders fit almost as well: ${guess.alike.join(', ')}; the samples barely tell them apart, and a wrong order hides a stale order: write the one the application uses`);
     }

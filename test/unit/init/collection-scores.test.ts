@@ -95,3 +95,28 @@ describe('init: sorted set scores', () => {
     expect(skippedOf(result)).not.toContain('archive.');
   });
 });
+
+describe('init: list order notes', () => {
+  const ORDERS = pgTable('app', 'orders', { id: 'bigint', user_id: 'bigint', created_at: 'timestamp with time zone' }, ['id']);
+  const rows = new Map<string, Row[]>(
+    ['1', '2', '3'].map((id, u) => [id, [0, 1, 2].map((i) => ({ id: String(u * 10 + i), user_id: id, created_at: new Date(Date.UTC(2024, 0, 1 + i)) }))]),
+  );
+  const lists = (keep: number): CollectionContext => {
+    const samples: ValueSample[] = [...rows].map(([id, r]) => ({
+      key: `user:${id}:orders`,
+      id,
+      redisType: 'list',
+      value: [...r].reverse().slice(0, keep).map((x) => Buffer.from(String(x['id']))),
+      pttlMs: -1,
+    }));
+    const pattern = { parts: ['user', null, 'orders'], prefix: 'user:', suffix: ':orders', keys: samples.map((s) => s.key), ids: samples.map((s) => s.id), shape: 'digits' as const, byPosition: false };
+    return { pattern, samples, tables: [ORDERS], sources: fakeSources(new Map([[ORDERS, rows]])), scanned: samples.length };
+  };
+
+  it('says which order (and limit) reproduces the cached lists, in English', async () => {
+    const whole = familyOf(await proposeCollection(lists(3), 'list'));
+    expect(whole?.notes['orderBy']?.[0]).toBe("guess: this order reproduces 3 of 3 sampled keys' elements exactly");
+    const limited = familyOf(await proposeCollection(lists(2), 'list'));
+    expect(limited?.notes['orderBy']?.[0]).toBe("guess: this order and limit 2 reproduce 3 of 3 sampled keys' elements exactly");
+  });
+});
