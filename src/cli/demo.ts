@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { performAudit } from '../audit/session.js';
 import { loadRulesFile } from '../config/load.js';
 import { plantedVerdictCheck } from '../demo/check.js';
-import { buildDemoPlan } from '../demo/plan.js';
+import { buildDemoPlan, closingTip } from '../demo/plan.js';
 import { demoTargets, seedDemo } from '../demo/seed.js';
 import { ExitCode } from '../errors.js';
+import { redactUrl } from '../util/redact-url.js';
 import { useColor } from './parse.js';
 import { beginOnStart, withInterrupt } from './interrupt.js';
 import { describeCommand } from './commands.js';
@@ -22,8 +23,8 @@ export function registerDemoCommand(program: Command): void {
       await seedDemo(plan, targets);
       process.stderr.write(`Seeded ${plan.entries.length} cache entries and their rows (PostgreSQL, MariaDB, Redis db ${dbOf(targets.redisUrl)}).\n`);
       process.stderr.write('Planted:\n');
-      for (const line of plan.story) process.stderr.write(`  ${line}\n`);
-      process.stderr.write(`\nAuditing with: shadowcheck audit --rules rules/demo.yaml --redis ${targets.redisUrl} --all\n\n`);
+      for (const line of [...plan.story, closingTip(targets.redisUrl)]) process.stderr.write(`  ${line}\n`);
+      process.stderr.write(`\nAuditing with: shadowcheck audit --rules rules/demo.yaml --redis ${redactUrl(targets.redisUrl)} --all\n\n`);
 
       const config = await loadRulesFile(DEMO_RULES);
       const check = plantedVerdictCheck(plan);

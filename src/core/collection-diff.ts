@@ -121,7 +121,7 @@ const NUMERIC_SCORES = new Set(['integer', 'decimal', 'float8', 'float4', 'bool-
 const REDIS_SCORES: Readonly<Record<string, number>> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '-infinity': -Infinity };
 
 /** A score as the double Redis holds (`inf`, `-inf` included), or undefined when not a number. */
-function scoreNumber(value: unknown): number | undefined {
+export function scoreNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isNaN(value) ? undefined : value;
   if (typeof value === 'bigint') return Number(value);
   if (isLosslessNumber(value)) return Number(value.value);

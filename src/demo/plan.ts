@@ -1,5 +1,6 @@
 import type { Reason, Verdict } from '../core/verdict.js';
 import { buildCollectionPlan, productPageEntries, type CollectionRows } from './plan-collections.js';
+import { redactUrl } from '../util/redact-url.js';
 
 /**
  * The demo dataset as data: source rows, cache entries, and the verdict each planted key must get.
@@ -223,9 +224,13 @@ export function buildDemoPlan(): DemoPlan {
     'within-ttl           demo:user:1806..1815, demo:product:SKU-0966..0970, demo:account-limits:481..490, demo:user:2005/2006   ordinary TTL staleness that will heal',
     'error, skipped       demo:user:1826 truncated JSON, demo:user:1827 a list; demo:user:1:sessions matches no family',
     ...collections.story,
-    '(the entries expire with their TTLs: run the demo again for fresh data; try `npx shadowcheck explain --rules rules/demo.yaml --redis redis://127.0.0.1:6379/13 demo:user:1801`)',
   ];
   return plan;
+}
+
+/** The line that ends the story: how to look closer, against the Redis the demo seeded (its password masked). */
+export function closingTip(redisUrl: string): string {
+  return `(the entries expire with their TTLs: run the demo again for fresh data; try \`npx shadowcheck explain --rules rules/demo.yaml --redis ${redactUrl(redisUrl)} demo:user:1801\`)`;
 }
 
 function range(from: number, to: number): number[] {

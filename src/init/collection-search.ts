@@ -114,7 +114,7 @@ function orderSettings(family: FamilyProposal, guess: ReturnType<typeof guessOrd
   if (guess.limit !== undefined) many.limit = guess.limit;
   if (guess.orderBy !== undefined && guess.reproduced >= MIN_SHARE * guess.compared) {
     many.orderBy = guess.orderBy;
-    family.notes.orderBy = [`guess: this order${guess.limit === undefined ? '' : ` and limit ${guess.limit}`} reproduce ${share(guess.reproduced, guess.compared)} sampled keys' elements exactly`];
+    family.notes.orderBy = [`guess: this order${guess.limit === undefined ? ' reproduces' : ` and limit ${guess.limit} reproduce`} ${share(guess.reproduced, guess.compared)} sampled keys' elements exactly`];
     if (guess.alike.length > 0) {
       family.notes.orderBy.push(`review: these orders fit almost as well: ${guess.alike.join(', ')}; the samples barely tell them apart, and a wrong order hides a stale order: write the one the application uses`);
     }
@@ -125,6 +125,12 @@ function orderSettings(family: FamilyProposal, guess: ReturnType<typeof guessOrd
     ];
   }
   if (guess.limit !== undefined) family.notes.orderBy.push(`guess: limit ${guess.limit}: no key holds more elements, and every key with more rows holds exactly that many`);
+}
+
+/** A 4-byte float column (PostgreSQL real, MySQL float): its scores are compared as reals. */
+function isRealColumn(table: TableInfo, column: string): boolean {
+  const type = table.columns.find((c) => c.name === column)?.dataType ?? '';
+  return /^(real|float4|float)\b/i.test(type);
 }
 
 /** A LIST or SET of ids, or a ZSET of member → score. */
@@ -146,13 +152,16 @@ export async function proposeCollection(ctx: CollectionContext, type: Collection
   if (choices.length === 0) return { skipped: `no table is named like the key's parts with a column named after the part before the id (like user_id for user:{id}:orders)` };
   const ids = pickSample([...cached.keys()], PROBE_KEYS);
   const tried: string[] = [];
+  const scoreMisses: string[] = [];
   for (const choice of choices) {
     const rows = await rowsOf(ctx, choice, ids);
     if (rows === undefined) continue;
     const sampled = new Map([...cached].filter(([id]) => ids.includes(id)));
+    const sampledScores = new Map([...scored].filter(([id]) => ids.includes(id)));
     for (const member of memberColumns(choice.table, choice.key, shape)) {
       const agreement = memberAgreement(sampled, rows, member);
-      tried.push(`${qualifiedName(choice.table)}.${member} ${agreement.contained}/${agreement.keys}`);
+      // A column of a table with no rows for the sampled ids (0/0) says nothing: not listed.
+      if (agreement.keys > 0) tried.push(`${qualifiedName(choice.table)}.${member} ${agreement.contained}/${agreement.keys}`);
       if (agreement.keys === 0 || agreement.contained < MIN_SHARE * agreement.keys) continue;
       const typeNote = `guess: ${share(ofType.length, ctx.samples.length)} sampled keys are ${type}s of ${shape === 'text' ? 'text' : `${shape}s`}`;
       const family = baseProposal(ctx, choice, type, typeNote, ofType.map((s) => s.pttlMs ?? -2).filter((p) => p >= -1));
@@ -160,9 +169,15 @@ export async function proposeCollection(ctx: CollectionContext, type: Collection
       const many: ManyProposal = { member };
       family.notes.member = [`guess: every element of ${share(agreement.contained, agreement.keys)} sampled keys is the ${member} of one of its rows (${agreement.equal} hold all of them)`];
       if (type === 'zset') {
-        const scores = scoreColumns(choice.table, choice.key, member).map((c) => ({ c, n: scoreAgreement(scored, rows, member, c) })).sort((a, b) => b.n - a.n);
+        const scores = scoreColumns(choice.table, choice.key, member)
+          .map((c) => ({ c, n: scoreAgreement(sampledScores, rows, member, c, isRealColumn(choice.table, c)) }))
+          .sort((a, b) => b.n - a.n);
         const best = scores[0];
-        if (best === undefined || best.n < MIN_SHARE * agreement.keys) continue;
+        if (best === undefined || best.n < MIN_SHARE * agreement.keys) {
+          const columns = scores.map((x) => `${x.c} ${x.n}/${agreement.keys}`).join(', ') || 'none is numeric';
+          scoreMisses.push(`${qualifiedName(choice.table)} (member ${member}; score columns: ${columns})`);
+          continue;
+        }
         many.score = best.c;
         family.notes.score = [`guess: every score of ${share(best.n, agreement.keys)} sampled keys equals ${best.c} of its member's row`];
         if (agreement.equal < agreement.keys) {
@@ -184,7 +199,11 @@ export async function proposeCollection(ctx: CollectionContext, type: Collection
       return { family };
     }
   }
-  return { skipped: `no column of the candidate tables holds the sampled ${type}s' elements (${tried.join(', ') || 'no rows loaded'})` };
+  if (scoreMisses.length > 0) {
+    return { skipped: `the members are found, but no numeric column equals most sampled scores (compared as doubles): ${scoreMisses.join('; ')}` };
+  }
+  const candidates = tried.length > 0 ? tried.join(', ') : `no candidate table has rows for the sampled ids: ${choices.map((c) => `${qualifiedName(c.table)}.${c.key}`).join(', ')}`;
+  return { skipped: `no column of the candidate tables holds the sampled ${type}s' elements (${candidates})` };
 }
 
 /** A string holding a JSON array of objects: many rows, each element compared field by field. */

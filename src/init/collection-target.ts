@@ -5,6 +5,7 @@
  * few sampled ids then decide the member column, a sorted set's score column, a list's order and
  * limit. Pure: the rows are loaded by collection-search.ts.
  */
+import { scoreNumber } from '../core/collection-diff.js';
 import { valuesEqual } from '../core/compare.js';
 import type { ColumnInfo, TableInfo } from './catalog.js';
 import { SHAPE_CATEGORIES, type ElementShape } from './collection-shapes.js';
@@ -101,13 +102,23 @@ export function memberAgreement(cached: ReadonlyMap<string, readonly string[]>, 
   return out;
 }
 
-/** How many keys' scores equal the `score` column of their member's row. */
-export function scoreAgreement(cached: ReadonlyMap<string, readonly { member: string; score: string }[]>, rows: ReadonlyMap<string, readonly Row[]>, member: string, score: string): number {
+/**
+ * How many keys' scores equal the `score` column of their member's row. Scores are doubles: the
+ * column's value is compared as the nearest double, as the audit does (Redis 7 spells the
+ * numeric 4.2 `4.2000000000000002`); a real column's (`float4`) as the nearest real, for writers
+ * that widened a float32.
+ */
+export function scoreAgreement(cached: ReadonlyMap<string, readonly { member: string; score: string }[]>, rows: ReadonlyMap<string, readonly Row[]>, member: string, score: string, real = false): number {
+  const narrow = real ? Math.fround : (x: number): number => x;
+  const sameScore = (cachedScore: string, source: unknown): boolean => {
+    const [c, s] = [scoreNumber(cachedScore), scoreNumber(source)];
+    return c !== undefined && s !== undefined && narrow(c) === narrow(s);
+  };
   let n = 0;
   for (const [id, members] of cached) {
     const source = rows.get(id);
     if (source === undefined || source.length === 0) continue;
-    if (members.every((m) => source.some((r) => valuesEqual(m.member, r[member]) && valuesEqual(m.score, r[score])))) n++;
+    if (members.every((m) => source.some((r) => valuesEqual(m.member, r[member]) && sameScore(m.score, r[score])))) n++;
   }
   return n;
 }
