@@ -51,7 +51,7 @@ export function equalByType(type: ColumnType | undefined, cache: unknown, source
       return arrayEqual(type.element, cache, source, zone);
     case 'text':
     case 'other':
-      return valuesEqual(cache, source);
+      return isUuidColumn(type) && typeof cache === 'string' && typeof source === 'string' ? uuidsEqual(cache, source) : valuesEqual(cache, source);
     case 'rows':
       return rowsEqual(type, cache, source, zone);
   }
@@ -196,4 +196,19 @@ function rowsEqual(type: ColumnType, cache: unknown, source: unknown, zone: stri
     }
     return true;
   });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A PostgreSQL `uuid` column (a module may declare `{ kind: 'text', name: 'uuid' }`). */
+export function isUuidColumn(type: ColumnType | undefined): boolean {
+  return type !== undefined && type.name.toLowerCase() === 'uuid';
+}
+
+/**
+ * A uuid's hex digits have no case (RFC 9562: input is case-insensitive): a Java service's
+ * `6F1C…` is PostgreSQL's `6f1c…`. Anything but the 8-4-4-4-12 form compares exactly.
+ */
+function uuidsEqual(cache: string, source: string): boolean {
+  return cache === source || (UUID.test(cache) && UUID.test(source) && cache.toLowerCase() === source.toLowerCase());
 }

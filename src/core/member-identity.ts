@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { isLosslessNumber } from 'lossless-json';
 import type { ColumnType } from './column-type.js';
-import { dayOf, equalByType } from './compare-by-type.js';
+import { dayOf, equalByType, isUuidColumn } from './compare-by-type.js';
 import { toDecimal, decimalKey } from './decimal.js';
 import { displayValue } from './display.js';
 import { instantOf } from './instant.js';
@@ -45,7 +45,8 @@ export function memberBucket(type: ColumnType | undefined, value: unknown, zone?
     case 'bytes':
       return bytesBuckets(value)[0] ?? canonicalKey(value);
     default:
-      return canonicalKey(value);
+      // A uuid has no case (compare-by-type.ts): one bucket for `6F1C…` and `6f1c…`.
+      return isUuidColumn(type) && typeof value === 'string' ? canonicalKey(value.toLowerCase()) : canonicalKey(value);
   }
 }
 

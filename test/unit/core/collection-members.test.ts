@@ -186,3 +186,15 @@ describe('an element that does not decode (step 2)', () => {
     expect(j.detail).toMatch(/^members\[1\] \(json\): /);
   });
 });
+
+describe('uuid members', () => {
+  it('a SET of upper-case uuids (a Java writer) matches the uuid column; a missing one is still named', () => {
+    const ids = ['6f1c2a3e-9b4d-4c1a-8e2f-0a1b2c3d4e5f', '0b9e1d2c-3a4f-4b5c-9d6e-7f8091a2b3c4'];
+    const set = rule({ type: 'set', many: { ordered: false, member: 'member_id' } });
+    const cols = { member_id: { kind: 'text' as const, name: 'uuid' } };
+    const rows = ids.map((member_id) => ({ member_id }));
+    expect(judge(set, elements('set', ids.map((id) => id.toUpperCase())), members(rows, cols)).verdict).toBe('match');
+    const j = judge(set, elements('set', [ids[0]?.toUpperCase() as string]), members(rows, cols));
+    expect(j.diff[0]?.change).toBe(`+${ids[1] as string}`);
+  });
+});

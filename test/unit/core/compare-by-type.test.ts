@@ -172,3 +172,16 @@ describe('null and missing', () => {
     expect(equalByType(t('text'), '', null)).toBe(false);
   });
 });
+
+describe('uuid columns: the hex digits have no case', () => {
+  const UUID_COLUMN: ColumnType = { kind: 'text', name: 'uuid' };
+  const pg = '6f1c2a3e-9b4d-4c1a-8e2f-0a1b2c3d4e5f';
+  it("a Java service's upper-case uuid equals PostgreSQL's lower-case one", () => {
+    expect(equalByType(UUID_COLUMN, pg.toUpperCase(), pg)).toBe(true);
+  });
+  it('another uuid, or a non-uuid text in another case, still differs', () => {
+    expect(equalByType(UUID_COLUMN, '6f1c2a3e-9b4d-4c1a-8e2f-0a1b2c3d4e50', pg)).toBe(false);
+    expect(equalByType(UUID_COLUMN, 'ABC', 'abc')).toBe(false);
+    expect(equalByType({ kind: 'text', name: 'text' }, pg.toUpperCase(), pg)).toBe(false);
+  });
+});
