@@ -13,7 +13,9 @@ import { valuesEqual } from './compare.js';
 import { diffFields } from './field-diff.js';
 import { memberBucket } from './member-identity.js';
 import { hasNormalizer, normalizeField } from './normalize.js';
-import type { FieldDiff } from './verdict.js';
+import { displayValue } from './display.js';
+import { isRedactedPath } from './redaction.js';
+import { REDACTED, type FieldDiff } from './verdict.js';
 
 /** Candidates compared beyond the element's bucket, at most (a bucket misses only exotic forms). */
 const MAX_SCAN = 256;
@@ -81,7 +83,7 @@ export function diffByPosition(spec: CollectionSpec, cached: readonly unknown[],
       const j = bucket.find((candidate) => available(candidate) && equal(element, rows[candidate] as Row));
       if (j === undefined) return;
       pairs[i] = take(j);
-      moved.push(`[${i}] moved ${i} → ${j}`);
+      moved.push(`${elementName(spec, element, i)} moved ${i} → ${j}`);
     });
   }
   if (spec.element.tolerance !== undefined) {
@@ -99,7 +101,10 @@ export function diffByPosition(spec: CollectionSpec, cached: readonly unknown[],
     });
   }
   if (spec.many.ordered) {
-    if (moved.length > 0) diffs.push({ path: `${spec.name} (order)`, cache: '(cached order)', source: '(source order)', change: namedChanges(moved) });
+    // Moves are told only when nothing was added or removed: a row inserted at the front shifts
+    // every later one, and that is the insertion, not a reordering (as by member, collection-diff.ts).
+    const membershipChanges = cached.some((_, i) => pairs[i] === undefined) || rows.slice(0, end).some((_, j) => available(j));
+    if (moved.length > 0 && !membershipChanges) diffs.push({ path: `${spec.name} (order)`, cache: '(cached order)', source: '(source order)', change: namedChanges(moved) });
     cached.forEach((element, i) => {
       if (pairs[i] !== undefined || !isDocument(element)) return;
       for (let j = 0; j < end; j++) {
@@ -117,7 +122,7 @@ export function diffByPosition(spec: CollectionSpec, cached: readonly unknown[],
   for (let j = 0; j < end; j++) if (available(j)) missing.push(take(j));
   if (extras.length > 0 || missing.length > 0) {
     removed ||= extras.length > 0;
-    diffs.unshift(membershipDiff(spec.name, cached.length, expected, [...missing.map((j) => `+[${j}]`), ...extras.map((i) => `-[${i}]`)]));
+    diffs.unshift(membershipDiff(spec.name, cached.length, expected, [...missing.map((j) => `+${elementName(spec, rows[j], j)}`), ...extras.map((i) => `-${elementName(spec, cached[i], i)}`)]));
   }
   return { diffs, removed };
 }
@@ -138,4 +143,25 @@ function documentBucket(spec: CollectionSpec, rows: readonly Row[], columns: Col
         return memberBucket(columns !== undefined && Object.hasOwn(columns, field) ? columns[field] : undefined, value, rule.timeZone);
       }),
     );
+}
+
+/** Longest summary of an element a change text shows. */
+const MAX_SUMMARY_CHARS = 60;
+
+/**
+ * An element with no member, as a change text names it: its position and its compared fields
+ * (`[0] {"name":"Cup C"}`), key columns left out and redacted fields masked, cut when long; so
+ * `+[0]` and `-[1]` say which documents they are.
+ */
+function elementName(spec: CollectionSpec, element: unknown, index: number): string {
+  if (!isDocument(element)) return `[${index}]`;
+  const rule = spec.element;
+  const fields = (rule.fields ?? Object.keys(element)).filter((f) => rule.exclude?.includes(f) !== true && rule.key?.includes(f) !== true);
+  const summary: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (!Object.hasOwn(element, field)) continue;
+    summary[field] = isRedactedPath(rule.redact, field) ? REDACTED : displayValue(element[field]);
+  }
+  const text = JSON.stringify(summary);
+  return `[${index}] ${text.length <= MAX_SUMMARY_CHARS ? text : `${text.slice(0, MAX_SUMMARY_CHARS - 1)}…`}`;
 }

@@ -79,10 +79,10 @@ describe('documents without a member: by position', () => {
   });
   it('a stale order of distinct rows is an order difference, not changed fields', () => {
     const j = judge(positional, text('[{"total":7},{"total":10},{"total":5}]'), members(rows, COLS));
-    expect(j.diff).toEqual([{ path: 'members (order)', cache: '(cached order)', source: '(source order)', change: '[0] moved 0 → 1, [1] moved 1 → 0' }]);
+    expect(j.diff).toEqual([{ path: 'members (order)', cache: '(cached order)', source: '(source order)', change: '[0] {"total":7} moved 0 → 1, [1] {"total":10} moved 1 → 0' }]);
   });
   it('a missing last element: +[2]', () => {
-    expect(judge(positional, text('[{"total":10},{"total":7}]'), members(rows, COLS)).diff[0]?.change).toBe('+[2]');
+    expect(judge(positional, text('[{"total":10},{"total":7}]'), members(rows, COLS)).diff[0]?.change).toBe('+[2] {"total":"5"}');
   });
 });
 
@@ -143,5 +143,18 @@ describe('tolerance', () => {
   it('is exact past 2^53', () => {
     expect(judge(counter, text('9007199254740993'), likes(int8('9007199254740996'))).verdict).not.toBe('match');
     expect(judge(counter, text('9007199254740993'), likes(int8('9007199254740995')))).toMatchObject({ verdict: 'match' });
+  });
+});
+
+describe('documents without a member: what an insertion looks like', () => {
+  it('a row inserted at the front names the documents added and removed, and no moves', () => {
+    const top2 = rule({ type: 'string', codec: 'json', many: { ordered: true, orderBy: [{ column: 'won_at', descending: true }], limit: 2 }, fields: ['name'] });
+    const cols = { name: TEXT, won_at: TSTZ };
+    const rows = [
+      { name: 'Cup C', won_at: new Date('2024-05-03T00:00:00Z') },
+      { name: 'Cup B', won_at: new Date('2024-05-02T00:00:00Z') },
+    ];
+    const j = judge(top2, text('[{"name":"Cup B"},{"name":"Cup A"}]'), members(rows, cols));
+    expect(j.diff.map((d) => d.change)).toEqual(['+[0] {"name":"Cup C"}, -[1] {"name":"Cup A"}']);
   });
 });
